@@ -1,0 +1,38 @@
+"""Row-level visibility: the one place that says which org units' rows a user sees.
+
+Staff see the rows of their own org subtree; call-centre agents, the centre and
+administrators see all. Every app's queryset inherits `VisibleQuerySet` and names the path
+to its responsible org unit (`org_field`); UI and API both go through `visible_to(user)`.
+"""
+
+from django.db import models
+
+from .roles import ROLES_SEEING_ALL
+
+ALL = object()
+
+
+def org_scope(user):
+    """The org path prefix `user` may see, `ALL`, or None for nothing."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ALL
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return None
+    if profile.role in ROLES_SEEING_ALL:
+        return ALL
+    return profile.org_unit.path
+
+
+class VisibleQuerySet(models.QuerySet):
+    org_field = "org_unit"
+
+    def visible_to(self, user):
+        scope = org_scope(user)
+        if scope is ALL:
+            return self
+        if scope is None:
+            return self.none()
+        return self.filter(**{f"{self.org_field}__path__startswith": scope})

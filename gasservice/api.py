@@ -1,0 +1,45 @@
+"""Cross-cutting API pieces: the one exception handler and the default pagination.
+
+Every broken business rule is raised as Django's ValidationError by a service function;
+here it becomes a 400 with DRF's usual shape: {"field": ["message", ...], ...}, with rule
+errors that belong to no field under "non_field_errors". A unique constraint that fires at
+the edge (IntegrityError) becomes a 409 "already done", never a 500.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def validation_error_payload(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in msgs]
+            for field, msgs in exc.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_payload(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        logger.info("integrity error at the API edge: %s", exc)
+        return Response(
+            {"detail": _("This has already been done or conflicts with an existing record.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+class DefaultPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200

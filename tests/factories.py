@@ -1,0 +1,74 @@
+"""factory_boy factories shared by every app's tests."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from accounts.models import Customer, CustomerCategory, OrgUnit, Role, Segment, StaffProfile
+
+
+class OrgUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrgUnit
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"OU{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Unit {o.code}")
+    kind = OrgUnit.Kind.OUTLET
+    parent = None
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Staff"
+    password = factory.PostGenerationMethodCall("set_password", "pass-12345")
+
+
+class StaffFactory(UserFactory):
+    """A user with a staff profile: StaffFactory(role=Role.FRONT_DESK, org_unit=outlet)."""
+
+    class Params:
+        role = Role.FRONT_DESK
+        org_unit = factory.SubFactory(OrgUnitFactory)
+
+    @factory.post_generation
+    def profile(obj, create, extracted, **kwargs):
+        if create:
+            StaffProfile.objects.update_or_create(
+                user=obj, defaults={"role": kwargs.get("role") or obj._role, "org_unit": obj._org_unit}
+            )
+            obj.save()
+
+    @classmethod
+    def _create(cls, model_class, *args, role=Role.FRONT_DESK, org_unit=None, **kwargs):
+        obj = super()._create(model_class, *args, **kwargs)
+        obj._role = role
+        obj._org_unit = org_unit or OrgUnitFactory()
+        return obj
+
+
+class CustomerCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerCategory
+        django_get_or_create = ("code",)
+
+    code = "residential"
+    name = "居民"
+    name_en = "Residential"
+    segment = Segment.RESIDENTIAL
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    account_no = factory.Sequence(lambda n: f"{3100000000 + n:010d}")
+    name = factory.Sequence(lambda n: f"客户{n}")
+    category = factory.SubFactory(CustomerCategoryFactory)
+    mobile = factory.Sequence(lambda n: f"138{n:08d}")
+    address = factory.Sequence(lambda n: f"渝中区解放碑路{n}号")
+    outlet = factory.SubFactory(OrgUnitFactory)
