@@ -1,5 +1,6 @@
 """Service catalogue, working calendars, tickets, milestones, escalations, the timeline."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -367,6 +368,9 @@ class Milestone(models.Model):
         help_text=_("The deadline reaches into a year without an official holiday schedule."),
     )
     is_override = models.BooleanField(_("set by the 12345 hotline"), default=False)
+    # Clock time spent paused (working time for working_* units), so a recomputation of due_at
+    # (received_at changed, official calendar loaded) keeps the pauses already granted.
+    paused_for = models.DurationField(_("paused for"), default=datetime.timedelta)
     # The sweep's work list: when this milestone's next step (warn, breach, next level) is due.
     next_action_at = models.DateTimeField(_("next action at"), null=True, blank=True)
     next_action_level = models.SmallIntegerField(_("next escalation level"), null=True, blank=True)
@@ -447,6 +451,17 @@ class TicketEvent(models.Model):
         verbose_name_plural = _("ticket events")
         ordering = ["ticket", "at", "id"]
         indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at")]
+
+
+class ReferenceCounter(models.Model):
+    """Last ticket number handed out on a day: GS20261126-00042 is the 42nd of that day."""
+
+    day = models.DateField(_("day"), unique=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
 
 
 def attachment_path(instance, filename):
