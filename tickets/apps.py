@@ -1,5 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _seed_catalogue_after_migrate(sender, using="default", plan=None, **kwargs):
+    """A fresh database always has the published catalogue (idempotent, cheap when present)."""
+    from .catalogue import seed_catalogue
+
+    if using == "default":
+        seed_catalogue()
+
+
+def _recompute_provisional(calendar):
+    from django.utils import timezone
+
+    from .services import recompute_provisional_deadlines
+
+    return recompute_provisional_deadlines(calendar, now=timezone.now())
 
 
 class TicketsConfig(AppConfig):
@@ -8,3 +25,15 @@ class TicketsConfig(AppConfig):
 
     def ready(self):
         from . import calendars  # noqa: F401  (calendar change signals; sla owner)
+
+        calendars.register_provisional_recompute(_recompute_provisional)
+        post_migrate.connect(_seed_catalogue_after_migrate, sender=self,
+                             dispatch_uid="tickets_seed_catalogue")
+        try:
+            from accounts.signals import demo_seeded
+        except ImportError:  # pragma: no cover - the accounts app predates the demo seed
+            demo_seeded = None
+        if demo_seeded is not None:
+            from .demo import seed_demo_tickets
+
+            demo_seeded.connect(seed_demo_tickets, dispatch_uid="tickets_demo_tickets")

@@ -1,0 +1,118 @@
+"""Demo tickets for `manage.py seed_demo` (connected to accounts.signals.demo_seeded).
+
+~150 tickets across the outlets, made with the real service functions on a clock moved back
+in time, so that the queues show every status and SLA state (on time, at risk, breached).
+"""
+
+import datetime
+import logging
+import random
+
+from django.contrib.auth import get_user_model
+
+from accounts.models import Customer, OrgUnit, Role
+from accounts.roles import ROLES_SEEING_ALL
+
+from . import services
+from .catalogue import seed_catalogue
+from .models import Channel, ServiceType, Ticket
+
+logger = logging.getLogger(__name__)
+
+DEMO_COUNT = 150
+DESCRIPTIONS = {
+    "emergency": "闻到燃气味，楼道内有明显异味 / Smell of gas in the stairwell",
+    "repair": "灶具打不着火，请上门检查 / Hob does not ignite, please check",
+    "installation": "新房报装燃气 / New connection for a flat",
+    "alteration": "厨房改造需移动燃气管 / Kitchen refit: move the gas pipe",
+    "outage": "计划停气后未恢复 / Supply not back after the planned stop",
+    "meter": "本月抄表读数异常 / This month's reading looks wrong",
+    "billing": "账单金额明显偏高 / The bill is far too high",
+    "account": "办理过户 / Transfer the account to the new owner",
+    "complaint": "上门服务人员迟到 / The technician came late",
+    "enquiry": "咨询阶梯气价 / Question about tiered prices",
+    "hotline": "12345转办：用户反映燃气压力低 / 12345: low gas pressure",
+    "safety": "安检发现软管老化 / Inspection: perished hose",
+    "follow_up": "办结回访 / Follow-up call",
+}
+
+
+def _staff_by_outlet():
+    users = get_user_model().objects.filter(is_active=True, staff_profile__isnull=False).select_related(
+        "staff_profile__org_unit")
+    by_outlet, seeing_all = {}, []
+    for user in users:
+        profile = user.staff_profile
+        if profile.role in ROLES_SEEING_ALL:
+            seeing_all.append(user)
+        elif profile.org_unit.kind == OrgUnit.Kind.OUTLET:
+            by_outlet.setdefault(profile.org_unit_id, []).append(user)
+    return by_outlet, seeing_all
+
+
+def seed_demo_tickets(sender=None, *, now, count=DEMO_COUNT, **kwargs) -> int:
+    """Create the demo tickets once (skipped when the database already holds tickets)."""
+    if Ticket.objects.exists():
+        return 0
+    seed_catalogue()
+    rng = random.Random(20261126)
+    customers = list(Customer.objects.select_related("category", "outlet").order_by("pk")[:400])
+    types = list(ServiceType.objects.filter(is_active=True).select_related("calendar"))
+    by_outlet, seeing_all = _staff_by_outlet()
+    if not customers or not types:
+        return 0
+    created = 0
+    for index in range(count):
+        customer = rng.choice(customers)
+        candidates = [t for t in types if t.applies_to(customer.category.segment)]
+        service_type = rng.choice(candidates)
+        staff = by_outlet.get(customer.outlet_id) or seeing_all
+        actor = rng.choice(staff) if staff else None
+        # Received between 10 days and 5 minutes ago: old open ones are breached, recent ones on time.
+        at = now - datetime.timedelta(minutes=rng.randint(5, 10 * 24 * 60))
+        hotline = service_type.code == "H12345"
+        try:
+            ticket = services.create_ticket(
+                service_type=service_type, customer=customer, actor=actor, now=at,
+                channel=Channel.CITY_HOTLINE if hotline else rng.choice(
+                    [Channel.SERVICE_HALL, Channel.HOTLINE, Channel.WEB, Channel.MOBILE]),
+                description=DESCRIPTIONS.get(service_type.category, service_type.name),
+                hotline_order_no=f"12345-{index:06d}" if hotline else "",
+                hotline_due_at=at + datetime.timedelta(days=3) if hotline else None,
+            )
+            created += 1
+            _advance(ticket, rng, actor, staff, at, now)
+        except Exception:  # one odd demo row must not stop the demo
+            logger.exception("demo ticket %s skipped", index)
+    logger.info("demo: %d tickets", created)
+    return created
+
+
+def _advance(ticket, rng, actor, staff, at, now):
+    """Walk the ticket some steps along the workflow, each a little later than the last."""
+    steps = rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 5, 6])
+    clock = at
+
+    def later():
+        nonlocal clock
+        clock = min(clock + datetime.timedelta(minutes=rng.randint(3, 600)), now)
+        return clock
+
+    if steps >= 1:
+        ticket = services.accept_ticket(ticket=ticket, actor=actor, now=later())
+    if steps >= 2 and staff:
+        assignee = rng.choice([u for u in staff if u.staff_profile.role == Role.TECHNICIAN] or staff)
+        ticket = services.assign_ticket(ticket=ticket, assignee=assignee, actor=actor, now=later())
+    if steps >= 3:
+        ticket = services.start_work(ticket=ticket, actor=actor, now=later())
+    if steps == 4 and rng.random() < 0.4:
+        services.pause_ticket(ticket=ticket, reason="等待客户提供资料 / Waiting for the customer's papers",
+                              actor=actor, now=later())
+        return
+    if steps >= 5:
+        ticket = services.resolve_ticket(ticket=ticket, actor=actor, now=later())
+    if steps >= 6:
+        services.close_ticket(ticket=ticket, actor=actor, now=later())
+    if steps == 0 and rng.random() < 0.1:
+        services.cancel_ticket(ticket=ticket, actor=actor, now=later(),
+                               reason="客户撤销 / Withdrawn by the customer")

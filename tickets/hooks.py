@@ -1,0 +1,50 @@
+"""Hooks for the apps above `tickets` (complaints, billing, satisfaction): no imports upward.
+
+Signals are sent after the transaction commits (transaction.on_commit), with kwargs:
+- ticket_created: ticket, actor
+- ticket_status_changed: ticket, before, after, actor
+- ticket_closed: ticket, actor
+
+`ticket_kinds` lets an upper app say how its kind of ticket (a service-type category such as
+"complaint" or "billing") is shown: where its own detail page is and which extra fields the API
+adds. tickets only ever calls what was registered.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.dispatch import Signal
+
+ticket_created = Signal()
+ticket_status_changed = Signal()
+ticket_closed = Signal()
+
+
+@dataclass(frozen=True)
+class TicketKind:
+    category: str
+    detail_url: Callable | None = None  # ticket -> str | None
+    extra_data: Callable | None = None  # ticket -> dict (added to the API representation under "extra")
+
+
+ticket_kinds: dict[str, TicketKind] = {}
+
+
+def register_kind(category: str, *, detail_url: Callable | None = None,
+                  extra_data: Callable | None = None) -> None:
+    """Called from an upper app's AppConfig.ready(); registering twice replaces the entry."""
+    ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data)
+
+
+def kind_for(ticket) -> TicketKind | None:
+    return ticket_kinds.get(ticket.service_type.category)
+
+
+def detail_url_for(ticket) -> str | None:
+    kind = kind_for(ticket)
+    return kind.detail_url(ticket) if kind and kind.detail_url else None
+
+
+def extra_data_for(ticket) -> dict:
+    kind = kind_for(ticket)
+    return (kind.extra_data(ticket) or {}) if kind and kind.extra_data else {}
