@@ -12,11 +12,13 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("GASSERVICE_VAR_DIR", default=str(BASE_DIR / "var")))
-
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A .env file beside manage.py is read if present; GASSERVICE_ENV_FILE names another ("" = none).
+ENV_FILE = env.str("GASSERVICE_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE)
+# Where the embedded defaults keep their state: SQLite file, filesystem broker, file cache, uploads.
+VAR_DIR = Path(env.str("GASSERVICE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 # The development key is only accepted while DEBUG is on; production must set SECRET_KEY.
@@ -77,6 +79,8 @@ TEMPLATES = [
     },
 ]
 
+if "DATABASE_URL" not in env:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -155,15 +159,22 @@ SPECTACULAR_SETTINGS = {
 # Celery: embedded filesystem broker unless CELERY_BROKER_URL is set (Redis in production).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # One host, one folder: the web process writes messages where the worker reads them
+    # (in == out), and the exchange tables live beside them, not in the current directory.
     _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "out"),
-        "data_folder_out": str(_broker_dir / "out"),
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Tests give each run its own queue so that a test's worker never takes another run's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -176,8 +187,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "tickets.sweep_deadlines", "schedule": 60.0},
     "deliver-notifications": {"task": "tickets.deliver_pending_notifications", "schedule": 60.0},
-    "check-calendar-coverage": {"task": "tickets.check_calendar_coverage", "schedule": crontab(hour=7, minute=0)},
+    "check-calendar-coverage": {
+        "task": "tickets.check_calendar_coverage",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "supervisor-digest": {"task": "tickets.send_supervisor_digests", "schedule": crontab(hour=8, minute=0)},
+    "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "clear-expired-sessions": {
+        "task": "gasservice.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 # The broker may be down: publishing must fail fast rather than hang a request.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -185,7 +204,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)

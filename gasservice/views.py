@@ -24,6 +24,17 @@ def _check_broker() -> str:
     return "ok"
 
 
+def _worker_seen_at() -> str | None:
+    from django.core.cache import cache
+
+    from gasservice.celery import HEARTBEAT_CACHE_KEY
+
+    try:
+        return cache.get(HEARTBEAT_CACHE_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage must not turn the health check into a 500
+        return None
+
+
 @never_cache
 def healthz(request):
     """Database and broker reachability, for load balancers and operators: 200 or 503."""
@@ -37,4 +48,6 @@ def healthz(request):
             report[name] = f"error: {exc.__class__.__name__}"
             healthy = False
     report["status"] = "ok" if healthy else "error"
+    # Informational only: a stale stamp means beat or the worker stopped (the sweep is not running).
+    report["worker_seen_at"] = _worker_seen_at()
     return JsonResponse(report, status=200 if healthy else 503)

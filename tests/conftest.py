@@ -1,11 +1,21 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: per-run test databases, the API client and a real Celery worker."""
 
 import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 
 requires_postgres = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+WORKER_START_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +33,133 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def _skip_or_fail(reason: str):
+    """Outside CI a missing service skips the test; in CI it is an error, never a silent skip."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _database_url(settings_dict: dict) -> str:
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+
+
+def _route_tasks_to(app, queue: str) -> None:
+    """Make every task this process publishes (test code and on_commit hooks alike) go to `queue`.
+
+    Celery caches its queue and router objects on first use; dropping them makes the next
+    publish rebuild them from the changed configuration.
+    """
+    app.conf.task_default_queue = queue
+    for cached in ("queues", "default_queue", "default_exchange", "router", "send_task_message"):
+        app.amqp.__dict__.pop(cached, None)
+    app.amqp._rtable = None
+
+
+class CeleryWorker:
+    """A real `celery worker` process on the test database, listening on this run's own queue."""
+
+    def __init__(self, process: subprocess.Popen, queue: str, log_path: Path):
+        self.process = process
+        self.queue = queue
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def send(self, task_name: str, *args, **kwargs):
+        """Publish a task by name to the worker's queue (through the real broker)."""
+        from gasservice.celery import app
+
+        return app.send_task(task_name, args=args, kwargs=kwargs, queue=self.queue)
+
+    def wait_for(self, condition: Callable[[], object], *, timeout: float = 30.0, what: str = "condition"):
+        """Poll `condition` (e.g. a database query) until it is truthy; fail with the worker log if not.
+
+        This waits on another process doing real work, so it polls in short steps up to a bound.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            if self.process.poll() is not None:
+                pytest.fail(f"celery worker exited with {self.process.returncode} while waiting for {what}:\n"
+                            f"{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout}s waiting for {what}; worker log:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """Start `celery -A gasservice worker` against Redis and the pytest test database.
+
+    Use with `transactional_db` (or `django_db(transaction=True)`) so rows the test writes are
+    committed and visible to the worker, and vice versa. Tasks published by the test process
+    go to a queue of this session's own, so concurrent runs never take each other's tasks.
+    """
+    from django.db import connection
+
+    from gasservice.celery import app
+
+    broker_url = settings.CELERY_BROKER_URL
+    if not broker_url.startswith("redis://"):
+        _skip_or_fail(f"the real-worker tests need CELERY_BROKER_URL=redis://... (got {broker_url!r})")
+    if not settings.IS_POSTGRES:
+        _skip_or_fail("the real-worker tests need PostgreSQL (DATABASE_URL): the worker is a second process")
+    try:
+        import redis
+
+        redis.Redis.from_url(broker_url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
+        _skip_or_fail(f"Redis broker {broker_url} does not answer: {exc}")
+
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="gasservice.settings",
+        DATABASE_URL=_database_url(connection.settings_dict),
+        CELERY_BROKER_URL=broker_url,
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        PYTHONUNBUFFERED="1",
+    )
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    command = [
+        sys.executable, "-m", "celery", "-A", "gasservice", "worker",
+        "--pool", "solo", "--concurrency", "1", "-Q", queue, "-n", f"{queue}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    worker = CeleryWorker(process, queue, log_path)
+    previous_queue = app.conf.task_default_queue
+    try:
+        worker.wait_for(lambda: " ready." in worker.log(), timeout=WORKER_START_TIMEOUT, what="worker start")
+        _route_tasks_to(app, queue)
+        yield worker
+    finally:
+        _route_tasks_to(app, previous_queue)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        try:
+            import redis
+
+            redis.Redis.from_url(broker_url, socket_connect_timeout=1).delete(queue)
+        except Exception:  # noqa: BLE001, S110 - leftover test messages are harmless
+            pass
