@@ -1,0 +1,405 @@
+"""The escalation ladder: when each step of a milestone is due, and who hears of it.
+
+Levels (shared/data/service_standards.md "Escalation ladder", thresholds from EscalationPolicy):
+0 warns the handler at `warn_percent` of the allowed time; 1 tells the outlet supervisor at
+breach; 2 the branch manager after a further interval; 3 the group customer service centre.
+
+schedule_milestone() keeps a milestone's `next_action_at` / `next_action_level` (the sweep's
+work list) in step with its deadline; services call it after every change of due_at, met_at or
+a pause, in the same transaction. `next_action_level` doubles as the cursor of the ladder: the
+lowest level not yet done, kept while the milestone is paused, so no step ever runs twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import OrgUnit, StaffProfile
+from accounts.roles import Role
+
+from . import hooks, sla
+from .calendars import get_snapshot
+from .models import OPEN_STATUSES, EscalationPolicy, Notification, SlaState, TicketEvent, Unit
+
+logger = logging.getLogger(__name__)
+
+LEVELS = (0, 1, 2, 3)
+LAST_LEVEL = LEVELS[-1]
+DEFAULT_POLICY_CODE = "DEFAULT"
+EMERGENCY_POLICY_CODE = "EMERGENCY"
+# The published defaults (service_standards.md); used when the database holds no policy row.
+POLICY_DEFAULTS = {
+    DEFAULT_POLICY_CODE: {
+        "name": "默认升级规则", "warn_percent": 80, "is_default": True,
+        "level2_after_amount": 1, "level2_after_unit": Unit.WORKING_DAYS,
+        "level3_after_amount": 3, "level3_after_unit": Unit.WORKING_DAYS,
+    },
+    EMERGENCY_POLICY_CODE: {
+        "name": "抢险升级规则", "warn_percent": 80, "is_default": False,
+        "level2_after_amount": 15, "level2_after_unit": Unit.MINUTES,
+        "level3_after_amount": 60, "level3_after_unit": Unit.MINUTES,
+    },
+}
+# Who handles a ticket of a unit when nobody is assigned: the unit's queue.
+HANDLER_ROLES = (Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN)
+LEVEL_ROLES = {1: Role.OUTLET_SUPERVISOR, 2: Role.BRANCH_MANAGER, 3: Role.CENTRE_MANAGER}
+LEVEL_UNIT_KINDS = {1: None, 2: OrgUnit.Kind.BRANCH, 3: OrgUnit.Kind.CENTRE}
+RECIPIENT_ROLES = (*HANDLER_ROLES, *LEVEL_ROLES.values())
+# Channels per level besides in-app; emergencies also text every level.
+EXTRA_CHANNELS = {
+    0: (Notification.Channel.EMAIL,),
+    1: (Notification.Channel.EMAIL,),
+    2: (Notification.Channel.EMAIL, Notification.Channel.SMS),
+    3: (Notification.Channel.EMAIL, Notification.Channel.SMS),
+}
+EMERGENCY_EXTRA_CHANNELS = (Notification.Channel.EMAIL, Notification.Channel.SMS)
+ESCALATION_KIND = "escalation"
+EMERGENCY_KIND = "emergency"
+
+_STATE_RANK = {SlaState.PENDING: 0, SlaState.MET: 0, SlaState.MET_LATE: 0, SlaState.ON_TIME: 1,
+               SlaState.AT_RISK: 2, SlaState.BREACHED: 3}
+
+
+# ---------------------------------------------------------------- policies (data, cached)
+
+
+_policy_cache: dict[str, tuple[float, EscalationPolicy]] = {}
+_policy_lock = threading.Lock()
+POLICY_CACHE_SECONDS = 60.0
+
+
+def ensure_default_policies() -> dict[str, EscalationPolicy]:
+    """Create the DEFAULT and EMERGENCY policies if missing (idempotent; edits in the admin are kept)."""
+    result = {}
+    for code, values in POLICY_DEFAULTS.items():
+        defaults = dict(values)
+        other_default = EscalationPolicy.objects.filter(is_default=True).exclude(code=code)
+        if defaults["is_default"] and other_default.exists():
+            defaults["is_default"] = False
+        result[code], _created = EscalationPolicy.objects.get_or_create(code=code, defaults=defaults)
+    clear_policy_cache()
+    return result
+
+
+def clear_policy_cache() -> None:
+    with _policy_lock:
+        _policy_cache.clear()
+
+
+@receiver([post_save, post_delete], sender=EscalationPolicy, dispatch_uid="escalation_policy_changed")
+def _policy_changed(sender, **kwargs):
+    clear_policy_cache()
+
+
+def _cached_policy(key: str, load) -> EscalationPolicy:
+    cached = _policy_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    policy = load()
+    with _policy_lock:
+        _policy_cache[key] = (time.monotonic() + POLICY_CACHE_SECONDS, policy)
+    return policy
+
+
+def _builtin(code: str) -> EscalationPolicy:
+    return EscalationPolicy(code=code, **POLICY_DEFAULTS[code])
+
+
+def policy_for(service_type) -> EscalationPolicy:
+    """The service type's own policy, else the emergency policy for emergencies, else the default.
+
+    No query when the service type's policy is select_related or the fallback is cached.
+    """
+    if service_type.escalation_policy_id is not None:
+        return service_type.escalation_policy
+    if service_type.is_emergency:
+        return _cached_policy(EMERGENCY_POLICY_CODE, lambda: (
+            EscalationPolicy.objects.filter(code=EMERGENCY_POLICY_CODE).first()
+            or _builtin(EMERGENCY_POLICY_CODE)))
+    return _cached_policy(DEFAULT_POLICY_CODE, lambda: (
+        EscalationPolicy.objects.filter(is_default=True).first() or _builtin(DEFAULT_POLICY_CODE)))
+
+
+# ---------------------------------------------------------------- the ladder's times (pure)
+
+
+def _one_working_day_before(cal: sla.CalendarSnapshot, moment: dt.datetime) -> dt.datetime:
+    """The same local time on the previous working day (12345 orders: warn a working day ahead)."""
+    local = moment.astimezone(cal.tz)
+    day = local.date() - dt.timedelta(days=1)
+    for _i in range(366):
+        if cal.is_working_day(day):
+            break
+        day -= dt.timedelta(days=1)
+    return dt.datetime.combine(day, local.time(), tzinfo=cal.tz)
+
+
+def _is_hotline_deadline(milestone, ticket) -> bool:
+    if ticket.hotline_due_at is None:
+        return False
+    return milestone.is_override or milestone.due_at == ticket.hotline_due_at
+
+
+def compute_warn_at(milestone, ticket, policy: EscalationPolicy, cal: sla.CalendarSnapshot) -> dt.datetime:
+    """When the handler is warned: at the policy's share of the allowed time, or for a 12345
+    order's deadline one working day before it; never before the clock started."""
+    due = milestone.due_at
+    start = milestone.started_at or ticket.received_at
+    if _is_hotline_deadline(milestone, ticket):
+        warn = _one_working_day_before(cal, due)
+    elif start is not None and start < due:
+        warn = sla.warn_at(cal, start, due, milestone.unit, policy.warn_percent)
+    else:
+        warn = due
+    if start is not None and warn < start:
+        warn = min(start, due)
+    return warn
+
+
+def step_times(milestone, ticket, policy: EscalationPolicy, cal: sla.CalendarSnapshot,
+               warn: dt.datetime | None = None) -> dict[int, dt.datetime]:
+    """{level: when} for a milestone with a due time."""
+    due = milestone.due_at
+    return {
+        0: warn or compute_warn_at(milestone, ticket, policy, cal),
+        1: due,
+        2: sla.add_duration(cal, due, policy.level2_after_amount, policy.level2_after_unit).at,
+        3: sla.add_duration(cal, due, policy.level3_after_amount, policy.level3_after_unit).at,
+    }
+
+
+def state_at(milestone, now: dt.datetime, warn: dt.datetime | None) -> str:
+    if milestone.met_at is not None:
+        return SlaState.MET_LATE if milestone.due_at and milestone.met_at > milestone.due_at else SlaState.MET
+    if milestone.due_at is None:
+        return SlaState.PENDING
+    if now >= milestone.due_at:
+        return SlaState.BREACHED
+    if warn is not None and now >= warn:
+        return SlaState.AT_RISK
+    return SlaState.ON_TIME
+
+
+def is_watched(milestone, ticket) -> bool:
+    """The ladder runs only for an unmet, started milestone of an open ticket that is not paused."""
+    return (milestone.met_at is None and milestone.due_at is not None and ticket.status in OPEN_STATUSES
+            and ticket.paused_at is None)
+
+
+def _cursor(milestone) -> int | None:
+    """The lowest level not yet done (None: all done)."""
+    if milestone.next_action_level is not None:
+        return milestone.next_action_level
+    if milestone.pk is None or milestone.state == SlaState.PENDING:
+        return 0
+    # Rare: the ladder ran to its end (or was never scheduled); ask the ledger once.
+    done = {e.level for e in milestone.escalations.all()}
+    return next((level for level in LEVELS if level not in done), None)
+
+
+def schedule_milestone(milestone, *, now, policy=None, cal=None, save=True) -> None:
+    """Set warn_at, state and the next step (next_action_at/next_action_level) of a milestone.
+
+    The caller passes the milestone with ticket, service_type (and its calendar and policy)
+    select_related; saves those four fields when the milestone exists (save=False: caller saves).
+    """
+    ticket = milestone.ticket
+    warn = None
+    if milestone.met_at is None and milestone.due_at is not None:
+        service_type = ticket.service_type
+        policy = policy or policy_for(service_type)
+        cal = cal or get_snapshot(service_type.calendar)
+        warn = compute_warn_at(milestone, ticket, policy, cal)
+        milestone.warn_at = warn
+    milestone.state = state_at(milestone, now, warn)
+    level = _cursor(milestone) if milestone.met_at is None else milestone.next_action_level
+    next_at = None
+    if level is not None and level <= LAST_LEVEL and is_watched(milestone, ticket):
+        next_at = step_times(milestone, ticket, policy, cal, warn)[level]
+    milestone.next_action_level = level if level is not None and level <= LAST_LEVEL else None
+    milestone.next_action_at = next_at
+    if save and milestone.pk:
+        milestone.save(update_fields=["warn_at", "state", "next_action_at", "next_action_level"])
+
+
+# ---------------------------------------------------------------- recipients
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: object
+    mobile: str
+    role: str
+
+    def as_json(self) -> dict:
+        return {"id": self.user.pk, "name": self.user.get_full_name() or self.user.get_username(),
+                "role": str(self.role)}
+
+
+class RecipientDirectory:
+    """Staff of the org units (and their ancestors) of a batch of tickets: one query for all."""
+
+    def __init__(self, tickets):
+        tickets = list(tickets)
+        codes, assignee_ids = set(), set()
+        for ticket in tickets:
+            codes.update(c for c in ticket.org_unit.path.strip("/").split("/") if c)
+            if ticket.assignee_id:
+                assignee_ids.add(ticket.assignee_id)
+        self.by_user: dict[int, Recipient] = {}
+        self.by_unit_role: dict[tuple[str, str], list[Recipient]] = defaultdict(list)
+        self.unit_kind: dict[str, str] = {}
+        if not codes and not assignee_ids:
+            return
+        profiles = (
+            StaffProfile.objects.filter(
+                Q(org_unit__code__in=codes, role__in=RECIPIENT_ROLES) | Q(user_id__in=assignee_ids),
+                user__is_active=True,
+            )
+            .select_related("user", "org_unit")
+            .only("role", "mobile", "user__id", "user__username", "user__first_name", "user__last_name",
+                  "user__email", "user__is_active", "org_unit__path", "org_unit__kind")
+            .order_by("user_id")
+        )
+        for profile in profiles:
+            recipient = Recipient(user=profile.user, mobile=profile.mobile, role=profile.role)
+            self.by_user[profile.user_id] = recipient
+            self.by_unit_role[(profile.org_unit.path, profile.role)].append(recipient)
+            self.unit_kind[profile.org_unit.path] = profile.org_unit.kind
+
+    def _at_ancestor(self, path: str, role: str, kind: str | None) -> list[Recipient]:
+        """Holders of `role` at the nearest unit on `path` (self first, then upwards) of `kind`."""
+        parts = [c for c in path.strip("/").split("/") if c]
+        for depth in range(len(parts), 0, -1):
+            unit_path = "/" + "/".join(parts[:depth]) + "/"
+            found = self.by_unit_role.get((unit_path, role))
+            if found and (kind is None or self.unit_kind.get(unit_path) == kind):
+                return found
+        return []
+
+    def handlers(self, ticket) -> list[Recipient]:
+        if ticket.assignee_id:
+            recipient = self.by_user.get(ticket.assignee_id)
+            return [recipient or Recipient(user=ticket.assignee, mobile="", role="")]
+        path = ticket.org_unit.path
+        return [r for role in HANDLER_ROLES for r in self.by_unit_role.get((path, role), [])]
+
+    def for_level(self, ticket, level: int) -> list[Recipient]:
+        """Who hears of a step; nobody at a level passes it up, so no step goes unheard."""
+        for candidate in range(level, LAST_LEVEL + 1):
+            if candidate == 0:
+                found = self.handlers(ticket)
+            else:
+                found = self._at_ancestor(ticket.org_unit.path, LEVEL_ROLES[candidate],
+                                          LEVEL_UNIT_KINDS[candidate])
+            if found:
+                return found
+        return []
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _local_text(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def ticket_url(ticket) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("tickets:detail", args=[ticket.reference])
+    except NoReverseMatch:
+        path = f"/tickets/{ticket.reference}/"
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def step_message(ticket, milestone, level: int) -> tuple[str, str]:
+    """(title, body) of the notification and timeline entry for a step, in the site language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {"reference": ticket.reference, "milestone": milestone.name,
+                  "due": _local_text(milestone.due_at), "level": level, "service": ticket.service_type.name,
+                  "unit": ticket.org_unit.name}
+        if level == 0:
+            title = _("Deadline approaching: %(reference)s %(milestone)s due %(due)s") % values
+        elif level == 1:
+            title = _("Deadline breached: %(reference)s %(milestone)s was due %(due)s") % values
+        else:
+            title = _("Escalated to level %(level)s: %(reference)s %(milestone)s was due %(due)s") % values
+        body = _("%(service)s, handled by %(unit)s.") % values + "\n" + ticket_url(ticket)
+    return title, body
+
+
+def notification_rows(*, recipients, ticket, kind: str, title: str, body: str, now: dt.datetime,
+                      extra_channels) -> list[Notification]:
+    """Unsaved rows: one in-app per recipient, plus email/SMS where the recipient has an address."""
+    rows = []
+    for r in recipients:
+        rows.append(Notification(recipient=r.user, channel=Notification.Channel.IN_APP, ticket=ticket,
+                                 kind=kind, title=title[:200], body=body, created_at=now,
+                                 status=Notification.DeliveryStatus.SENT, sent_at=now))
+        for channel in extra_channels:
+            address = r.user.email if channel == Notification.Channel.EMAIL else r.mobile
+            if address:
+                rows.append(Notification(recipient=r.user, address=address, channel=channel, ticket=ticket,
+                                         kind=kind, title=title[:200], body=body, created_at=now,
+                                         status=Notification.DeliveryStatus.PENDING, next_attempt_at=now))
+    return rows
+
+
+# ---------------------------------------------------------------- emergencies: alert at creation
+
+
+def alert_emergency(ticket, *, now: dt.datetime) -> list[Notification]:
+    """An emergency ticket alerts its handlers and the outlet supervisor at once (in-app, SMS, email)."""
+    if not ticket.service_type.is_emergency:
+        return []
+    directory = RecipientDirectory([ticket])
+    recipients = {r.user.pk: r for r in directory.handlers(ticket) + directory.for_level(ticket, 1)}
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Emergency: %(reference)s %(service)s") % {
+            "reference": ticket.reference, "service": ticket.service_type.name}
+        body = "\n".join(filter(None, [ticket.contact_address, ticket.description[:300], ticket_url(ticket)]))
+        message = _("Emergency alert sent to %(count)s staff.") % {"count": len(recipients)}
+    with transaction.atomic():
+        rows = Notification.objects.bulk_create(notification_rows(
+            recipients=recipients.values(), ticket=ticket, kind=EMERGENCY_KIND, title=title, body=body,
+            now=now, extra_channels=EMERGENCY_EXTRA_CHANNELS))
+        TicketEvent.objects.create(
+            ticket=ticket, kind=TicketEvent.Kind.NOTIFICATION, at=now, message=message,
+            data={"kind": EMERGENCY_KIND, "recipients": [r.as_json() for r in recipients.values()]},
+        )
+        from .tasks import deliver_pending_notifications, enqueue_on_commit
+
+        pending = [n.pk for n in rows if n.status == Notification.DeliveryStatus.PENDING]
+        if pending:
+            enqueue_on_commit(deliver_pending_notifications, pending)
+    return rows
+
+
+def on_ticket_created(ticket, *, now: dt.datetime) -> None:
+    alert_emergency(ticket, now=now)
+
+
+@receiver(hooks.ticket_created, dispatch_uid="escalation_emergency_alert")
+def _ticket_created(sender, ticket, **kwargs):
+    """Sent after the creating transaction committed; a failure here never undoes the ticket."""
+    if not ticket.service_type.is_emergency:
+        return
+    try:
+        on_ticket_created(ticket, now=kwargs.get("now") or timezone.now())
+    except Exception:
+        logger.exception("emergency alert for %s failed", ticket.reference)
