@@ -490,6 +490,10 @@ class Attachment(models.Model):
         ordering = ["ticket", "uploaded_at"]
 
 
+class NotificationQuerySet(VisibleQuerySet):
+    org_field = "ticket__org_unit"
+
+
 class Notification(models.Model):
     """A message to a staff member (in-app, then email/SMS) or to a customer (SMS/email).
 
@@ -525,6 +529,8 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")
