@@ -19,6 +19,10 @@ class Segment(models.TextChoices):
     INDUSTRIAL = "industrial", _("Industrial")
 
 
+class OrgUnitQuerySet(VisibleQuerySet):
+    org_field = ""
+
+
 class OrgUnit(models.Model):
     """A node of the three-level organisation: centre -> branches -> outlets / call centre.
 
@@ -36,18 +40,27 @@ class OrgUnit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = OrgUnitQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("organisation unit")
         verbose_name_plural = _("organisation units")
         ordering = ["path"]
-        indexes = [models.Index(fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"])]
+        indexes = [
+            models.Index(fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self):
         return self.name
@@ -67,9 +80,14 @@ class StaffProfile(models.Model):
     """A staff member's place in the organisation and role (mapped to a Django group)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
     )
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="staff")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="staff"
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     mobile = models.CharField(_("mobile phone"), max_length=20, blank=True, validators=[validate_mobile])
 
@@ -90,7 +108,11 @@ class CustomerCategory(models.Model):
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent category"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="sub_categories",
     )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
@@ -117,13 +139,19 @@ class Customer(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         CLOSED = "closed", _("Closed")
 
-    account_no = models.CharField(_("account number"), max_length=12, unique=True, validators=[validate_account_no])
+    account_no = models.CharField(
+        _("account number"), max_length=12, unique=True, validators=[validate_account_no]
+    )
     name = models.CharField(_("name"), max_length=100)
     category = models.ForeignKey(
         CustomerCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="customers"
     )
     sub_category = models.ForeignKey(
-        CustomerCategory, verbose_name=_("sub-category"), null=True, blank=True, on_delete=models.PROTECT,
+        CustomerCategory,
+        verbose_name=_("sub-category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="sub_customers",
     )
     mobile = models.CharField(_("mobile phone"), max_length=11, blank=True, validators=[validate_mobile])
@@ -131,13 +159,20 @@ class Customer(models.Model):
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, validators=[validate_id_number])
     address = models.CharField(_("address"), max_length=200)
     outlet = models.ForeignKey(
-        OrgUnit, verbose_name=_("responsible outlet"), on_delete=models.PROTECT, related_name="customers",
+        OrgUnit,
+        verbose_name=_("responsible outlet"),
+        on_delete=models.PROTECT,
+        related_name="customers",
         limit_choices_to={"kind": OrgUnit.Kind.OUTLET},
     )
     is_key_account = models.BooleanField(_("key account"), default=False)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_accounts",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_accounts",
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     notes = models.TextField(_("notes"), blank=True)
@@ -178,3 +213,7 @@ class PersonalDataView(models.Model):
         verbose_name = _("personal data view")
         verbose_name_plural = _("personal data views")
         ordering = ["-viewed_at"]
+        indexes = [models.Index(fields=["customer", "-viewed_at"], name="pdv_customer_viewed")]
+
+    def __str__(self):
+        return f"{self.user} {self.customer_id} {self.fields} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -26,3 +26,80 @@ ROLES_SEEING_FULL_PERSONAL_DATA = {
     Role.CENTRE_MANAGER,
 }
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
+
+# Which model permissions each role's Django group holds, as "app_label.codename" patterns
+# (fnmatch). Our apps only; the administrator also manages users and groups.
+OUR_APPS = ("accounts", "tickets", "complaints", "billing", "satisfaction")
+_DESK = (
+    "accounts.add_customer",
+    "accounts.change_customer",
+    "accounts.view_customer",
+    "accounts.view_orgunit",
+    "accounts.view_customercategory",
+    "tickets.add_ticket",
+    "tickets.change_ticket",
+    "tickets.view_ticket",
+    "complaints.add_complaint",
+    "complaints.change_complaint",
+    "complaints.view_complaint",
+)
+_SUPERVISOR = _DESK + ("*.view_*", "tickets.change_milestone", "tickets.add_escalation")
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.FRONT_DESK: _DESK,
+    Role.AGENT: _DESK,
+    Role.TECHNICIAN: (
+        "accounts.view_customer",
+        "accounts.view_orgunit",
+        "tickets.view_ticket",
+        "tickets.change_ticket",
+    ),
+    Role.OUTLET_SUPERVISOR: _SUPERVISOR,
+    Role.BRANCH_MANAGER: _SUPERVISOR,
+    Role.CENTRE_MANAGER: _SUPERVISOR + ("tickets.*", "complaints.*", "satisfaction.*", "billing.change_*"),
+    Role.ADMINISTRATOR: ("accounts.*", "tickets.*", "complaints.*", "billing.*", "satisfaction.*", "auth.*"),
+}
+
+
+def group_name(role: str) -> str:
+    """A role's Django group is named after the role's stable value ("front_desk")."""
+    return str(role)
+
+
+def sync_role_groups(apps=None) -> dict[str, int]:
+    """Create one Django group per role and set its model permissions; idempotent.
+
+    `apps` is the migration state registry inside a data migration, else the live registry.
+    Returns {group name: number of permissions}.
+    """
+    from fnmatch import fnmatchcase
+
+    if apps is None:
+        from django.apps import apps
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    perms = list(
+        permission_model.objects.filter(content_type__app_label__in=(*OUR_APPS, "auth")).values_list(
+            "id", "content_type__app_label", "codename"
+        )
+    )
+    result = {}
+    for role in Role:
+        patterns = ROLE_PERMISSIONS[role]
+        wanted = {pk for pk, app, code in perms if any(fnmatchcase(f"{app}.{code}", p) for p in patterns)}
+        group, _created = group_model.objects.get_or_create(name=group_name(role))
+        group.permissions.set(wanted)
+        result[group.name] = len(wanted)
+    return result
+
+
+def sync_staff_groups(user) -> None:
+    """Make `user`'s role groups match their staff profile's role (other groups untouched)."""
+    from django.contrib.auth.models import Group
+
+    role_names = [group_name(r) for r in Role]
+    profile = getattr(user, "staff_profile", None)
+    keep = group_name(profile.role) if profile is not None else None
+    user.groups.remove(*Group.objects.filter(name__in=role_names).exclude(name=keep))
+    if keep:
+        group, _created = Group.objects.get_or_create(name=keep)
+        user.groups.add(group)

@@ -38,7 +38,21 @@ def validate_id_number(value: str) -> None:
         return
     value = value.upper()
     if not ID_NUMBER_RE.match(value):
-        raise ValidationError(_("An ID number is 17 digits and a check digit or X."), code="invalid_id_number")
+        raise ValidationError(
+            _("An ID number is 17 digits and a check digit or X."), code="invalid_id_number"
+        )
     total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != value[17]:
         raise ValidationError(_("This ID number's check digit is wrong."), code="invalid_id_number")
+
+
+def normalize_landline(value: str) -> str:
+    """Store landlines one way, area code and dash: 02361234567 -> 023-61234567.
+
+    Area codes starting 01/02 (Beijing, Shanghai, Chongqing...) have three digits, others four.
+    """
+    value = (value or "").strip().replace(" ", "")
+    if not value or "-" in value or not value.isdigit() or not value.startswith("0"):
+        return value
+    area = 3 if value[1] in "12" else 4
+    return f"{value[:area]}-{value[area:]}"

@@ -27,6 +27,7 @@ def org_scope(user):
 
 
 class VisibleQuerySet(models.QuerySet):
+    # Path from the model to its responsible OrgUnit; "" when the model is OrgUnit itself.
     org_field = "org_unit"
 
     def visible_to(self, user):
@@ -35,4 +36,5 @@ class VisibleQuerySet(models.QuerySet):
             return self
         if scope is None:
             return self.none()
-        return self.filter(**{f"{self.org_field}__path__startswith": scope})
+        lookup = f"{self.org_field}__path__startswith" if self.org_field else "path__startswith"
+        return self.filter(**{lookup: scope})

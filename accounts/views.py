@@ -1,0 +1,186 @@
+"""Staff pages for customers: thin; reads via selectors, changes via services."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .forms import CustomerForm, CustomerSearchForm
+from .masking import mask_id_number, mask_phone
+from .roles import ROLES_SEEING_FULL_PERSONAL_DATA
+from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
+from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
+
+EXPORT_LIMIT = 5000
+
+
+def may_see_full_personal_data(user) -> bool:
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@login_required
+def home(request):
+    """The staff home page; other apps add widgets in the home_widgets block."""
+    return render(request, "home.html", {"profile": getattr(request.user, "staff_profile", None)})
+
+
+def _search(request):
+    form = CustomerSearchForm(request.GET or None, user=request.user)
+    if form.is_bound and form.is_valid():
+        return form, form.cleaned_data["q"], form.filters()
+    return form, "", {}
+
+
+@login_required
+def customer_list(request):
+    form, q, filters = _search(request)
+    searched = form.is_bound and form.is_valid() and (q or any(filters.values()))
+    rows = search_customers(request.user, q, **filters) if searched else []
+    context = {
+        "form": form,
+        "customers": rows[:SEARCH_LIMIT],
+        "has_more": len(rows) > SEARCH_LIMIT,
+        "searched": searched,
+        "limit": SEARCH_LIMIT,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "accounts/customer_list.html", context)
+
+
+@login_required
+def customer_export(request):
+    """The search as CSV (UTF-8 with BOM for spreadsheet programs); phones and ID numbers masked."""
+    form, q, filters = _search(request)
+    rows = (
+        customer_search_queryset(request.user, q, **filters)
+        .select_related("category", "sub_category", "outlet")
+        .order_by("account_no")[:EXPORT_LIMIT]
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Account number"),
+            _("Name"),
+            _("Category"),
+            _("Sub-category"),
+            _("Mobile phone"),
+            _("Landline"),
+            _("ID number"),
+            _("Address"),
+            _("Outlet"),
+            _("Status"),
+            _("Key account"),
+        ]
+    )
+    for c in rows:
+        writer.writerow(
+            [
+                c.account_no,
+                c.name,
+                c.category.name,
+                c.sub_category.name if c.sub_category else "",
+                mask_phone(c.mobile),
+                mask_phone(c.landline),
+                mask_id_number(c.id_number),
+                c.address,
+                c.outlet.name,
+                c.get_status_display(),
+                _("yes") if c.is_key_account else "",
+            ]
+        )
+    return response
+
+
+def _visible_customer(request, account_no):
+    customer = customer_for(request.user, account_no)
+    if customer is None:
+        raise Http404(_("No such customer, or not in your area."))
+    return customer
+
+
+@login_required
+def customer_detail(request, account_no):
+    customer = _visible_customer(request, account_no)
+    return _render_detail(request, customer, revealed=False)
+
+
+def _render_detail(request, customer, *, revealed):
+    context = {
+        "customer": customer,
+        "revealed": revealed,
+        "can_reveal": may_see_full_personal_data(request.user)
+        and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
+        "can_edit": request.user.has_perm("accounts.change_customer"),
+        "mobile": customer.mobile if revealed else mask_phone(customer.mobile),
+        "landline": customer.landline if revealed else mask_phone(customer.landline),
+        "id_number": customer.id_number if revealed else mask_id_number(customer.id_number),
+    }
+    return render(request, "accounts/customer_detail.html", context)
+
+
+@login_required
+@require_POST
+def customer_reveal(request, account_no):
+    """Show phones and ID number in full to a role that needs them, recording the view."""
+    customer = _visible_customer(request, account_no)
+    if not may_see_full_personal_data(request.user):
+        raise PermissionDenied(_("Your role may not see personal data in full."))
+    fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
+    record_personal_data_view(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
+    response = _render_detail(request, customer, revealed=True)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _apply_errors(form, exc: ValidationError):
+    for field, msgs in exc.message_dict.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
+@login_required
+@permission_required("accounts.add_customer", raise_exception=True)
+def customer_create(request):
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = create_customer(actor=request.user, now=timezone.now(), **form.service_fields())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(no)s created.") % {"no": customer.account_no})
+            return redirect("accounts:customer_detail", account_no=customer.account_no)
+    return render(request, "accounts/customer_form.html", {"form": form, "customer": None})
+
+
+@login_required
+@permission_required("accounts.change_customer", raise_exception=True)
+def customer_edit(request, account_no):
+    customer = _visible_customer(request, account_no)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_customer(
+                customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(no)s saved.") % {"no": customer.account_no})
+            return redirect("accounts:customer_detail", account_no=customer.account_no)
+    return render(request, "accounts/customer_form.html", {"form": form, "customer": customer})
