@@ -1,0 +1,313 @@
+"""Forms of the staff ticket pages. They read and check input; the services make the changes."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+from accounts.selectors import customer_for
+
+from . import ui_selectors
+from .models import Channel, Priority, ServiceType, SlaState, Status
+from .templatetags.tickets_ui import local_name
+
+DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def default_channel(user) -> str:
+    """Call-centre agents take calls; everybody else starts from the service hall."""
+    profile = getattr(user, "staff_profile", None)
+    if profile is not None and profile.role == Role.AGENT:
+        return Channel.HOTLINE
+    return Channel.SERVICE_HALL
+
+
+def grouped_service_type_choices(types: list[ServiceType]) -> list:
+    groups: dict[str, list] = {}
+    for service_type in types:
+        groups.setdefault(service_type.get_category_display(), []).append(
+            (service_type.code, f"{local_name(service_type)} ({service_type.code})")
+        )
+    return [("", _("Choose the service…")), *groups.items()]
+
+
+class IntakeForm(forms.Form):
+    """Front desk and call centre intake: one form for a walk-in, a caller or a known customer."""
+
+    customer = forms.CharField(required=False, widget=forms.HiddenInput)
+    service_type = forms.ChoiceField(label=_("Service"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    description = forms.CharField(
+        label=_("What the customer asks for"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        required=False,
+        input_formats=DATETIME_LOCAL_FORMATS,
+        widget=DateTimeLocalInput,
+        help_text=_("Leave empty for now. Earlier for a paper form or a 12345 order; never in the future."),
+    )
+    contact_name = forms.CharField(label=_("Contact name"), max_length=100, required=False)
+    contact_phone = forms.CharField(
+        label=_("Contact phone"), max_length=20, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+    )
+    contact_address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    hotline_order_no = forms.CharField(label=_("12345 order number"), max_length=40, required=False)
+    hotline_due_at = forms.DateTimeField(
+        label=_("12345 reply deadline"),
+        required=False,
+        input_formats=DATETIME_LOCAL_FORMATS,
+        widget=DateTimeLocalInput,
+    )
+    is_safety_or_supply = forms.BooleanField(label=_("Gas supply or safety matter"), required=False)
+
+    def __init__(self, *args, user, now=None, customer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.now = now or timezone.now()
+        self.customer_obj = customer
+        segment = customer.segment if customer is not None else None
+        self.service_types = {t.code: t for t in ui_selectors.intake_service_types(segment)}
+        self.fields["service_type"].choices = grouped_service_type_choices(list(self.service_types.values()))
+        self.fields["channel"].initial = default_channel(user)
+        if customer is not None:
+            self.fields["customer"].initial = customer.account_no
+
+    @property
+    def is_agent(self) -> bool:
+        """Agents take 12345 orders all day: their form always shows the order fields."""
+        return default_channel(self.user) == Channel.HOTLINE
+
+    def clean_customer(self):
+        account_no = self.cleaned_data["customer"].strip()
+        if not account_no:
+            return None
+        if self.customer_obj is not None and self.customer_obj.account_no == account_no:
+            return self.customer_obj
+        customer = customer_for(self.user, account_no)
+        if customer is None:
+            raise ValidationError(_("No customer account %(account_no)s."), params={"account_no": account_no})
+        return customer
+
+    def clean_service_type(self):
+        code = self.cleaned_data["service_type"]
+        service_type = self.service_types.get(code)
+        if service_type is None:
+            raise ValidationError(_("Choose a service from the list."))
+        return service_type
+
+    def clean_received_at(self):
+        received_at = self.cleaned_data["received_at"]
+        if received_at is not None and received_at > self.now:
+            raise ValidationError(_("The time received cannot be in the future."))
+        return received_at
+
+    def clean(self):
+        data = super().clean()
+        customer = data.get("customer")
+        service_type = data.get("service_type")
+        if (
+            customer is not None
+            and service_type is not None
+            and not service_type.applies_to(customer.segment)
+        ):
+            self.add_error("service_type", _("This service does not apply to this customer's segment."))
+        if customer is None and "customer" not in self.errors and not data.get("contact_phone"):
+            self.add_error(
+                "contact_phone", _("Without a customer account, a contact phone number is required.")
+            )
+        if data.get("channel") == Channel.CITY_HOTLINE and not data.get("hotline_order_no"):
+            self.add_error(
+                "hotline_order_no", _("An order from the 12345 city hotline needs its order number.")
+            )
+        return data
+
+    def service_kwargs(self) -> dict:
+        """The cleaned form as create_ticket's keyword arguments."""
+        data = self.cleaned_data
+        is_hotline = data["channel"] == Channel.CITY_HOTLINE
+        return {
+            "service_type": data["service_type"],
+            "channel": data["channel"],
+            "description": data["description"],
+            "customer": data["customer"],
+            "contact_name": data["contact_name"],
+            "contact_phone": data["contact_phone"],
+            "contact_address": data["contact_address"],
+            "received_at": data["received_at"],
+            "priority": data["priority"],
+            "hotline_order_no": data["hotline_order_no"] if is_hotline else "",
+            "hotline_due_at": data["hotline_due_at"] if is_hotline else None,
+            "is_safety_or_supply": data["is_safety_or_supply"],
+        }
+
+
+class PreviewForm(forms.Form):
+    """What the live preview of the promised dates needs: a service, a customer, a receipt time."""
+
+    service_type = forms.ModelChoiceField(
+        queryset=ServiceType.objects.filter(is_active=True), to_field_name="code"
+    )
+    customer = forms.CharField(required=False)
+    received_at = forms.DateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
+    is_safety_or_supply = forms.BooleanField(required=False)
+    hotline_due_at = forms.DateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
+
+    def __init__(self, *args, user, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.now = now
+
+    def clean_customer(self):
+        account_no = self.cleaned_data["customer"].strip()
+        if not account_no:
+            return None
+        customer = customer_for(self.user, account_no)
+        if customer is None:
+            raise ValidationError(_("No customer account %(account_no)s."), params={"account_no": account_no})
+        return customer
+
+    def clean_received_at(self):
+        received_at = self.cleaned_data["received_at"]
+        if received_at is not None and received_at > self.now:
+            raise ValidationError(_("The time received cannot be in the future."))
+        return received_at
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters (GET). Empty status means every open status."""
+
+    SLA_CHOICES = [
+        ("", _("Any")),
+        (SlaState.AT_RISK, _("At risk")),
+        (SlaState.BREACHED, _("Breached")),
+        ("at_risk_or_breached", _("At risk or breached")),
+    ]
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    service_type = forms.ChoiceField(label=_("Service"), required=False)
+    org_unit = forms.ChoiceField(label=_("Unit"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("Any")), *Channel.choices]
+    )
+    due_before = forms.DateField(
+        label=_("Due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("Open")), *Status.choices]
+        self.fields["service_type"].choices = [
+            ("", _("Any")),
+            *[(t.code, f"{t.code} {local_name(t)}") for t in ui_selectors.intake_service_types()],
+        ]
+        self.fields["org_unit"].choices = [
+            ("", _("Any")),
+            *[(u.code, u.name) for u in ui_selectors.visible_org_units(user)],
+        ]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Assign to"))
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff = {str(u.pk): u for u in ui_selectors.assignable_staff(ticket)}
+        self.fields["assignee"].choices = [
+            ("", _("Choose a colleague…")),
+            *[
+                (
+                    pk,
+                    f"{u.get_full_name() or u.get_username()} · {u.staff_profile.get_role_display()}"
+                    f" · {u.staff_profile.org_unit.name}",
+                )
+                for pk, u in self.staff.items()
+            ],
+        ]
+        if ticket.assignee_id:
+            self.fields["assignee"].initial = str(ticket.assignee_id)
+
+    def clean_assignee(self):
+        return self.staff[self.cleaned_data["assignee"]]
+
+
+REASON_REQUIRED = {Status.WAITING_CUSTOMER, Status.CANCELLED}
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, required=False, help_text=_("Required to pause, cancel or reopen.")
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, allowed: list[str], ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+        self.fields["to"].choices = [("", _("Choose…")), *[(s, Status(s).label) for s in allowed]]
+
+    def clean(self):
+        data = super().clean()
+        to = data.get("to")
+        is_reopen = (
+            self.ticket is not None
+            and not self.ticket.is_open
+            and to in {Status.NEW, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS}
+        )
+        if (to in REASON_REQUIRED or is_reopen) and not data.get("reason", "").strip():
+            self.add_error("reason", _("Give a reason."))
+        return data
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the clock stops"),
+        max_length=200,
+        error_messages={"required": _("Give a reason for the pause.")},
+    )
+
+
+class MeetMilestoneForm(forms.Form):
+    code = forms.ChoiceField(label=_("Milestone"))
+
+    def __init__(self, *args, milestones, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [(m.code, local_name(m)) for m in milestones if m.met_at is None]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Internal note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply to the customer"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("Photo (JPEG, PNG, WebP, GIF) or PDF, up to 5 MB."))
+    is_public = forms.BooleanField(label=_("Visible to the customer"), required=False)
