@@ -1,0 +1,256 @@
+"""The complaint API (/api/v1/complaints/): create, list with filters, retrieve by reference, step actions.
+
+Thin: serializers check the shape, services make every change; rule errors become 400s in
+gasservice.api.exception_handler.
+"""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+
+from accounts.roles import Role
+from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
+
+from . import selectors, services
+from .models import Complaint, Severity, Source
+from .serializers import (
+    AcknowledgeSerializer,
+    CloseSerializer,
+    ComplaintCreateSerializer,
+    ComplaintSerializer,
+    ContactSerializer,
+    InvestigateSerializer,
+    LinkSerializer,
+    ReopenSerializer,
+    RespondSerializer,
+)
+
+
+class IsComplaintHandler(permissions.BasePermission):
+    """Service staff (every role but field technicians) and superusers."""
+
+    message = _("Complaints are handled by service staff.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user.is_authenticated:
+            return False
+        if user.is_superuser:
+            return True
+        profile = getattr(user, "staff_profile", None)
+        return profile is not None and profile.role != Role.TECHNICIAN
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(field_name="ticket__status", choices=Status.choices)
+    is_open = django_filters.BooleanFilter(method="filter_open")
+    category = django_filters.CharFilter(method="filter_category", help_text="Category or sub-category code.")
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    is_repeat = django_filters.BooleanFilter()
+    breached = django_filters.BooleanFilter(method="filter_breached")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    phone = django_filters.CharFilter(field_name="complainant_phone")
+    account_no = django_filters.CharFilter(field_name="customer__account_no")
+
+    class Meta:
+        model = Complaint
+        fields = []
+
+    def filter_open(self, qs, name, value):
+        return (
+            qs.filter(ticket__status__in=OPEN_STATUSES)
+            if value
+            else qs.exclude(ticket__status__in=OPEN_STATUSES)
+        )
+
+    def filter_category(self, qs, name, value):
+        return qs.filter(Q(category__code=value) | Q(sub_category__code=value))
+
+    def filter_breached(self, qs, name, value):
+        return (
+            qs.filter(ticket__sla_state=SlaState.BREACHED)
+            if value
+            else qs.exclude(ticket__sla_state=SlaState.BREACHED)
+        )
+
+
+class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Complaints the caller may see (their org subtree; the call centre and the centre see all)."""
+
+    serializer_class = ComplaintSerializer
+    permission_classes = [IsComplaintHandler]
+    filterset_class = ComplaintFilter
+    lookup_field = "ticket__reference"
+    lookup_url_kwarg = "reference"
+    lookup_value_regex = "[A-Za-z0-9-]+"
+
+    def get_queryset(self):
+        return (
+            Complaint.objects.visible_to(self.request.user)
+            .select_related(
+                "ticket",
+                "ticket__org_unit",
+                "ticket__service_type",
+                "category",
+                "sub_category",
+                "customer",
+                "department_at_fault",
+                "repeat_of__ticket",
+            )
+            .prefetch_related("related_tickets")
+            .order_by("-received_at", "-ticket_id")
+        )
+
+    def _result(self, complaint, code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=complaint.pk)
+        return Response(ComplaintSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        request=ComplaintCreateSerializer,
+        responses={201: ComplaintSerializer},
+        summary="File a complaint (staff intake: hall, hotline, 12345, letter, media, regulator)",
+    )
+    def create(self, request):
+        data = self._input(ComplaintCreateSerializer)
+        now = timezone.now()
+        complaint = services.file_complaint(
+            source=data["source"],
+            category=data["category"],
+            sub_category=data.get("sub_category"),
+            severity=data["severity"],
+            description=data["description"],
+            complainant_name=data["complainant_name"],
+            complainant_phone=data["complainant_phone"],
+            complainant_email=data["complainant_email"],
+            complainant_address=data["complainant_address"],
+            customer=data.get("customer"),
+            requested_remedy=data["requested_remedy"],
+            consent_at=now if data["consent"] else None,
+            received_at=data.get("received_at"),
+            hotline_order_no=data["hotline_order_no"],
+            hotline_due_at=data.get("hotline_due_at"),
+            actor=request.user,
+            now=now,
+        )
+        return self._result(complaint, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AcknowledgeSerializer, responses=ComplaintSerializer, summary="Acknowledge")
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, reference=None):
+        data = self._input(AcknowledgeSerializer)
+        complaint = services.acknowledge_complaint(
+            complaint=self.get_object(), note=data["note"], actor=request.user, now=timezone.now()
+        )
+        return self._result(complaint)
+
+    @extend_schema(
+        request=ContactSerializer, responses=ComplaintSerializer, summary="Record the first contact"
+    )
+    @action(detail=True, methods=["post"])
+    def contact(self, request, reference=None):
+        data = self._input(ContactSerializer)
+        complaint = services.record_contact(
+            complaint=self.get_object(), note=data["note"], actor=request.user, now=timezone.now()
+        )
+        return self._result(complaint)
+
+    @extend_schema(
+        request=InvestigateSerializer, responses=ComplaintSerializer, summary="Record the investigation"
+    )
+    @action(detail=True, methods=["post"])
+    def investigate(self, request, reference=None):
+        data = self._input(InvestigateSerializer)
+        complaint = services.record_investigation(
+            complaint=self.get_object(),
+            findings=data["findings"],
+            is_substantiated=data["is_substantiated"],
+            root_cause=data["root_cause"],
+            department_at_fault=data.get("department_at_fault"),
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return self._result(complaint)
+
+    @extend_schema(
+        request=RespondSerializer,
+        responses=ComplaintSerializer,
+        summary="Send the answer (recorded exactly as sent) and the remedy",
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request, reference=None):
+        data = self._input(RespondSerializer)
+        complaint = services.respond_to_complaint(
+            complaint=self.get_object(),
+            response_text=data["response_text"],
+            remedy=data["remedy"],
+            remedy_amount=data.get("remedy_amount"),
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return self._result(complaint)
+
+    @extend_schema(request=CloseSerializer, responses=ComplaintSerializer, summary="Close after the callback")
+    @action(detail=True, methods=["post"])
+    def close(self, request, reference=None):
+        data = self._input(CloseSerializer)
+        complaint = services.close_complaint(
+            complaint=self.get_object(),
+            customer_accepted=data["customer_accepted"],
+            note=data["note"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return self._result(complaint)
+
+    @extend_schema(request=ReopenSerializer, responses=ComplaintSerializer, summary="Reopen on appeal")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, reference=None):
+        data = self._input(ReopenSerializer)
+        complaint = services.reopen_complaint(
+            complaint=self.get_object(), reason=data["reason"], actor=request.user, now=timezone.now()
+        )
+        return self._result(complaint)
+
+    @extend_schema(
+        request=LinkSerializer,
+        responses=ComplaintSerializer,
+        summary="Link a related service ticket or billing dispute",
+    )
+    @action(detail=True, methods=["post"])
+    def link(self, request, reference=None):
+        data = self._input(LinkSerializer)
+        ticket = (
+            Ticket.objects.visible_to(request.user).filter(reference=data["ticket"].strip().upper()).first()
+        )
+        if ticket is None:
+            raise DRFValidationError({"ticket": [_("No ticket with this reference is visible to you.")]})
+        complaint = services.link_related(
+            complaint=self.get_object(), ticket=ticket, actor=request.user, now=timezone.now()
+        )
+        return self._result(complaint)
+
+    @extend_schema(
+        responses=ComplaintSerializer(many=True), summary="The repeat chain this complaint belongs to"
+    )
+    @action(detail=True, methods=["get"])
+    def chain(self, request, reference=None):
+        chain = selectors.repeat_chain(self.get_object())
+        ids = [c.pk for c in chain]
+        rows = {c.pk: c for c in self.get_queryset().filter(pk__in=ids)}
+        data = [
+            ComplaintSerializer(rows[i], context=self.get_serializer_context()).data for i in ids if i in rows
+        ]
+        return Response(data)
