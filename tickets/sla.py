@@ -38,6 +38,7 @@ WORKING_UNITS = frozenset({WORKING_HOURS, WORKING_DAYS})
 UNITS = CALENDAR_UNITS | WORKING_UNITS
 
 _US_PER_SECOND = 1_000_000
+_US_PER_HOUR = 3_600 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 _UTC = dt.UTC
 _ONE_DAY = dt.timedelta(days=1)
@@ -200,13 +201,15 @@ def _at(d: dt.date, us: int, tz: ZoneInfo) -> dt.datetime:
 
 
 def _local(cal: CalendarSnapshot, moment: dt.datetime, name: str = "start") -> dt.datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment!r}")
     return moment.astimezone(cal.tz)
 
 
 def _is_provisional(cal: CalendarSnapshot, first: dt.date, last: dt.date) -> bool:
     official = cal.official_years
+    if first.year == last.year:
+        return first.year not in official
     return any(year not in official for year in range(first.year, last.year + 1))
 
 
@@ -307,7 +310,11 @@ def add_duration(cal: CalendarSnapshot, start: dt.datetime, amount: int, unit: s
         end_day = local.date() + dt.timedelta(days=amount + 1)
         return Due(dt.datetime.combine(end_day, _MIDNIGHT, tzinfo=cal.tz), False)
     if unit == WORKING_HOURS:
-        at = add_working_time(cal, local, dt.timedelta(hours=amount))
+        if amount:
+            index = cal._covering(local.year, local.year)
+            at = _instant_at(cal, index, _position(index, local) + amount * _US_PER_HOUR)
+        else:
+            at = local
     elif unit == WORKING_DAYS:
         at = _working_days_due(cal, local, amount)
     else:
