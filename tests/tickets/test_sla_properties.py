@@ -122,3 +122,31 @@ def test_provisional_exactly_when_2027_is_reached(start, amount):
     for unit in ("working_hours", "working_days"):
         due = sla.add_duration(CAL, start, amount, unit)
         assert due.is_provisional is (due.at.year == 2027 or start.year == 2027)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+BERLIN_CAL = sla.CalendarSnapshot(tz=BERLIN, periods={d: ((dt.time(8), dt.time(16)),) for d in range(5)})
+# Around the 2026 transitions (29 March, 25 October), both folds of the repeated hour included.
+dst_instants = st.builds(
+    lambda d, t, fold: dt.datetime.combine(d, t, tzinfo=BERLIN).replace(fold=fold),
+    st.sampled_from([dt.date(2026, 3, 27) + dt.timedelta(days=i) for i in range(5)]
+                    + [dt.date(2026, 10, 23) + dt.timedelta(days=i) for i in range(5)]),
+    times, st.integers(min_value=0, max_value=1),
+)
+
+
+@FAST
+@given(a=dst_instants, b=dst_instants, amount=amounts, unit=units)
+def test_zone_with_daylight_saving_keeps_the_invariants(a, b, amount, unit):
+    """Compared as instants (UTC): wall-clock units are elapsed time, days end at local midnight."""
+    first, second = sorted([a, b], key=lambda m: m.astimezone(dt.UTC))
+    due_first = sla.add_duration(BERLIN_CAL, first, amount, unit).at
+    due_second = sla.add_duration(BERLIN_CAL, second, amount, unit).at
+    assert due_first.astimezone(dt.UTC) >= first.astimezone(dt.UTC)
+    assert due_first.astimezone(dt.UTC) <= due_second.astimezone(dt.UTC)
+    if unit in ("minutes", "hours"):
+        step = dt.timedelta(minutes=amount) if unit == "minutes" else dt.timedelta(hours=amount)
+        assert due_first.astimezone(dt.UTC) - first.astimezone(dt.UTC) == step
+    if unit == "days":
+        assert due_first.time() == dt.time(0) and due_first.utcoffset() in (dt.timedelta(hours=1),
+                                                                             dt.timedelta(hours=2))
