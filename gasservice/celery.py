@@ -31,7 +31,7 @@ def record_heartbeat():
     cache.set(HEARTBEAT_CACHE_KEY, timezone.now().isoformat(), timeout=None)
 
 
-@app.task(name="gasservice.clear_expired_sessions", acks_late=True, soft_time_limit=300)
+@app.task(name="gasservice.clear_expired_sessions", acks_late=True)
 def clear_expired_sessions():
     """Delete expired staff sessions (the database session store never forgets them by itself)."""
     from django.contrib.sessions.models import Session

@@ -35,6 +35,21 @@ def api_client():
     return APIClient()
 
 
+DEAD_BROKER_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def broker_down(monkeypatch, settings):
+    """Point Celery at a broker that refuses connections (nothing listens on port 1).
+
+    Celery reads CELERY_BROKER_URL from the environment before its configuration, so the
+    environment is where the override goes; publishing then fails fast, as in an outage.
+    """
+    settings.CELERY_BROKER_URL = DEAD_BROKER_URL
+    monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER_URL)
+    return DEAD_BROKER_URL
+
+
 def _skip_or_fail(reason: str):
     """Outside CI a missing service skips the test; in CI it is an error, never a silent skip."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -91,10 +106,14 @@ class CeleryWorker:
             if result:
                 return result
             if self.process.poll() is not None:
-                pytest.fail(f"celery worker exited with {self.process.returncode} while waiting for {what}:\n"
-                            f"{self.log()[-4000:]}")
+                pytest.fail(
+                    f"celery worker exited with {self.process.returncode} while waiting for {what}:\n"
+                    f"{self.log()[-4000:]}"
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"timed out after {timeout}s waiting for {what}; worker log:\n{self.log()[-4000:]}")
+                pytest.fail(
+                    f"timed out after {timeout}s waiting for {what}; worker log:\n{self.log()[-4000:]}"
+                )
             time.sleep(0.1)
 
 
@@ -141,7 +160,12 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     ]  # fmt: skip
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     worker = CeleryWorker(process, queue, log_path)
     previous_queue = app.conf.task_default_queue

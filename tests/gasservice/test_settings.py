@@ -47,7 +47,13 @@ def clean_env(tmp_path, **extra) -> dict:
 
 def run(args, env, check=True):
     return subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=check
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
     )
 
 
@@ -63,7 +69,9 @@ def test_embedded_defaults_need_no_server(tmp_path):
     # One folder for publishing and consuming: the web process's messages reach the worker.
     assert options["data_folder_in"] == options["data_folder_out"] == str(var / "broker" / "queue")
     assert options["control_folder"] == str(var / "broker" / "control")
-    assert all(Path(options[key]).is_dir() for key in ("data_folder_in", "processed_folder", "control_folder"))
+    assert all(
+        Path(options[key]).is_dir() for key in ("data_folder_in", "processed_folder", "control_folder")
+    )
     assert probe["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
     assert probe["cache_location"] == str(var / "cache")
     assert probe["language"] == "zh-hans"
