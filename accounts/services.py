@@ -54,7 +54,8 @@ def _clean_customer(customer: Customer) -> None:
             _("This sub-category does not belong to the chosen category.")
         )
     if customer.outlet_id and customer.outlet.kind != OrgUnit.Kind.OUTLET:
-        errors.setdefault("outlet", []).append(_("The responsible unit must be a service outlet."))
+        # Replaces limit_choices_to's generic "not a valid choice".
+        errors["outlet"] = [_("The responsible unit must be a service outlet.")]
     if customer.is_key_account and not customer.account_manager_id:
         errors.setdefault("account_manager", []).append(_("A key account needs an account manager."))
     if "account_no" not in errors and customer.account_no:

@@ -3,6 +3,7 @@
 Deterministic for a given random.Random; every value passes accounts.validators.
 """
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -139,8 +140,13 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+def _int(rng: random.Random, low: int, high: int) -> int:
+    """rng.randint(low, high), several times faster (millions of rows are generated)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def person_name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(1 if rng.random() < 0.33 else 2))
 
 
 def business_name(rng: random.Random, category_code: str) -> str:
@@ -149,20 +155,19 @@ def business_name(rng: random.Random, category_code: str) -> str:
 
 
 def address(rng: random.Random, *, residential: bool = True) -> str:
-    street = f"{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+    street = f"{rng.choice(DISTRICTS)}{rng.choice(ROADS)}{_int(rng, 1, 399)}号"
     if not residential:
-        return street + (f"附{rng.randint(1, 30)}号" if rng.random() < 0.3 else "")
-    floor = rng.randint(1, 33)
-    building = f"{rng.choice(ESTATES)}{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元"
-    return f"{street}{building}{floor}{rng.randint(1, 8):02d}"
+        return street + (f"附{_int(rng, 1, 30)}号" if rng.random() < 0.3 else "")
+    building = f"{rng.choice(ESTATES)}{_int(rng, 1, 30)}栋{_int(rng, 1, 6)}单元"
+    return f"{street}{building}{_int(rng, 1, 33)}{_int(rng, 1, 8):02d}"
 
 
 def mobile(rng: random.Random) -> str:
-    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+    return rng.choice(MOBILE_PREFIXES) + f"{int(rng.random() * 10**8):08d}"
 
 
 def landline(rng: random.Random) -> str:
-    return f"023-{rng.choice('4568')}{rng.randrange(10**7):07d}"
+    return f"023-{rng.choice('4568')}{int(rng.random() * 10**7):07d}"
 
 
 def id_number(rng: random.Random) -> str:
@@ -196,9 +201,12 @@ CATEGORY_MIX = (
 )
 
 
+_CUM_WEIGHTS = list(itertools.accumulate(p.weight for p in CATEGORY_MIX))
+
+
 def customer_values(rng: random.Random) -> dict:
     """One synthetic customer's field values; categories by code (callers resolve ids)."""
-    pick = rng.choices(CATEGORY_MIX, weights=[p.weight for p in CATEGORY_MIX])[0]
+    pick = rng.choices(CATEGORY_MIX, cum_weights=_CUM_WEIGHTS)[0]
     is_household = pick.category_code == "residential"
     return {
         "category_code": pick.category_code,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts import synthetic
 from accounts.models import Customer, CustomerCategory, OrgUnit
+from accounts.search_indexes import create_search_indexes, drop_search_indexes
 from accounts.seeding import seed_categories, seed_org, synthetic_customer_rows
 
 COPY_COLUMNS = (
@@ -52,8 +53,29 @@ def _tsv(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
+# From this many rows on, PostgreSQL's search indexes are dropped and rebuilt around the load.
+DEFER_INDEXES_FROM = 200_000
+
+
 def generate(count: int, *, batch: int = 10000, seed: int | None = None, stdout=None) -> int:
     """Insert `count` synthetic customers; returns how many were inserted."""
+    use_copy = connection.vendor == "postgresql"
+    defer_indexes = use_copy and count >= DEFER_INDEXES_FROM
+    if defer_indexes:
+        with connection.cursor() as cursor:
+            drop_search_indexes(cursor)
+    try:
+        return _generate(count, batch=batch, seed=seed, stdout=stdout, use_copy=use_copy)
+    finally:
+        if defer_indexes:
+            if stdout is not None:
+                stdout.write("  rebuilding the search indexes ...")
+            with connection.cursor() as cursor:
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                create_search_indexes(cursor)
+
+
+def _generate(count, *, batch, seed, stdout, use_copy) -> int:
     seed_categories()
     outlets = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.OUTLET, is_active=True))
     if not outlets:
@@ -64,41 +86,35 @@ def generate(count: int, *, batch: int = 10000, seed: int | None = None, stdout=
     if first + count - 1 > 9_999_999_999:
         raise CommandError("The synthetic account range (9xxxxxxxxx) is full.")
     now = timezone.now()
+    ids = {code: c.pk for code, c in categories.items()}
+    outlet_ids = [o.pk for o in outlets]
     done = 0
-    use_copy = connection.vendor == "postgresql"
     while done < count:
         size = min(batch, count - done)
         numbers = (f"{n:010d}" for n in range(first + done, first + done + size))
-        rows = synthetic_customer_rows(rng, numbers, categories, outlets, managers=[])
         with transaction.atomic():
             if use_copy:
+                # Plain tuples, no model instances: COPY of millions is bound by this loop.
                 buffer = io.StringIO()
-                for c in rows:
+                stamp = now.isoformat()
+                for account_no in numbers:
+                    v = synthetic.customer_values(rng)
+                    sub = v["sub_category_code"]
+                    category_id, sub_id = ids[v["category_code"]], ids[sub] if sub else None
                     values = (
-                        c.account_no,
-                        c.name,
-                        c.category_id,
-                        c.sub_category_id,
-                        c.mobile,
-                        c.landline,
-                        c.id_number,
-                        c.address,
-                        c.outlet_id,
-                        c.is_key_account,
-                        None,
-                        c.status,
-                        synthetic.SYNTHETIC_NOTE,
-                        now.isoformat(),
-                        now.isoformat(),
-                    )
-                    buffer.write("\t".join(_tsv(v) for v in values) + "\n")
+                        account_no, v["name"], category_id, sub_id, v["mobile"], v["landline"],
+                        v["id_number"], v["address"], rng.choice(outlet_ids), False, None,
+                        Customer.Status.ACTIVE if rng.random() < 0.96 else Customer.Status.SUSPENDED,
+                        synthetic.SYNTHETIC_NOTE, stamp, stamp,
+                    )  # fmt: skip
+                    buffer.write("\t".join(_tsv(x) for x in values) + "\n")
                 buffer.seek(0)
                 with connection.cursor() as cursor:
                     cursor.cursor.copy_expert(
                         f"COPY accounts_customer ({', '.join(COPY_COLUMNS)}) FROM STDIN", buffer
                     )
             else:
-                objs = list(rows)
+                objs = list(synthetic_customer_rows(rng, numbers, categories, outlets, managers=[]))
                 for c in objs:
                     c.notes = synthetic.SYNTHETIC_NOTE
                 Customer.objects.bulk_create(objs, batch_size=1000)
