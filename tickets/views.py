@@ -175,9 +175,7 @@ def preview(request):
 
 
 def _visible_ticket(user, reference: str):
-    from . import selectors
-
-    ticket = selectors.ticket_detail(user, reference)
+    ticket = ui_selectors.ticket_page(user, reference)
     if ticket is None:
         raise Http404(_("No such ticket."))
     return ticket

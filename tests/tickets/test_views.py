@@ -25,6 +25,11 @@ PNG = (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org():
     return Org()
@@ -94,7 +99,9 @@ def test_front_desk_defaults_to_the_service_hall_and_agents_to_the_hotline(clien
 
 
 def test_intake_creates_the_ticket_and_shows_the_receipt_with_the_promised_dates(clerk_client, org, clock):
-    response = intake(clerk_client, customer=org.customer.account_no, description="厨房有燃气味，灶具打不着火")
+    response = intake(
+        clerk_client, customer=org.customer.account_no, description="厨房有燃气味，灶具打不着火"
+    )
     ticket = Ticket.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("tickets:receipt", args=[ticket.reference])
@@ -115,7 +122,9 @@ def test_walk_in_needs_a_contact_phone_and_then_goes_to_the_clerks_outlet(clerk_
     assert refused.status_code == 400
     assert "contact_phone" in refused.context["form"].errors
     assert not Ticket.objects.exists()
-    created = intake(clerk_client, contact_name="王先生", contact_phone="13900001111", contact_address="解放碑1号")
+    created = intake(
+        clerk_client, contact_name="王先生", contact_phone="13900001111", contact_address="解放碑1号"
+    )
     assert created.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.customer is None and ticket.org_unit == org.outlet and ticket.contact_phone == "13900001111"
@@ -137,20 +146,28 @@ def test_received_at_earlier_sets_the_deadlines_from_that_time(clerk_client, org
 
 
 def test_12345_order_needs_its_order_number(clerk_client, org, clock):
-    response = intake(clerk_client, customer=org.customer.account_no, service_type="H12345",
-                      channel=Channel.CITY_HOTLINE)
+    response = intake(
+        clerk_client, customer=org.customer.account_no, service_type="H12345", channel=Channel.CITY_HOTLINE
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["hotline_order_no"]
-    ok = intake(clerk_client, customer=org.customer.account_no, service_type="H12345", channel=Channel.CITY_HOTLINE,
-                hotline_order_no="CQ12345-0001", is_safety_or_supply="on")
+    ok = intake(
+        clerk_client,
+        customer=org.customer.account_no,
+        service_type="H12345",
+        channel=Channel.CITY_HOTLINE,
+        hotline_order_no="CQ12345-0001",
+        is_safety_or_supply="on",
+    )
     assert ok.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.hotline_order_no == "CQ12345-0001" and ticket.is_safety_or_supply
 
 
 def test_preview_endpoint_returns_the_promised_dates(clerk_client, org, clock):
-    response = clerk_client.get(reverse("tickets:preview"),
-                                {"service_type": "INS-RES", "customer": org.customer.account_no})
+    response = clerk_client.get(
+        reverse("tickets:preview"), {"service_type": "INS-RES", "customer": org.customer.account_no}
+    )
     assert response.status_code == 200
     rows = {row["code"]: row for row in response.json()["milestones"]}
     assert rows["accept"]["due_at"] == "2026-03-02T17:30:00+08:00"  # 0 working days: the same day
@@ -160,8 +177,9 @@ def test_preview_endpoint_returns_the_promised_dates(clerk_client, org, clock):
 
 
 def test_preview_endpoint_refuses_a_future_receipt_time(clerk_client, org, clock):
-    response = clerk_client.get(reverse("tickets:preview"),
-                                {"service_type": "RPR-RES", "received_at": "2026-03-03T09:00"})
+    response = clerk_client.get(
+        reverse("tickets:preview"), {"service_type": "RPR-RES", "received_at": "2026-03-03T09:00"}
+    )
     assert response.status_code == 400
     assert "received_at" in response.json()["errors"]
 
@@ -263,8 +281,10 @@ def test_queue_runs_a_constant_number_of_queries(client, org, clock):
 def test_user_input_is_escaped_on_the_ticket_page_and_in_the_queue(client, org, clock):
     ticket = make_ticket(org, now=MONDAY_9, description='<script>alert("x")</script><b>bold</b>')
     client.force_login(org.supervisor)
-    for page in (text_of(client.get(reverse("tickets:detail", args=[ticket.reference]))),
-                 text_of(client.get(reverse("tickets:queue"), {"scope": "team"}))):
+    for page in (
+        text_of(client.get(reverse("tickets:detail", args=[ticket.reference]))),
+        text_of(client.get(reverse("tickets:queue"), {"scope": "team"})),
+    ):
         assert '<script>alert("x")' not in page and "<b>bold</b>" not in page
         assert "&lt;script&gt;" in page
 
@@ -344,7 +364,9 @@ def test_meet_milestone_records_it(client, org, clock):
     survey = ticket.milestones.get(code="survey_design")
     assert survey.met_at == MONDAY_9
     assert ticket.milestones.get(code="works_complete").due_at is not None
-    refused = client.post(reverse("tickets:meet_milestone", args=[ticket.reference]), {"code": "survey_design"})
+    refused = client.post(
+        reverse("tickets:meet_milestone", args=[ticket.reference]), {"code": "survey_design"}
+    )
     assert refused.status_code == 400
 
 
@@ -365,8 +387,9 @@ def test_a_note_is_internal_and_a_reply_is_public(client, org, clock):
     assert empty.status_code == 400
 
 
-def test_attachment_downloads_through_the_app_only_for_those_who_see_the_ticket(client, org, clock, settings,
-                                                                                  tmp_path):
+def test_attachment_downloads_through_the_app_only_for_those_who_see_the_ticket(
+    client, org, clock, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     ticket = make_ticket(org, now=MONDAY_9)
     client.force_login(org.supervisor)
@@ -417,10 +440,13 @@ def test_home_widgets_count_my_open_tickets(client, org, clock):
     assert reverse("tickets:queue") in html
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("zh-hans", ["燃气泄漏抢险（城区）", "到达现场"]),
-    ("en", ["Gas leak emergency, urban", "On site", "within 30 minutes", "within 3 working days"]),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", ["燃气泄漏抢险（城区）", "到达现场"]),
+        ("en", ["Gas leak emergency, urban", "On site", "within 30 minutes", "within 3 working days"]),
+    ],
+)
 def test_public_commitments_page_needs_no_login(client, language, expected):
     response = client.get(reverse("tickets:commitments"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
