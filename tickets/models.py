@@ -105,6 +105,7 @@ class EscalationPolicy(models.Model):
 
     code = models.CharField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # xgettext:no-python-format
     warn_percent = models.PositiveSmallIntegerField(_("warn at % of allowed time"), default=80)
     level2_after_amount = models.PositiveIntegerField(_("branch manager after"), default=1)
     level2_after_unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, default=Unit.WORKING_DAYS)
