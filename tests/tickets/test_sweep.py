@@ -1,0 +1,162 @@
+"""The deadline sweep: each step once, on the timeline, to the right people, at a constant query cost."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.tickets import escalation_support as support
+from tests.tickets.escalation_support import (
+    DUE,
+    LEVEL2,
+    LEVEL3,
+    WARN,
+    account_ticket,
+    in_app_recipients,
+    levels_of,
+    timeline_kinds,
+)
+from tests.tickets.factories import at
+from tickets import services
+from tickets.models import Escalation, Milestone, Notification, SlaState, Ticket, TicketEvent
+from tickets.sweep import sweep_due_milestones
+
+ladder = support.ladder
+MINUTE = dt.timedelta(minutes=1)
+# Per chunk: claim, staff of the chunk's units, escalations, events, notifications, milestones,
+# tickets; plus SAVEPOINT/RELEASE because a test already runs inside a transaction.
+QUERIES_PER_CHUNK = 7 + 2
+
+
+def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
+    ticket = account_ticket(ladder)
+    steps = [
+        (WARN - MINUTE, [], set()),
+        (WARN + MINUTE, [0], {"clerk", "tech"}),
+        (DUE + MINUTE, [0, 1], {"supervisor"}),
+        (LEVEL2 + MINUTE, [0, 1, 2], {"branch_mgr"}),
+        (LEVEL3 + MINUTE, [0, 1, 2, 3], {"centre_mgr"}),
+    ]
+    seen = set()
+    for now, levels, new_recipients in steps:
+        sweep_due_milestones(now=now)
+        assert levels_of(ticket) == levels, now
+        everyone = in_app_recipients(ticket)
+        assert everyone - seen == new_recipients, now
+        seen = everyone
+
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 3
+    assert ticket.sla_state == SlaState.BREACHED
+    assert timeline_kinds(ticket) == ["warning", "escalated", "escalated", "escalated"]
+    m = Milestone.objects.get(ticket=ticket)
+    assert (m.state, m.next_action_at, m.next_action_level) == (SlaState.BREACHED, None, None)
+    # Email for every step, SMS from level 2 on (the branch and centre managers have mobiles).
+    sms = set(Notification.objects.filter(ticket=ticket, channel="sms").values_list("recipient__username",
+                                                                                   flat=True))
+    assert sms == {"branch_mgr", "centre_mgr"}
+    assert Notification.objects.filter(ticket=ticket, channel="email", status="pending").count() == 5
+    level1 = Escalation.objects.get(ticket=ticket, level=1)
+    assert [r["name"] for r in level1.recipients] == ["Staff"]
+    assert level1.due_at == DUE
+
+
+def test_sweeping_twice_at_the_same_moment_does_nothing_new(ladder):
+    ticket = account_ticket(ladder)
+    first = sweep_due_milestones(now=DUE + MINUTE)
+    counts = (Escalation.objects.count(), TicketEvent.objects.count(), Notification.objects.count())
+
+    second = sweep_due_milestones(now=DUE + MINUTE)
+
+    assert (first.warnings, first.escalations) == (1, 1)  # a late sweep does both due steps at once
+    assert (second.claimed, second.warnings, second.escalations) == (0, 0, 0)
+    assert (Escalation.objects.count(), TicketEvent.objects.count(), Notification.objects.count()) == counts
+    assert levels_of(ticket) == [0, 1]
+
+
+def test_a_step_already_recorded_is_not_repeated_even_if_the_milestone_comes_round_again(ladder):
+    ticket = account_ticket(ladder)
+    sweep_due_milestones(now=WARN + MINUTE)
+    Milestone.objects.filter(ticket=ticket).update(next_action_level=0, next_action_at=WARN)  # lost progress
+
+    result = sweep_due_milestones(now=WARN + 2 * MINUTE)
+
+    assert result.claimed == 1 and result.warnings == 0
+    assert TicketEvent.objects.filter(ticket=ticket, kind="warning").count() == 1
+    assert Milestone.objects.get(ticket=ticket).next_action_at == DUE
+
+
+def test_a_met_or_paused_milestone_is_not_escalated(ladder):
+    met = account_ticket(ladder)
+    paused = account_ticket(ladder)
+    services.meet_milestone(ticket=met, code="complete", actor=ladder.clerk, now=at(2026, 11, 24, 9, 0))
+    services.accept_ticket(ticket=paused, actor=ladder.clerk, now=at(2026, 11, 24, 9, 0))
+    services.pause_ticket(ticket=paused, reason="客户不在家", actor=ladder.clerk, now=at(2026, 11, 24, 9, 1))
+
+    result = sweep_due_milestones(now=LEVEL3 + MINUTE)
+
+    assert result.claimed == 0
+    assert not Escalation.objects.exists()
+
+
+def test_a_row_that_fails_is_put_off_and_does_not_stop_the_others(ladder, monkeypatch):
+    broken = account_ticket(ladder)
+    fine = account_ticket(ladder)
+    from tickets import escalation
+
+    real = escalation.compute_warn_at
+
+    def failing(milestone, ticket, policy, cal):
+        if ticket.pk == broken.pk:
+            raise ValueError("calendar data broken")
+        return real(milestone, ticket, policy, cal)
+
+    monkeypatch.setattr(escalation, "compute_warn_at", failing)
+    now = DUE + MINUTE
+    result = sweep_due_milestones(now=now)
+
+    assert result.errors == 1
+    assert levels_of(fine) == [0, 1]
+    assert levels_of(broken) == []
+    m = Milestone.objects.get(ticket=broken)
+    assert "calendar data broken" in m.last_error
+    assert m.next_action_at == now + dt.timedelta(minutes=5)
+
+
+def _due_tickets(org, count):
+    Ticket.objects.all().delete()
+    for _i in range(count):
+        account_ticket(org)
+
+
+@pytest.mark.parametrize("count", [10, 100])
+def test_queries_per_sweep_do_not_grow_with_due_rows(ladder, count, django_assert_max_num_queries):
+    _due_tickets(ladder, count)
+    with django_assert_max_num_queries(QUERIES_PER_CHUNK):
+        result = sweep_due_milestones(now=DUE + MINUTE, chunk_size=500)
+    assert result.escalations == count
+
+
+def test_queries_per_chunk_are_constant(ladder):
+    _due_tickets(ladder, 12)
+    with CaptureQueriesContext(connection) as few:
+        sweep_due_milestones(now=WARN + MINUTE, chunk_size=5)  # 3 chunks
+    assert len(few) <= 3 * QUERIES_PER_CHUNK
+
+
+def test_nothing_due_is_one_query(ladder, django_assert_num_queries):
+    account_ticket(ladder)
+    with django_assert_num_queries(1 + 2):
+        result = sweep_due_milestones(now=WARN - MINUTE)
+    assert result.claimed == 0
+
+
+def test_management_command_runs_one_sweep_and_prints_counts(ladder, capsys):
+    ticket = account_ticket(ladder)
+    call_command("sweep_deadlines", "--now", (DUE + MINUTE).isoformat())
+    counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert counts["warnings"] == 1 and counts["escalations"] == 1
+    assert levels_of(ticket) == [0, 1]
