@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gasservice.context_processors.site",
+                "tickets.context_processors.notifications",
             ],
         },
     },
