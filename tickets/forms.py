@@ -1,5 +1,7 @@
 """Forms of the staff ticket pages. They read and check input; the services make the changes."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -195,12 +197,7 @@ class PreviewForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET). Empty status means every open status."""
 
-    SLA_CHOICES = [
-        ("", _("Any")),
-        (SlaState.AT_RISK, _("At risk")),
-        (SlaState.BREACHED, _("Breached")),
-        ("at_risk_or_breached", _("At risk or breached")),
-    ]
+    SLA_CHOICES = [("", _("Any")), (SlaState.AT_RISK, _("At risk")), (SlaState.BREACHED, _("Breached"))]
 
     status = forms.ChoiceField(label=_("Status"), required=False)
     service_type = forms.ChoiceField(label=_("Service"), required=False)
@@ -209,7 +206,7 @@ class QueueFilterForm(forms.Form):
         label=_("Channel"), required=False, choices=[("", _("Any")), *Channel.choices]
     )
     due_before = forms.DateField(
-        label=_("Due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
 
@@ -224,6 +221,23 @@ class QueueFilterForm(forms.Form):
             ("", _("Any")),
             *[(u.code, u.name) for u in ui_selectors.visible_org_units(user)],
         ]
+
+    def selector_filters(self) -> dict:
+        """The cleaned filters as selectors.queue_for's keyword arguments."""
+        data = self.cleaned_data
+        filters = {
+            "status": data["status"] or None,
+            "service_type": data["service_type"] or None,
+            "org_unit": data["org_unit"] or None,
+            "channel": data["channel"] or None,
+            "sla_state": data["sla"] or None,
+        }
+        if data["due_before"]:
+            # "Due by" a day includes that whole day, Beijing time.
+            next_day = data["due_before"] + datetime.timedelta(days=1)
+            next_day = datetime.datetime.combine(next_day, datetime.time())
+            filters["due_before"] = timezone.make_aware(next_day)
+        return filters
 
 
 class AssignForm(forms.Form):

@@ -1,20 +1,21 @@
 """Small reads for the staff pages (the shared queue/detail reads live in selectors.py)."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 
 from accounts.models import OrgUnit
 
+from . import selectors
 from .models import (
     OPEN_STATUSES,
     Attachment,
     Escalation,
-    Milestone,
     MilestoneStandard,
     ServiceType,
     SlaState,
     Ticket,
-    TicketEvent,
 )
 
 
@@ -80,21 +81,43 @@ def my_ticket_counts(user) -> dict[str, int]:
     )
 
 
-def ticket_page(user, reference: str) -> Ticket | None:
-    """A visible ticket with everything its page shows, in a fixed number of queries."""
-    return (
-        Ticket.objects.visible_to(user)
-        .select_related(
-            "service_type", "customer", "customer__category", "org_unit", "assignee", "created_by"
-        )
-        .prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order", "id")),
-            Prefetch("events", queryset=TicketEvent.objects.select_related("actor").order_by("at", "id")),
-            Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "id")),
-            Prefetch(
-                "escalations", queryset=Escalation.objects.select_related("milestone").order_by("at", "id")
-            ),
-        )
-        .filter(reference=reference)
-        .first()
+def attachments_of(ticket: Ticket) -> list[Attachment]:
+    return list(Attachment.objects.filter(ticket=ticket).order_by("uploaded_at", "id"))
+
+
+def escalations_of(ticket: Ticket) -> list[Escalation]:
+    return list(Escalation.objects.filter(ticket=ticket).select_related("milestone").order_by("at", "id"))
+
+
+@dataclass
+class QueuePage:
+    rows: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _before(qs, cursor):
+    """Rows before the cursor in (next_due_at NULLS LAST, id) order."""
+    due, pk = selectors.decode_cursor(cursor)
+    if due is None:
+        return qs.filter(Q(next_due_at__isnull=False) | Q(next_due_at__isnull=True, pk__lt=pk))
+    return qs.filter(Q(next_due_at__lt=due) | Q(next_due_at=due, pk__lt=pk))
+
+
+def queue_page(user, *, after=None, before=None, limit=25, **filters) -> QueuePage:
+    """A queue page that can also go back: forward pages come from selectors.queue_for; a page
+    before a cursor is read in reverse order with the same filters and the same keyset."""
+    if not before:
+        page = selectors.queue_for(user, after=after, limit=limit, **filters)
+        previous = selectors.encode_cursor(page.rows[0]) if after and page.rows else None
+        return QueuePage(rows=page.rows, next_cursor=page.next_cursor, previous_cursor=previous)
+    qs = _before(selectors.queue_queryset(user, **filters), before)
+    qs = qs.select_related(*selectors.QUEUE_RELATED).order_by(F("next_due_at").desc(nulls_first=True), "-id")
+    rows = list(qs[: limit + 1])
+    has_more = len(rows) > limit
+    rows = list(reversed(rows[:limit]))
+    return QueuePage(
+        rows=rows,
+        next_cursor=selectors.encode_cursor(rows[-1]) if rows else None,
+        previous_cursor=selectors.encode_cursor(rows[0]) if has_more else None,
     )

@@ -17,7 +17,7 @@ from accounts.models import Segment
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
-from . import services, ui_selectors
+from . import selectors, services, ui_selectors
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -175,10 +175,8 @@ def preview(request):
 
 
 def _visible_ticket(user, reference: str):
-    ticket = ui_selectors.ticket_page(user, reference)
-    if ticket is None:
-        raise Http404(_("No such ticket."))
-    return ticket
+    """The ticket if `user` may see it; 404 otherwise (not 403: its existence is not told)."""
+    return selectors.ticket_detail(user, reference)
 
 
 @login_required
@@ -207,16 +205,15 @@ def _allowed_statuses(ticket) -> list[str]:
 
 def _detail_context(request, ticket, **forms):
     milestones = list(ticket.milestones.all())
-    events = list(ticket.events.all())
-    attachments = list(ticket.attachments.all())
-    escalations = list(ticket.escalations.all())
+    events = list(selectors.timeline(ticket))
+    attachments = ui_selectors.attachments_of(ticket)
+    escalations = ui_selectors.escalations_of(ticket)
     allowed = [s for s in _allowed_statuses(ticket) if s != Status.WAITING_CUSTOMER]
     context = {
         "ticket": ticket,
         "milestones": milestones,
         "events": events,
         "attachments": attachments,
-        "attachments_by_uuid": {str(a.uuid): a for a in attachments},
         "escalations": escalations,
         "can_pause": ticket.is_open
         and ticket.status != Status.WAITING_CUSTOMER
@@ -404,33 +401,36 @@ def _scopes_for(user) -> list[tuple[str, str]]:
 @login_required
 @require_GET
 def queue(request):
-    from . import selectors
-
+    """My tickets, my team's, or all: filtered, nearest deadline first, keyset pages (no counts)."""
     scopes = _scopes_for(request.user)
     scope = request.GET.get("scope", "mine")
     if scope not in dict(scopes):
         scope = "mine"
     form = QueueFilterForm(request.GET, user=request.user)
-    filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
-    page = selectors.queue_for(
-        request.user,
-        scope=scope,
-        **filters,
-        after=request.GET.get("after") or None,
-        before=request.GET.get("before") or None,
-        limit=QUEUE_PAGE_SIZE,
-    )
+    filters = form.selector_filters() if form.is_valid() else {}
+    try:
+        page = ui_selectors.queue_page(
+            request.user,
+            scope=scope,
+            **filters,
+            after=request.GET.get("after") or None,
+            before=request.GET.get("before") or None,
+            limit=QUEUE_PAGE_SIZE,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        page = ui_selectors.queue_page(request.user, scope=scope, **filters, limit=QUEUE_PAGE_SIZE)
     base = {k: v for k, v in request.GET.items() if k not in ("after", "before") and v}
+    base["scope"] = scope
     next_url = f"?{urlencode({**base, 'after': page.next_cursor})}" if page.next_cursor else ""
     previous_url = f"?{urlencode({**base, 'before': page.previous_cursor})}" if page.previous_cursor else ""
     context = {
         "scopes": [(key, label, f"?{urlencode({**base, 'scope': key})}") for key, label in scopes],
         "scope": scope,
         "form": form,
-        "tickets": page.items,
+        "tickets": page.rows,
         "next_url": next_url,
         "previous_url": previous_url,
-        "now": timezone.now(),
     }
     return render(request, "tickets/queue.html", context)
 
