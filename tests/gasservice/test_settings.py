@@ -64,7 +64,7 @@ def test_embedded_defaults_need_no_server(tmp_path):
     var = tmp_path / "var"
     assert probe["engine"] == "django.db.backends.sqlite3"
     assert probe["db_name"] == str(var / "db.sqlite3")
-    assert probe["broker"] == "filesystem://"
+    assert probe["broker"] == "filesystem://localhost//"
     options = probe["transport_options"]
     # One folder for publishing and consuming: the web process's messages reach the worker.
     assert options["data_folder_in"] == options["data_folder_out"] == str(var / "broker" / "queue")
