@@ -39,6 +39,10 @@ class DeliveryError(Exception):
     """A channel could not deliver; the row is retried (or failed after MAX_ATTEMPTS)."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help (no address): the row fails at once."""
+
+
 # ---------------------------------------------------------------- SMS gateways
 
 
@@ -126,7 +130,7 @@ def _send(notification: Notification) -> None:
     address = notification.address or (notification.recipient.email if channel == Notification.Channel.EMAIL
                                         and notification.recipient_id else "")
     if not address:
-        raise DeliveryError("no address to deliver to")
+        raise PermanentDeliveryError("no address to deliver to")
     if channel == Notification.Channel.EMAIL:
         try:
             send_mail(notification.title, notification.body, settings.DEFAULT_FROM_EMAIL, [address])
@@ -144,14 +148,14 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), dt.timedelta(hours=1))
 
 
-def _record(notification: Notification, error: str | None, *, now: dt.datetime) -> str:
+def _record(notification: Notification, error: str | None, *, now: dt.datetime, permanent=False) -> str:
     """Write the outcome; only a row still pending is touched (idempotent). Returns the outcome."""
     attempts = notification.attempts + 1
     if error is None:
         fields = {"status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None,
                   "attempts": attempts, "last_error": ""}
         outcome = "sent"
-    elif attempts >= MAX_ATTEMPTS:
+    elif attempts >= MAX_ATTEMPTS or permanent:
         fields = {"status": Notification.DeliveryStatus.FAILED, "next_attempt_at": None, "attempts": attempts,
                   "last_error": error[:2000]}
         outcome = "failed"
@@ -168,20 +172,22 @@ def _record(notification: Notification, error: str | None, *, now: dt.datetime) 
     return outcome
 
 
-def _attempt(notification: Notification) -> str | None:
+def _attempt(notification: Notification) -> tuple[str | None, bool]:
+    """(error or None, whether the error is permanent)."""
     try:
         _send(notification)
     except DeliveryError as exc:
-        return str(exc)
+        return str(exc), isinstance(exc, PermanentDeliveryError)
     except Exception as exc:  # a gateway bug must not lose the row either
         logger.exception("notification %s: unexpected delivery error", notification.pk)
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return f"{type(exc).__name__}: {exc}", False
+    return None, False
 
 
 def deliver(notification: Notification, *, now: dt.datetime) -> str:
     """Deliver one claimed row outside any transaction; returns "sent", "retry" or "failed"."""
-    return _record(notification, _attempt(notification), now=now)
+    error, permanent = _attempt(notification)
+    return _record(notification, error, now=now, permanent=permanent)
 
 
 # ---------------------------------------------------------------- claiming and the retry sweep
@@ -210,9 +216,9 @@ def deliver_pending(*, now: dt.datetime, ids=None, limit: int = BATCH_SIZE) -> C
         rows = claim_pending(now=now, ids=batch_ids, limit=limit)
         if rows:
             with ThreadPoolExecutor(max_workers=min(THREADS, len(rows))) as pool:
-                errors = list(pool.map(_attempt, rows))
-            for row, error in zip(rows, errors, strict=True):
-                counts[_record(row, error, now=now)] += 1
+                outcomes = list(pool.map(_attempt, rows))
+            for row, (error, permanent) in zip(rows, outcomes, strict=True):
+                counts[_record(row, error, now=now, permanent=permanent)] += 1
         if remaining is not None:
             remaining = remaining[limit:]
             if not remaining:
