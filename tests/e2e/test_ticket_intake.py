@@ -53,3 +53,16 @@ def test_front_desk_clerk_creates_a_ticket_and_prints_the_receipt(browser, base_
     assert DUE.search(receipt)
     assert browser.find_element(By.CSS_SELECTOR, "button[data-print]").is_displayed()
     screenshot(browser, "ticket-receipt")
+
+    # The ticket page counts down to each deadline (the absolute time stays in the tooltip).
+    detail_url = reverse("tickets:detail", args=[reference])
+    browser.find_element(By.CSS_SELECTOR, f".receipt-tools a[href='{detail_url}']").click()
+    countdown = wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, ".countdown[data-countdown]")))
+    wait(browser, lambda d: not DUE.search(countdown.text))
+    assert DUE.search(countdown.get_attribute("title"))
+    screenshot(browser, "ticket-detail")
+
+    browser.get(base_url + reverse("tickets:queue") + "?scope=team")
+    wait(browser, ec.presence_of_element_located((By.LINK_TEXT, reference)))
+    assert browser.find_element(By.CSS_SELECTOR, "table.queue .badge[class*=sla-]").text
+    screenshot(browser, "ticket-queue")

@@ -447,7 +447,7 @@ def test_home_widgets_count_my_open_tickets(client, org, clock):
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("zh-hans", ["燃气泄漏抢险（城区）", "到达现场"]),
+        ("zh-hans", ["燃气泄漏抢险（城区）", "到达现场", "30 分钟内"]),
         ("en", ["Gas leak emergency, urban", "On site", "within 30 minutes", "within 3 working days"]),
     ],
 )
