@@ -36,4 +36,5 @@ def test_worker_sweep_escalates_an_overdue_ticket(celery_worker_process, setting
 
 
 def _succeeded(worker, task_name: str) -> int:
-    return sum(1 for line in worker.log().splitlines() if f"Task {task_name}[" in line and "succeeded" in line)
+    lines = worker.log().splitlines()
+    return sum(1 for line in lines if f"Task {task_name}[" in line and "succeeded" in line)
