@@ -22,6 +22,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, Segment
@@ -93,7 +94,7 @@ SEVERITY = {
 
 
 def _iso(value):
-    return value.isoformat() if isinstance(value, datetime.datetime) else value
+    return timezone.localtime(value).isoformat() if isinstance(value, datetime.datetime) else value
 
 
 def _label(status: str) -> str:

@@ -1,0 +1,155 @@
+"""Reads shared by the staff UI and the API: the queues, a ticket's page, its timeline.
+
+Queues are sorted by the nearest deadline (next_due_at NULLS LAST, id) and paginated by
+keyset: the cursor is the last row's (next_due_at, id), so page 1000 costs what page 1 costs,
+and no page counts the whole table. Visibility only through Ticket.objects.visible_to(user).
+"""
+
+import base64
+import binascii
+import datetime
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, Prefetch, Q
+from django.http import Http404
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.models import OrgUnit
+
+from .models import OPEN_STATUSES, Milestone, SlaState, Status, Ticket, TicketEvent
+
+SCOPES = ("mine", "team", "all")
+MAX_LIMIT = 200
+QUEUE_RELATED = ("service_type", "customer", "org_unit", "assignee")
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def encode_cursor(ticket) -> str:
+    raw = json.dumps([ticket.next_due_at.isoformat() if ticket.next_due_at else None, ticket.pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str):
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        due, pk = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        due = parse_datetime(due) if due is not None else None
+        return due, int(pk)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        message = _("This page link is not valid; start from the first page.")
+        raise ValidationError({"cursor": message}) from exc
+
+
+def _after(qs, cursor):
+    """Rows after the cursor in (next_due_at NULLS LAST, id) order."""
+    due, pk = decode_cursor(cursor)
+    if due is None:
+        return qs.filter(next_due_at__isnull=True, pk__gt=pk)
+    return qs.filter(Q(next_due_at__gt=due) | Q(next_due_at=due, pk__gt=pk) | Q(next_due_at__isnull=True))
+
+
+def _team_path(user) -> str | None:
+    profile = getattr(user, "staff_profile", None)
+    return profile.org_unit.path if profile else None
+
+
+def queue_queryset(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
+                   due_before=None, sla_state=None, customer=None):
+    """The filtered, visible, ordered queryset behind a queue (no slicing)."""
+    if scope not in SCOPES:
+        raise ValidationError({"scope": _("Choose mine, team or all.")})
+    qs = Ticket.objects.visible_to(user)
+    if scope == "mine":
+        qs = qs.filter(assignee=user)
+    elif scope == "team":
+        path = _team_path(user)
+        qs = qs.filter(org_unit__path__startswith=path) if path else qs.none()
+    statuses = [status] if isinstance(status, str) else list(status or [])
+    if statuses:
+        unknown = [s for s in statuses if s not in Status.values]
+        if unknown:
+            message = _("Unknown status %(status)s.") % {"status": ", ".join(unknown)}
+            raise ValidationError({"status": message})
+        qs = qs.filter(status__in=statuses)
+    else:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if service_type:
+        qs = qs.filter(service_type__code=service_type) if isinstance(service_type, str) else \
+            qs.filter(service_type=service_type)
+    if org_unit:
+        unit = org_unit if isinstance(org_unit, OrgUnit) else OrgUnit.objects.filter(code=org_unit).first()
+        qs = qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
+    if channel:
+        qs = qs.filter(channel=channel)
+    if due_before:
+        qs = qs.filter(next_due_at__lt=due_before)
+    if sla_state:
+        if sla_state not in SlaState.values:
+            raise ValidationError({"sla_state": _("Unknown SLA state %(state)s.") % {"state": sla_state}})
+        qs = qs.filter(sla_state=sla_state)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by(F("next_due_at").asc(nulls_last=True), "id")
+
+
+def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
+              due_before=None, sla_state=None, customer=None, after=None, limit=50,
+              with_milestones=False) -> Page:
+    """One page of a queue: rows with their service type, customer, unit and assignee loaded.
+
+    Constant query count per page: one for the rows (+ one for milestones when asked).
+    """
+    limit = max(1, min(int(limit or 50), MAX_LIMIT))
+    qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
+                        channel=channel, due_before=due_before, sla_state=sla_state, customer=customer)
+    if after:
+        qs = _after(qs, after)
+    qs = qs.select_related(*QUEUE_RELATED)
+    if with_milestones:
+        qs = qs.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order")))
+    rows = list(qs[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
+
+
+def ticket_detail(user, reference) -> Ticket:
+    """The ticket with everything its page shows, or 404 when it does not exist or is not visible."""
+    ticket = (
+        Ticket.objects.visible_to(user)
+        .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
+        .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order")))
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
+    return ticket
+
+
+def visible_ticket(user, reference, *, for_update=False) -> Ticket:
+    """A visible ticket by reference for an action (the service re-reads and locks it)."""
+    ticket = Ticket.objects.visible_to(user).select_related("org_unit", "service_type").filter(
+        reference=reference).first()
+    if ticket is None:
+        raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
+    return ticket
+
+
+def timeline(ticket, *, public_only=False):
+    """The ticket's events, oldest first, with who did them."""
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
+    return qs.filter(is_public=True) if public_only else qs
+
+
+def due_soon(user, *, now, within=datetime.timedelta(hours=4), limit=20):
+    """Open visible tickets whose next deadline falls within `within` (dashboard widget)."""
+    return queue_for(user, scope="all", due_before=now + within, limit=limit)
