@@ -6,6 +6,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -304,6 +305,26 @@ def test_ticket_page_shows_details_milestones_and_masked_phone(client, org, cloc
     assert org.customer.mobile not in page and org.customer.mobile[:3] + "****" in page
     assert 'data-countdown="2026-03-09T17:30:00+08:00"' in page  # survey_design, 5 working days
     assert "2026-03-09 17:30" in page  # the absolute time, for readers without JavaScript
+
+
+def test_ticket_page_runs_a_constant_number_of_queries(client, org, clock, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ticket = make_ticket(org, code="INS-RES", now=MONDAY_9)
+    client.force_login(org.supervisor)
+    url = reverse("tickets:detail", args=[ticket.reference])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(10):
+        services.add_note(ticket=ticket, text=f"note {n}", actor=org.tech, now=MONDAY_9)
+        services.add_reply(ticket=ticket, text=f"reply {n}", actor=org.supervisor, now=MONDAY_9)
+    upload = SimpleUploadedFile("photo.png", PNG, content_type="image/png")
+    services.add_attachment(ticket=ticket, file=upload, actor=org.tech, now=MONDAY_9)
+    assert queries() == few
 
 
 def test_ticket_page_of_an_invisible_ticket_is_not_found(client, org, clock):
