@@ -53,6 +53,15 @@ def test_front_desk_clerk_creates_a_ticket_and_prints_the_receipt(browser, base_
     assert DUE.search(receipt)
     assert browser.find_element(By.CSS_SELECTOR, "button[data-print]").is_displayed()
     screenshot(browser, "ticket-receipt")
+    # Printed: only the receipt (no navigation bar, buttons or messages).
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.CSS_SELECTOR, "header.topbar").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "button[data-print]").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, ".receipt .reference").is_displayed()
+        screenshot(browser, "ticket-receipt-print")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
     # The ticket page counts down to each deadline (the absolute time stays in the tooltip).
     detail_url = reverse("tickets:detail", args=[reference])
