@@ -163,6 +163,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set in the schema (several models have a "status").
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "SlaStateEnum": "tickets.models.SlaState",
+        "CustomerStatusEnum": "accounts.models.Customer.Status",
+        "NotificationDeliveryStatusEnum": "tickets.models.Notification.DeliveryStatus",
+        "ComplaintStageEnum": "complaints.models.Stage",
+    },
 }
 
 # Celery: embedded filesystem broker unless CELERY_BROKER_URL is set (Redis in production).

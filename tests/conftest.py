@@ -28,6 +28,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         _set_suffix_to_test_databases(suffix)
 
 
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Tests assert the English source text of messages; the product's default stays zh-Hans.
+
+    A request without Accept-Language gets English here, and code outside a request (services,
+    tasks) speaks English. Tests of the Chinese pages opt back in with the `chinese` fixture or
+    by sending Accept-Language (the browser fixtures send zh-CN).
+    """
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def chinese(settings):
+    """The product's own default: zh-Hans for requests without a language and for code outside them."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    with translation.override("zh-hans"):
+        yield
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

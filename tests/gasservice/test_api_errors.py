@@ -63,6 +63,11 @@ def test_integrity_error_becomes_409_not_500():
     assert "duplicate key" not in str(response.data["detail"])
 
 
+def test_conflict_message_is_chinese_by_default(chinese):
+    response = post(view_raising(IntegrityError("duplicate key")))
+    assert response.data == {"detail": "该操作已完成，或与现有记录冲突。"}
+
+
 def test_other_errors_keep_drf_shape():
     from rest_framework.exceptions import NotFound
 

@@ -7,12 +7,11 @@ import pytest
 from django.urls import reverse
 
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES"
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 pytestmark = pytest.mark.django_db
 
 
-def test_login_page_is_chinese_by_default(client):
+def test_login_page_is_chinese_by_default(client, chinese):
     response = client.get(reverse("login"))
 
     assert response.status_code == 200
@@ -22,7 +21,7 @@ def test_login_page_is_chinese_by_default(client):
     assert "Gas customer service" not in html
 
 
-def test_login_page_in_english_when_the_browser_asks(client):
+def test_login_page_in_english_when_the_browser_asks(client, chinese):
     response = client.get(reverse("login"), headers={"accept-language": "en-GB,en;q=0.9"})
 
     html = response.content.decode()
@@ -30,7 +29,7 @@ def test_login_page_in_english_when_the_browser_asks(client):
     assert "Gas customer service" in html
 
 
-def test_language_cookie_wins_over_the_browser(client, settings):
+def test_language_cookie_wins_over_the_browser(client, settings, chinese):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(reverse("login"), headers={"accept-language": "zh-CN"}).content.decode()
     assert '<html lang="en"' in html
