@@ -95,8 +95,9 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
         if sla_state not in SlaState.values:
             raise ValidationError({"sla_state": _("Unknown SLA state %(state)s.") % {"state": sla_state}})
         qs = qs.filter(sla_state=sla_state)
-    if customer is not None:
-        qs = qs.filter(customer=customer)
+    if customer:
+        lookup = "customer__account_no" if isinstance(customer, str) else "customer"
+        qs = qs.filter(**{lookup: customer})
     return qs.order_by(F("next_due_at").asc(nulls_last=True), "id")
 
 

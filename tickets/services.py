@@ -284,6 +284,11 @@ def allowed_targets(ticket) -> list[str]:
     return targets
 
 
+def _check_not_waiting(ticket):
+    if ticket.status == Status.WAITING_CUSTOMER:
+        raise ValidationError({"to": _("The ticket is waiting on the customer: resume it first.")})
+
+
 def _check_transition(ticket, to):
     targets = allowed_targets(ticket)
     if to not in targets:
@@ -565,6 +570,7 @@ def set_milestone_due(*, milestone, due_at, actor, now, reason) -> MilestoneMode
 def accept_ticket(*, ticket, actor, now) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
+        _check_not_waiting(ticket)
         _check_transition(ticket, Status.ACCEPTED)
         return _set_status(_Change(ticket, now), Status.ACCEPTED, actor)
 
@@ -603,6 +609,7 @@ def start_work(*, ticket, actor, now) -> Ticket:
     """Work starts (crew on its way, clerk on it); an unassigned ticket goes to whoever starts it."""
     with transaction.atomic():
         ticket = _locked(ticket)
+        _check_not_waiting(ticket)
         _check_transition(ticket, Status.IN_PROGRESS)
         if ticket.status in (Status.RESOLVED, Status.CLOSED):
             raise ValidationError({"to": _("Use reopen for a finished ticket.")})
@@ -734,12 +741,12 @@ def transition_ticket(*, ticket, to, actor, now, reason="", note="") -> Ticket:
     with transaction.atomic():
         current = Ticket.objects.only("status").get(pk=ticket.pk)
         _check_transition(current, to)
-        if to == Status.ACCEPTED:
+        if current.status == Status.WAITING_CUSTOMER and to != Status.CANCELLED:
+            result = resume_ticket(ticket=ticket, actor=actor, now=now)
+        elif to == Status.ACCEPTED:
             result = accept_ticket(ticket=ticket, actor=actor, now=now)
         elif to == Status.ASSIGNED:
             result = assign_ticket(ticket=ticket, assignee=actor, actor=actor, now=now)
-        elif current.status == Status.WAITING_CUSTOMER and to != Status.CANCELLED:
-            result = resume_ticket(ticket=ticket, actor=actor, now=now)
         elif to == Status.IN_PROGRESS and current.status in (Status.RESOLVED, Status.CLOSED):
             result = reopen_ticket(ticket=ticket, actor=actor, now=now, reason=reason)
         elif to == Status.IN_PROGRESS:

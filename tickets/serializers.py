@@ -1,0 +1,163 @@
+"""DRF serializers for tickets: input validation of shapes only; the rules live in services."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from accounts.masking import mask_phone
+from accounts.models import Customer, OrgUnit
+
+from . import hooks
+from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["code", "name", "due_at", "met_at", "state", "is_provisional", "is_override"]
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as the API returns it; contact_phone masked unless the context says reveal."""
+
+    service_type = serializers.CharField(source="service_type.code")
+    customer = serializers.CharField(source="customer.account_no", default=None)
+    org_unit = serializers.CharField(source="org_unit.code")
+    assignee = serializers.CharField(source="assignee.username", default=None)
+    contact_phone = serializers.SerializerMethodField()
+    milestones = MilestoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "reference", "status", "priority", "service_type", "customer", "segment", "org_unit", "assignee",
+            "channel", "description", "contact_name", "contact_phone", "contact_address", "hotline_order_no",
+            "hotline_due_at", "is_safety_or_supply", "received_at", "created_at", "resolved_at", "closed_at",
+            "paused_at", "pause_reason", "escalation_level", "sla_state", "next_due_at", "milestones",
+        ]
+        read_only_fields = fields
+
+    def get_contact_phone(self, ticket) -> str:
+        return ticket.contact_phone if self.context.get("reveal") else mask_phone(ticket.contact_phone)
+
+    def to_representation(self, ticket):
+        data = super().to_representation(ticket)
+        extra = hooks.extra_data_for(ticket)
+        if extra:
+            data["extra"] = extra
+        return data
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    customer = serializers.CharField(required=False, allow_blank=True,
+                                     help_text=gettext_lazy("Account number"))
+    service_type = serializers.CharField(help_text=gettext_lazy("Service type code, e.g. RPR-RES"))
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    description = serializers.CharField()
+    received_at = serializers.DateTimeField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    org_unit = serializers.CharField(required=False, allow_blank=True,
+                                     help_text=gettext_lazy("Org unit code"))
+    hotline_order_no = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    hotline_due_at = serializers.DateTimeField(required=False, allow_null=True)
+    is_safety_or_supply = serializers.BooleanField(required=False, default=False)
+
+    def validate_customer(self, value):
+        if not value:
+            return None
+        customer = Customer.objects.select_related("category", "outlet").filter(account_no=value).first()
+        if customer is None:
+            raise serializers.ValidationError(_("No customer with account number %(no)s.") % {"no": value})
+        return customer
+
+    def validate_service_type(self, value):
+        service_type = (ServiceType.objects.select_related("calendar", "escalation_policy")
+                        .prefetch_related("standards").filter(code=value, is_active=True).first())
+        if service_type is None:
+            raise serializers.ValidationError(_("No service type %(code)s.") % {"code": value})
+        return service_type
+
+    def validate_org_unit(self, value):
+        return _org_unit(value)
+
+
+def _org_unit(value):
+    if not value:
+        return None
+    unit = OrgUnit.objects.filter(code=value, is_active=True).first()
+    if unit is None:
+        raise serializers.ValidationError(_("No organisation unit %(code)s.") % {"code": value})
+    return unit
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    received_at = serializers.DateTimeField(required=False)
+    org_unit = serializers.CharField(required=False)
+    hotline_order_no = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    hotline_due_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_org_unit(self, value):
+        unit = _org_unit(value)
+        if unit is None:
+            raise serializers.ValidationError(_("Choose the responsible unit."))
+        return unit
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.CharField(help_text=gettext_lazy("Username"))
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True)
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    is_public = serializers.BooleanField(required=False, default=False)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    is_public = serializers.BooleanField()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["kind", "at", "actor", "is_public", "message", "data"]
+
+
+class StandardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MilestoneStandard
+        fields = ["code", "name", "name_en", "amount", "unit", "starts_after", "segments", "condition"]
+
+
+class ServiceTypeSerializer(serializers.ModelSerializer):
+    calendar = serializers.CharField(source="calendar.code")
+    standards = StandardSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServiceType
+        fields = ["code", "name", "name_en", "category", "segments", "is_emergency", "calendar",
+                  "description", "standards"]
