@@ -1,0 +1,116 @@
+"""Admin: the catalogue, calendars and policies are edited here; tickets are read-mostly
+(every change of a ticket goes through tickets.services, so the admin shows, it does not edit)."""
+
+from django.contrib import admin
+
+from .models import (
+    CalendarDay,
+    CalendarYear,
+    EscalationPolicy,
+    Milestone,
+    MilestoneStandard,
+    ServiceType,
+    Ticket,
+    TicketEvent,
+    WorkCalendar,
+    WorkingPeriod,
+)
+
+
+class MilestoneStandardInline(admin.TabularInline):
+    model = MilestoneStandard
+    extra = 0
+    fields = ["sort_order", "code", "name", "name_en", "amount", "unit", "starts_after", "segments",
+              "condition", "met_on_status"]
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "category", "is_emergency", "escalation_policy", "is_public",
+                    "is_active", "sort_order"]
+    list_filter = ["category", "is_emergency", "is_public", "is_active"]
+    search_fields = ["code", "name", "name_en"]
+    list_select_related = ["escalation_policy"]
+    inlines = [MilestoneStandardInline]
+
+
+class WorkingPeriodInline(admin.TabularInline):
+    model = WorkingPeriod
+    extra = 0
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 0
+    ordering = ["-date"]
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "time_zone", "updated_at"]
+    inlines = [WorkingPeriodInline, CalendarDayInline]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ["calendar", "year", "source", "loaded_at"]
+    list_filter = ["calendar"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "warn_percent", "level2_after_amount", "level2_after_unit",
+                    "level3_after_amount", "level3_after_unit", "is_default"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    can_delete = False
+    fields = ["code", "name", "amount", "unit", "started_at", "due_at", "met_at", "state", "is_provisional",
+              "is_override", "next_action_at", "next_action_level"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["reference", "service_type", "status", "sla_state", "next_due_at", "org_unit", "assignee",
+                    "received_at"]
+    list_filter = ["status", "sla_state", "channel", "service_type"]
+    search_fields = ["=reference", "=hotline_order_no", "=customer__account_no"]
+    list_select_related = ["service_type", "org_unit", "assignee"]
+    show_full_result_count = False
+    inlines = [MilestoneInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Ticket._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "at", "actor", "is_public"]
+    list_filter = ["kind"]
+    search_fields = ["=ticket__reference"]
+    list_select_related = ["ticket", "actor"]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in TicketEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
