@@ -22,8 +22,6 @@ PYTEST_ARGS ?= -q -ra
 E2E_ARTIFACTS_DIR ?= test-artifacts
 LOCALE_IGNORE := -i .venv -i var -i node_modules -i staticfiles -i test-artifacts
 
-BENCH_COMMANDS := bench_customer_search bench_deadlines bench_tickets bench_sweep
-
 .PHONY: help install run test lint messages compilemessages bench check-deploy
 
 help:
@@ -39,7 +37,6 @@ $(BIN)/python:
 
 # Reinstall only when the dependencies changed.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
@@ -96,8 +93,8 @@ bench: $(STAMP)
 ifdef BENCH
 	$(MANAGE) $(BENCH)
 else
-	@echo "Benchmarks (not part of make test; they build their own data; PostgreSQL recommended):"
-	@for c in $(BENCH_COMMANDS); do \
+	@echo "Benchmarks (not part of make test; PostgreSQL: set DATABASE_URL):"
+	@for c in $$($(MANAGE) help --commands | grep '^bench_'); do \
 		echo "  $(MANAGE) $$c --help"; \
 	done
 	@echo "Run one with: make bench BENCH='bench_sweep --open 1000000 --due 1000'"
