@@ -43,6 +43,15 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+class PhoneField(forms.CharField):
+    """A phone number as people type it ("139 0000 5555", "+86 139-0000-5555") -> 13900005555."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        value = value.replace(" ", "").replace("-", "").replace("\u3000", "")
+        return value[3:] if value.startswith("+86") else value
+
+
 def category_choices():
     """Categories with their sub-categories as option groups; the value is the code."""
     rows = list(ComplaintCategory.objects.filter(is_active=True).order_by("sort_order", "code"))
@@ -94,9 +103,9 @@ class PublicComplaintForm(CategoryFieldMixin, forms.Form):
         error_messages={"required": _("Enter your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    phone = forms.CharField(
+    phone = PhoneField(
         label=_("Mobile phone"),
-        max_length=11,
+        max_length=20,
         validators=[validate_mobile],
         error_messages={"required": _("Enter your mobile phone number.")},
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"}),
@@ -155,9 +164,6 @@ class PublicComplaintForm(CategoryFieldMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._init_category()
         self.customer = None
-
-    def clean_phone(self):
-        return self.cleaned_data["phone"].strip()
 
     def clean(self):
         cleaned = super().clean()

@@ -53,8 +53,8 @@ def test_form_page_is_public_and_has_the_categories(client, org):
     assert 'name="website"' in html  # the honeypot
 
 
-def test_form_page_in_chinese_by_default(org):
-    response = Client().get(NEW)
+def test_form_page_in_chinese_for_a_chinese_browser(org):
+    response = Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").get(NEW)
     assert response.status_code == 200
     assert "违约金减免" in response.content.decode()
 
@@ -265,3 +265,9 @@ def test_html_in_the_form_is_escaped_when_shown_back_with_errors(client, org):
     html = client.post(NEW, form_data(name=SCRIPT, consent=None)).content.decode()
     assert SCRIPT not in html
     assert "&lt;script&gt;" in html
+
+
+def test_phone_typed_with_spaces_or_country_code_is_accepted(client, org):
+    response = client.post(NEW, form_data(phone="+86 139 0000-5555"))
+    assert response.status_code == 302
+    assert Complaint.objects.get().complainant_phone == "13900005555"

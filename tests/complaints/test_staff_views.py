@@ -236,3 +236,16 @@ def test_figures_are_for_supervisors(org):
     assert response.status_code == 200
     assert response.context["figures"]["total"] == 1
     assert response.context["figures"]["on_time_share"] == 100.0
+
+
+def test_complaint_page_query_count_is_bounded(org, django_assert_max_num_queries):
+    first = file(org)
+    complaint = file(org, now=MON + datetime.timedelta(days=1), attachments=[])
+    for n in range(5):
+        services.link_related(complaint=complaint, ticket=make_ticket(org, now=MON), actor=org.agent, now=MON)
+        file(org, now=MON + datetime.timedelta(days=2, hours=n))
+    client = signed_in(org.agent)
+    with django_assert_max_num_queries(14):
+        response = client.get(detail_url(complaint))
+    assert response.status_code == 200
+    assert first.reference in response.content.decode()
