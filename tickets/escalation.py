@@ -13,6 +13,7 @@ lowest level not yet done, kept while the milestone is paused, so no step ever r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -317,14 +318,19 @@ def _local_text(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def ticket_url(ticket) -> str:
+@functools.lru_cache(maxsize=1)
+def _ticket_url_pattern() -> str:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        path = reverse("tickets:detail", args=[ticket.reference])
+        path = reverse("tickets:detail", args=["REFERENCE"])
     except NoReverseMatch:
-        path = f"/tickets/{ticket.reference}/"
+        path = "/tickets/REFERENCE/"
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def ticket_url(ticket) -> str:
+    return _ticket_url_pattern().replace("REFERENCE", ticket.reference)
 
 
 def step_message(ticket, milestone, level: int) -> tuple[str, str]:
@@ -343,21 +349,29 @@ def step_message(ticket, milestone, level: int) -> tuple[str, str]:
     return title, body
 
 
-def notification_rows(*, recipients, ticket, kind: str, title: str, body: str, now: dt.datetime,
-                      extra_channels) -> list[Notification]:
-    """Unsaved rows: one in-app per recipient, plus email/SMS where the recipient has an address."""
+def notification_values(*, recipients, ticket, kind: str, title: str, body: str, now: dt.datetime,
+                        extra_channels) -> list[dict]:
+    """Column values of the rows to create: one in-app per recipient, plus email/SMS where the
+    recipient has an address (those stay pending until delivered)."""
     rows = []
+    title = title[:200]
+    base = {"ticket_id": ticket.pk, "kind": kind, "title": title, "body": body, "created_at": now,
+            "read_at": None, "attempts": 0, "last_error": ""}
     for r in recipients:
-        rows.append(Notification(recipient=r.user, channel=Notification.Channel.IN_APP, ticket=ticket,
-                                 kind=kind, title=title[:200], body=body, created_at=now,
-                                 status=Notification.DeliveryStatus.SENT, sent_at=now))
+        rows.append({**base, "recipient_id": r.user.pk, "address": "", "channel": Notification.Channel.IN_APP,
+                     "status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None})
         for channel in extra_channels:
             address = r.user.email if channel == Notification.Channel.EMAIL else r.mobile
             if address:
-                rows.append(Notification(recipient=r.user, address=address, channel=channel, ticket=ticket,
-                                         kind=kind, title=title[:200], body=body, created_at=now,
-                                         status=Notification.DeliveryStatus.PENDING, next_attempt_at=now))
+                rows.append({**base, "recipient_id": r.user.pk, "address": address, "channel": channel,
+                             "status": Notification.DeliveryStatus.PENDING, "sent_at": None,
+                             "next_attempt_at": now})
     return rows
+
+
+def notification_rows(**kwargs) -> list[Notification]:
+    """Unsaved Notification objects (see notification_values)."""
+    return [Notification(**values) for values in notification_values(**kwargs)]
 
 
 # ---------------------------------------------------------------- emergencies: alert at creation

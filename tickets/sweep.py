@@ -62,14 +62,60 @@ class SweepResult:
 
 
 def claim_queryset(now: dt.datetime, chunk_size: int):
-    """The claim: due, unmet milestones, oldest step first, rows another sweep holds skipped."""
+    """The claim: ids of due, unmet milestones, oldest step first, rows another sweep holds skipped.
+
+    Ids only, on the partial index: cheap to plan and to run when nothing is due; the rows'
+    tickets, service types and units are read afterwards by primary key.
+    """
     return (
-        Milestone.objects.select_for_update(skip_locked=True, of=("self",))
+        Milestone.objects.select_for_update(skip_locked=True)
         .filter(next_action_at__isnull=False, met_at__isnull=True, next_action_at__lte=now)
+        .order_by("next_action_at").values_list("id", flat=True)[:chunk_size]
+    )
+
+
+def _claimed_rows(ids: list[int]) -> list[Milestone]:
+    return list(
+        Milestone.objects.filter(pk__in=ids)
         .select_related("ticket__service_type__calendar", "ticket__service_type__escalation_policy",
                         "ticket__org_unit", "ticket__assignee")
-        .order_by("next_action_at")[:chunk_size]
+        .order_by("next_action_at")
     )
+
+
+def _update_rows(model, rows: list[dict], columns: dict[str, str]) -> None:
+    """One UPDATE ... FROM (VALUES ...) for many rows (PostgreSQL); Django's bulk_update elsewhere.
+
+    `columns` maps field name -> SQL type; each row is {"id": ..., field: value}.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objs = []
+        for row in rows:
+            obj = model(pk=row["id"])
+            for name in columns:
+                setattr(obj, name, row[name])
+            objs.append(obj)
+        model.objects.bulk_update(objs, list(columns))
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    names = list(columns)
+    placeholder = "(" + ", ".join(["%s::bigint"] + [f"%s::{columns[n]}" for n in names]) + ")"
+    params = []
+    for row in rows:
+        params.append(row["id"])
+        params += [adapt(row[n]) if columns[n] == "timestamptz" else row[n] for n in names]
+    assignments = ", ".join(f"{connection.ops.quote_name(n)} = v.{n}" for n in names)
+    if model is Ticket:  # never lower a level another transaction raised meanwhile
+        assignments = assignments.replace(
+            '"escalation_level" = v.escalation_level',
+            '"escalation_level" = GREATEST(COALESCE(t."escalation_level", -1), v.escalation_level)')
+    sql = (f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([placeholder] * len(rows))}) "
+           f"AS v(id, {', '.join(names)}) WHERE t.id = v.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _insert_escalations(rows: list[tuple]) -> set[tuple[int, int]]:
@@ -92,9 +138,10 @@ def _insert_escalations(rows: list[tuple]) -> set[tuple[int, int]]:
 def _sweep_chunk(now: dt.datetime, chunk_size: int, result: SweepResult) -> tuple[int, list[int]]:
     """One claim-and-process transaction; returns (rows claimed, pending notification ids)."""
     with transaction.atomic():
-        milestones = list(claim_queryset(now, chunk_size))
-        if not milestones:
+        ids = list(claim_queryset(now, chunk_size))
+        if not ids:
             return 0, []
+        milestones = _claimed_rows(ids)
         canonical = {}  # one Ticket instance per ticket, so per-ticket updates accumulate
         for m in milestones:
             m.ticket = canonical.setdefault(m.ticket_id, m.ticket)
@@ -144,15 +191,15 @@ def _sweep_chunk(now: dt.datetime, chunk_size: int, result: SweepResult) -> tupl
                     continue
                 title, body = escalation.step_message(ticket, m, level)
                 found = recipients[(m.pk, level)]
-                events.append(TicketEvent(
-                    ticket=ticket, at=now, message=title,
-                    kind=TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
-                    data={"milestone": m.code, "level": level, "due_at": m.due_at.isoformat(),
-                          "recipients": [r.as_json() for r in found]},
-                ))
+                events.append({
+                    "ticket_id": ticket.pk, "actor_id": None, "at": now, "is_public": False, "message": title,
+                    "kind": TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
+                    "data": {"milestone": m.code, "level": level, "due_at": m.due_at.isoformat(),
+                             "recipients": [r.as_json() for r in found]},
+                })
                 extra = (escalation.EMERGENCY_EXTRA_CHANNELS if ticket.service_type.is_emergency
                          else escalation.EXTRA_CHANNELS[level])
-                notifications += escalation.notification_rows(
+                notifications += escalation.notification_values(
                     recipients=found, ticket=ticket, kind=escalation.ESCALATION_KIND, title=title, body=body,
                     now=now, extra_channels=extra)
                 result.by_level[level] += 1
@@ -167,20 +214,56 @@ def _sweep_chunk(now: dt.datetime, chunk_size: int, result: SweepResult) -> tupl
                 ticket.sla_state = m.state
                 touched[ticket.pk] = ticket
 
-        TicketEvent.objects.bulk_create(events)
-        created = Notification.objects.bulk_create(notifications)
-        Milestone.objects.bulk_update(
-            milestones, ["warn_at", "state", "next_action_at", "next_action_level", "last_error"])
-        if touched:
-            Ticket.objects.bulk_update(list(touched.values()), ["escalation_level", "sla_state"])
-        pending = [n.pk for n in created if n.status == Notification.DeliveryStatus.PENDING]
+        _insert_rows(TicketEvent, events)
+        created = _insert_rows(Notification, notifications, returning=("id", "status"))
+        _update_rows(Milestone, [
+            {"id": m.pk, "warn_at": m.warn_at, "state": m.state, "next_action_at": m.next_action_at,
+             "next_action_level": m.next_action_level, "last_error": m.last_error} for m in milestones
+        ], {"warn_at": "timestamptz", "state": "varchar", "next_action_at": "timestamptz",
+            "next_action_level": "smallint", "last_error": "text"})
+        _update_rows(Ticket, [
+            {"id": t.pk, "escalation_level": t.escalation_level, "sla_state": t.sla_state}
+            for t in touched.values()
+        ], {"escalation_level": "smallint", "sla_state": "varchar"})
+        pending = [pk for pk, status in created if status == Notification.DeliveryStatus.PENDING]
         if pending:
             from .tasks import deliver_pending_notifications, enqueue_on_commit
 
             enqueue_on_commit(deliver_pending_notifications, pending)
         result.events += len(events)
         result.notifications += len(created)
-        return len(milestones), pending
+        return len(ids), pending
+
+
+def _insert_rows(model, rows: list[dict], returning: tuple[str, ...] = ()) -> list[tuple]:
+    """One multi-row INSERT from plain dicts (no model instances: the sweep makes thousands)."""
+    if not rows:
+        return []
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    names = list(rows[0])
+    adapt = connection.ops.adapt_datetimefield_value
+    converters = []
+    for name in names:
+        internal = fields[name].get_internal_type()
+        if internal == "DateTimeField":
+            converters.append(adapt)
+        elif internal == "JSONField":
+            converters.append(json.dumps)
+        else:
+            converters.append(None)
+    params = []
+    for row in rows:
+        params += [value if conv is None or value is None else conv(value)
+                   for conv, value in zip(converters, (row[n] for n in names), strict=True)]
+    quote = connection.ops.quote_name
+    placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[n].column) for n in names)}) "
+           f"VALUES {', '.join([placeholder] * len(rows))}")
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
 
 
 def sweep_due_milestones(*, now: dt.datetime, chunk_size: int = DEFAULT_CHUNK_SIZE,

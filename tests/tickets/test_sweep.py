@@ -26,9 +26,9 @@ from tickets.sweep import sweep_due_milestones
 
 ladder = support.ladder
 MINUTE = dt.timedelta(minutes=1)
-# Per chunk: claim, staff of the chunk's units, escalations, events, notifications, milestones,
-# tickets; plus SAVEPOINT/RELEASE because a test already runs inside a transaction.
-QUERIES_PER_CHUNK = 7 + 2
+# Per chunk: claim (ids), the claimed rows, staff of the chunk's units, escalations, events,
+# notifications, milestones, tickets; plus SAVEPOINT/RELEASE (a test runs inside a transaction).
+QUERIES_PER_CHUNK = 8 + 2
 
 
 def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
@@ -60,7 +60,7 @@ def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
     assert sms == {"branch_mgr", "centre_mgr"}
     assert Notification.objects.filter(ticket=ticket, channel="email", status="pending").count() == 5
     level1 = Escalation.objects.get(ticket=ticket, level=1)
-    assert [r["name"] for r in level1.recipients] == ["Staff"]
+    assert [(r["id"], r["role"]) for r in level1.recipients] == [(ladder.supervisor.pk, "outlet_supervisor")]
     assert level1.due_at == DUE
 
 
