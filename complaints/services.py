@@ -516,7 +516,8 @@ def respond_to_complaint(
         kind="complaint_answer",
         now=now,
         title=_("Complaint %(reference)s answered") % {"reference": ticket.reference},
-        body=_("We have answered your complaint %(reference)s:\n\n%(answer)s\n\nTrack it at %(url)s")
+        # The link first: an SMS is cut at 500 characters, a long answer is read in full on the page.
+        body=_("We have answered your complaint %(reference)s (also at %(url)s):\n\n%(answer)s")
         % {
             "reference": ticket.reference,
             "answer": complaint.response_text,

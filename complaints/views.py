@@ -4,11 +4,13 @@ Thin: forms check the input, services make every change, selectors do the readin
 """
 
 import datetime
+import hashlib
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -62,6 +64,27 @@ def _limited(request, *, group: str, key, rate: str) -> bool:
         return False
 
 
+def _submission_key(phone: str, description: str) -> str:
+    digest = hashlib.sha256(f"{phone}\n{description.strip()}".encode()).hexdigest()
+    return f"{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}submit:{digest}"
+
+
+def _claim_submission(key: str) -> bool:
+    """Claim one identical submission for a minute, so that two simultaneous taps file it once."""
+    try:
+        return cache.add(key, 1, timeout=60)
+    except Exception:  # cache down: the database duplicate check still applies
+        logger.warning("submission lock cache unavailable", exc_info=True)
+        return True
+
+
+def _release_submission(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("submission lock cache unavailable", exc_info=True)
+
+
 def _too_many(request):
     return render(request, "complaints/too_many.html", status=429)
 
@@ -110,9 +133,13 @@ def complaint_new(request):
     if duplicate is not None:
         request.session[SESSION_KEY] = duplicate.reference
         return redirect("complaints:submitted")
+    submission = _submission_key(data["phone"], data["description"])
+    if not _claim_submission(submission):
+        return _too_many(request)  # the same text is being filed right now (a double tap)
     if _limited(
         request, group="complaints.new.phone", key=lambda group, req: data["phone"], rate=_rate("phone")
     ):
+        _release_submission(submission)
         return _too_many(request)
     category, sub_category = data["category"]
     try:
@@ -133,7 +160,10 @@ def complaint_new(request):
             actor=None,
             now=now,
         )
-    except ValidationError as exc:
+    except Exception as exc:
+        _release_submission(submission)
+        if not isinstance(exc, ValidationError):
+            raise
         _apply_errors(form, exc)
         return render(request, "complaints/public_form.html", {"form": form}, status=400)
     request.session[SESSION_KEY] = complaint.reference

@@ -271,3 +271,15 @@ def test_phone_typed_with_spaces_or_country_code_is_accepted(client, org):
     response = client.post(NEW, form_data(phone="+86 139 0000-5555"))
     assert response.status_code == 302
     assert Complaint.objects.get().complainant_phone == "13900005555"
+
+
+def test_simultaneous_identical_submission_is_filed_once(client, org, settings):
+    from django.core.cache import cache
+
+    from complaints.views import _submission_key
+
+    data = form_data()
+    cache.add(_submission_key(data["phone"], data["description"]), 1, timeout=60)  # another tap in flight
+    response = client.post(NEW, data)
+    assert response.status_code == 429
+    assert not Complaint.objects.exists()
