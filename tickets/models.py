@@ -325,6 +325,8 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
             models.Index(fields=["status", "-received_at"], name="ticket_status_received"),
+            # Queues filtered on a finished status (closed, cancelled) are sorted the same way.
+            models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due"),
         ]
         constraints = [
             models.CheckConstraint(
