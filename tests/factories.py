@@ -21,11 +21,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = "Staff"
-    password = factory.PostGenerationMethodCall("set_password", "pass-12345")
+    password = factory.django.Password("pass-12345")
+
+
+class StaffProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffProfile
+        django_get_or_create = ("user",)
+
+    role = Role.FRONT_DESK
+    org_unit = factory.SubFactory(OrgUnitFactory)
 
 
 class StaffFactory(UserFactory):
@@ -35,20 +43,12 @@ class StaffFactory(UserFactory):
         role = Role.FRONT_DESK
         org_unit = factory.SubFactory(OrgUnitFactory)
 
-    @factory.post_generation
-    def profile(obj, create, extracted, **kwargs):
-        if create:
-            StaffProfile.objects.update_or_create(
-                user=obj, defaults={"role": kwargs.get("role") or obj._role, "org_unit": obj._org_unit}
-            )
-            obj.save()
-
-    @classmethod
-    def _create(cls, model_class, *args, role=Role.FRONT_DESK, org_unit=None, **kwargs):
-        obj = super()._create(model_class, *args, **kwargs)
-        obj._role = role
-        obj._org_unit = org_unit or OrgUnitFactory()
-        return obj
+    staff_profile = factory.RelatedFactory(
+        StaffProfileFactory,
+        factory_related_name="user",
+        role=factory.SelfAttribute("..role"),
+        org_unit=factory.SelfAttribute("..org_unit"),
+    )
 
 
 class CustomerCategoryFactory(factory.django.DjangoModelFactory):
