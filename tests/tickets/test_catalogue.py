@@ -75,3 +75,16 @@ def test_hotline_conditions_and_emergency_policy():
     segments = dict(ServiceType.objects.values_list("code", "segments"))
     assert segments["RPR-CI"] == ["commercial", "industrial"] and segments["INS-RES"] == ["residential"]
     assert segments["ENQ"] == []
+
+
+def test_demo_tickets_cover_statuses_and_sla_states():
+    from tickets.demo import seed_demo_tickets
+    from tickets.models import Ticket
+
+    from .factories import Org, at
+
+    Org()
+    assert seed_demo_tickets(now=at(2026, 3, 12, 10, 0), count=60) == 60
+    assert len(set(Ticket.objects.values_list("status", flat=True))) >= 5
+    assert {"breached", "on_time"} <= set(Ticket.objects.open().values_list("sla_state", flat=True))
+    assert seed_demo_tickets(now=at(2026, 3, 12, 10, 0)) == 0  # once only
