@@ -322,6 +322,11 @@ class Ticket(models.Model):
                 condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["next_due_at", "id"], name="ticket_open_due", condition=Q(status__in=OPEN_STATUSES)),
+            # Queue filters on a rare channel (letter, field) or one service type must not scan the open queue.
+            models.Index(fields=["channel", "next_due_at", "id"], name="ticket_open_channel_due",
+                         condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["service_type", "next_due_at", "id"], name="ticket_open_type_due",
+                         condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
             models.Index(fields=["status", "-received_at"], name="ticket_status_received"),
