@@ -47,8 +47,15 @@ class WorkingPeriod(models.Model):
     calendar = models.ForeignKey(WorkCalendar, on_delete=models.CASCADE, related_name="periods")
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
-        choices=[(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-                 (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))],
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
     )
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"))
@@ -58,9 +65,14 @@ class WorkingPeriod(models.Model):
         verbose_name_plural = _("working periods")
         ordering = ["calendar", "weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="working_period_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")), name="working_period_start_before_end"
+            ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="working_period_weekday_range"),
         ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
 class CalendarDay(models.Model):
@@ -81,6 +93,9 @@ class CalendarDay(models.Model):
         ordering = ["calendar", "date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
 
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
 
 class CalendarYear(models.Model):
     """A year whose official schedule is loaded; deadlines in other years are provisional."""
@@ -96,6 +111,9 @@ class CalendarYear(models.Model):
         ordering = ["calendar", "year"]
         constraints = [models.UniqueConstraint(fields=["calendar", "year"], name="calendar_year_unique")]
 
+    def __str__(self):
+        return f"{self.calendar_id}/{self.year}"
+
 
 # ---------------------------------------------------------------- the published catalogue
 
@@ -108,17 +126,25 @@ class EscalationPolicy(models.Model):
     # xgettext:no-python-format
     warn_percent = models.PositiveSmallIntegerField(_("warn at % of allowed time"), default=80)
     level2_after_amount = models.PositiveIntegerField(_("branch manager after"), default=1)
-    level2_after_unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, default=Unit.WORKING_DAYS)
+    level2_after_unit = models.CharField(
+        _("unit"), max_length=20, choices=Unit.choices, default=Unit.WORKING_DAYS
+    )
     level3_after_amount = models.PositiveIntegerField(_("group centre after"), default=3)
-    level3_after_unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices, default=Unit.WORKING_DAYS)
+    level3_after_unit = models.CharField(
+        _("unit"), max_length=20, choices=Unit.choices, default=Unit.WORKING_DAYS
+    )
     is_default = models.BooleanField(_("default policy"), default=False)
 
     class Meta:
         verbose_name = _("escalation policy")
         verbose_name_plural = _("escalation policies")
         constraints = [
-            models.CheckConstraint(condition=Q(warn_percent__gt=0, warn_percent__lt=100), name="policy_warn_percent"),
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_policy"),
+            models.CheckConstraint(
+                condition=Q(warn_percent__gt=0, warn_percent__lt=100), name="policy_warn_percent"
+            ),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_policy"
+            ),
         ]
 
     def __str__(self):
@@ -151,7 +177,11 @@ class ServiceType(models.Model):
     is_emergency = models.BooleanField(_("emergency"), default=False)
     calendar = models.ForeignKey(WorkCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT)
     escalation_policy = models.ForeignKey(
-        EscalationPolicy, verbose_name=_("escalation policy"), null=True, blank=True, on_delete=models.PROTECT,
+        EscalationPolicy,
+        verbose_name=_("escalation policy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         help_text=_("Empty means the default policy."),
     )
     description = models.TextField(_("description"), blank=True)
@@ -186,13 +216,19 @@ class MilestoneStandard(models.Model):
     amount = models.PositiveIntegerField(_("amount"))
     unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
     starts_after = models.CharField(
-        _("clock starts when met"), max_length=30, blank=True,
+        _("clock starts when met"),
+        max_length=30,
+        blank=True,
         help_text=_("Code of the milestone whose completion starts this clock; empty = on receipt."),
     )
     segments = models.JSONField(_("segments"), default=list, help_text=_("Empty means every segment."))
-    condition = models.CharField(_("condition"), max_length=30, choices=Condition.choices, blank=True, default="")
+    condition = models.CharField(
+        _("condition"), max_length=30, choices=Condition.choices, blank=True, default=""
+    )
     met_on_status = models.CharField(
-        _("met when the ticket reaches status"), max_length=20, blank=True,
+        _("met when the ticket reaches status"),
+        max_length=20,
+        blank=True,
         help_text=_("e.g. accepted, resolved: reaching this status meets the milestone."),
     )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
@@ -244,7 +280,11 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = [
-    Status.NEW, Status.ACCEPTED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER,
+    Status.NEW,
+    Status.ACCEPTED,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.WAITING_CUSTOMER,
 ]
 
 
@@ -270,7 +310,12 @@ class Ticket(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     service_type = models.ForeignKey(ServiceType, verbose_name=_("service type"), on_delete=models.PROTECT)
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
@@ -280,19 +325,30 @@ class Ticket(models.Model):
     hotline_order_no = models.CharField(_("12345 order number"), max_length=40, blank=True)
     hotline_due_at = models.DateTimeField(_("12345 reply deadline"), null=True, blank=True)
     is_safety_or_supply = models.BooleanField(_("gas supply or safety matter"), default=False)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("responsible unit"), on_delete=models.PROTECT,
-                                 related_name="tickets")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="tickets"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
     description = models.TextField(_("description"))
     received_at = models.DateTimeField(_("received at"))
     created_at = models.DateTimeField(_("created at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -303,7 +359,9 @@ class Ticket(models.Model):
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
     # Denormalised from the open milestones, for the queues (sorted by nearest deadline).
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
-    sla_state = models.CharField(_("SLA state"), max_length=20, choices=SlaState.choices, default=SlaState.ON_TIME)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=20, choices=SlaState.choices, default=SlaState.ON_TIME
+    )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
@@ -314,19 +372,30 @@ class Ticket(models.Model):
         ordering = ["-received_at"]
         indexes = [
             models.Index(
-                fields=["org_unit", "next_due_at", "id"], name="ticket_open_unit_due",
+                fields=["org_unit", "next_due_at", "id"],
+                name="ticket_open_unit_due",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(
-                fields=["assignee", "next_due_at", "id"], name="ticket_open_assignee_due",
+                fields=["assignee", "next_due_at", "id"],
+                name="ticket_open_assignee_due",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
-            models.Index(fields=["next_due_at", "id"], name="ticket_open_due", condition=Q(status__in=OPEN_STATUSES)),
-            # Queue filters on a rare channel (letter, field) or one service type must not scan the open queue.
-            models.Index(fields=["channel", "next_due_at", "id"], name="ticket_open_channel_due",
-                         condition=Q(status__in=OPEN_STATUSES)),
-            models.Index(fields=["service_type", "next_due_at", "id"], name="ticket_open_type_due",
-                         condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["next_due_at", "id"], name="ticket_open_due", condition=Q(status__in=OPEN_STATUSES)
+            ),
+            # Queue filters on a rare channel (letter, field) or one service type must not scan
+            # the open queue.
+            models.Index(
+                fields=["channel", "next_due_at", "id"],
+                name="ticket_open_channel_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["service_type", "next_due_at", "id"],
+                name="ticket_open_type_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
             models.Index(fields=["status", "-received_at"], name="ticket_status_received"),
@@ -335,7 +404,8 @@ class Ticket(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(customer__isnull=False) | ~Q(contact_phone=""), name="ticket_has_customer_or_phone"
+                condition=Q(customer__isnull=False) | ~Q(contact_phone=""),
+                name="ticket_has_customer_or_phone",
             ),
             models.CheckConstraint(
                 condition=~Q(status=Status.WAITING_CUSTOMER) | Q(paused_at__isnull=False),
@@ -367,12 +437,17 @@ class Milestone(models.Model):
     warn_at = models.DateTimeField(_("warn at"), null=True, blank=True)
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
     met_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("met by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("met by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     state = models.CharField(_("state"), max_length=20, choices=SlaState.choices, default=SlaState.PENDING)
     is_provisional = models.BooleanField(
-        _("provisional"), default=False,
+        _("provisional"),
+        default=False,
         help_text=_("The deadline reaches into a year without an official holiday schedule."),
     )
     is_override = models.BooleanField(_("set by the 12345 hotline"), default=False)
@@ -388,10 +463,13 @@ class Milestone(models.Model):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["ticket", "sort_order"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "code"], name="milestone_code_unique_per_ticket")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "code"], name="milestone_code_unique_per_ticket")
+        ]
         indexes = [
             models.Index(
-                fields=["next_action_at"], name="milestone_due_action",
+                fields=["next_action_at"],
+                name="milestone_due_action",
                 condition=Q(next_action_at__isnull=False, met_at__isnull=True),
             ),
         ]
@@ -420,7 +498,12 @@ class Escalation(models.Model):
         verbose_name = _("escalation")
         verbose_name_plural = _("escalations")
         ordering = ["ticket", "at"]
-        constraints = [models.UniqueConstraint(fields=["milestone", "level"], name="escalation_once_per_level")]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "level"], name="escalation_once_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.milestone_id} L{self.level}"
 
 
 class TicketEvent(models.Model):
@@ -446,7 +529,11 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     at = models.DateTimeField(_("at"))
@@ -460,6 +547,9 @@ class TicketEvent(models.Model):
         ordering = ["ticket", "at", "id"]
         indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at")]
 
+    def __str__(self):
+        return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
 
 class ReferenceCounter(models.Model):
     """Last ticket number handed out on a day: GS20261126-00042 is the 42nd of that day."""
@@ -470,6 +560,9 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("reference counter")
         verbose_name_plural = _("reference counters")
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"
 
 
 def attachment_path(instance, filename):
@@ -486,7 +579,11 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("uploaded at"))
@@ -496,6 +593,9 @@ class Attachment(models.Model):
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["ticket", "uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
 
 
 class NotificationQuerySet(VisibleQuerySet):
@@ -520,19 +620,26 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="notifications",
     )
     address = models.CharField(_("phone or email"), max_length=254, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.IN_APP)
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(_("kind"), max_length=30)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    status = models.CharField(_("delivery"), max_length=10, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -547,8 +654,16 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
             models.Index(
-                fields=["recipient"], name="notification_unread",
+                fields=["recipient"],
+                name="notification_unread",
                 condition=Q(read_at__isnull=True, channel="in_app"),
             ),
-            models.Index(fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending")),
+            models.Index(
+                fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending")
+            ),
         ]
+
+    def __str__(self):
+        return self.title
+
+
