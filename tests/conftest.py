@@ -142,17 +142,46 @@ class CeleryWorker:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
-    """Start `celery -A gasservice worker` against Redis and the pytest test database.
+def _purge(app, queue: str) -> None:
+    """Drop `queue` and its messages from the broker (best effort: the broker may be gone by then)."""
+    try:
+        broker_url = app.conf.broker_url
+        if broker_url.startswith("redis://"):
+            import redis
 
-    Use with `transactional_db` (or `django_db(transaction=True)`) so rows the test writes are
-    committed and visible to the worker, and vice versa. Tasks published by the test process
-    go to a queue of this session's own, so concurrent runs never take each other's tasks.
+            client = redis.Redis.from_url(broker_url, socket_connect_timeout=1, socket_timeout=1)
+            # The queue's list (and its priority lists) and kombu's binding sets; the name is unique.
+            keys = [*client.scan_iter(match=f"{queue}*"), *client.scan_iter(match=f"_kombu.binding*.{queue}")]
+            if keys:
+                client.delete(*keys)
+        else:
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_purge(queue)
+    except Exception:  # noqa: BLE001 - leftover test messages are harmless
+        pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_task_queue():
+    """Tasks the tests publish go to a queue of this session's own, purged at the end.
+
+    So a developer's running `make run` worker never takes a test's task (and vice versa), and
+    nothing piles up in the broker between runs.
     """
-    from django.db import connection
-
     from gasservice.celery import app
+
+    previous = app.conf.task_default_queue
+    queue = f"test-{uuid.uuid4().hex[:12]}-unconsumed"
+    _route_tasks_to(app, queue)
+    yield queue
+    _route_tasks_to(app, previous)
+    _purge(app, queue)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker(django_db_setup, tmp_path_factory):
+    """One `celery worker` process per test session, started the first time a test asks for it."""
+    from django.db import connection
 
     broker_url = settings.CELERY_BROKER_URL
     if not broker_url.startswith("redis://"):
@@ -166,7 +195,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     except Exception as exc:  # noqa: BLE001 - any failure means the broker is not usable
         _skip_or_fail(f"Redis broker {broker_url} does not answer: {exc}")
 
-    queue = f"test-{uuid.uuid4().hex[:12]}"
+    queue = f"test-{uuid.uuid4().hex[:12]}-worker"
     log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
     env = dict(os.environ)
     env.update(
@@ -193,22 +222,32 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
             stdin=subprocess.DEVNULL,
         )
     worker = CeleryWorker(process, queue, log_path)
-    previous_queue = app.conf.task_default_queue
     try:
         worker.wait_for(lambda: " ready." in worker.log(), timeout=WORKER_START_TIMEOUT, what="worker start")
-        _route_tasks_to(app, queue)
         yield worker
     finally:
-        _route_tasks_to(app, previous_queue)
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        try:
-            import redis
 
-            redis.Redis.from_url(broker_url, socket_connect_timeout=1).delete(queue)
-        except Exception:  # noqa: BLE001, S110 - leftover test messages are harmless
-            pass
+
+@pytest.fixture
+def celery_worker_process(_celery_worker, isolated_task_queue):
+    """A real `celery -A gasservice worker` on Redis and the pytest test database.
+
+    Use with `transactional_db` (or `django_db(transaction=True)`) so rows the test writes are
+    committed and visible to the worker, and vice versa. During the test, every task this
+    process publishes (the test's own and on_commit hooks alike) goes to the worker; before and
+    after, tasks go nowhere near it, so it never runs work of another test.
+    """
+    from gasservice.celery import app
+
+    _route_tasks_to(app, _celery_worker.queue)
+    try:
+        yield _celery_worker
+    finally:
+        _route_tasks_to(app, isolated_task_queue)
+        _purge(app, _celery_worker.queue)
