@@ -51,4 +51,5 @@ class ComplaintsConfig(AppConfig):
         demo_seeded.connect(_add_demo_data, dispatch_uid="complaints_demo")
         # Complaints (CMP-STD, CMP-SAFE) and 12345 orders have the complaint page as their detail page.
         for category in ("complaint", "hotline"):
-            register_kind(category, detail_url=_complaint_url, extra_data=_complaint_extra)
+            register_kind(category, detail_url=_complaint_url, extra_data=_complaint_extra,
+                          prefetch=["complaint__category"])

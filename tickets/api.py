@@ -52,7 +52,8 @@ class TicketViewSet(viewsets.GenericViewSet):
         return selectors.visible_ticket(self.request.user, self.kwargs["reference"])
 
     def _detail(self, reference, *, code=status.HTTP_200_OK):
-        ticket = selectors.ticket_detail(self.request.user, reference)
+        ticket = selectors.ticket_detail(self.request.user, reference, with_escalations=True,
+                                         with_kind_data=True)
         return Response(self._render(ticket), status=code)
 
     def _render(self, ticket):
@@ -62,7 +63,8 @@ class TicketViewSet(viewsets.GenericViewSet):
         params = QueueFilterSerializer.from_query(request.query_params)
         cursor = params.pop("cursor", None)
         limit = params.pop("limit")
-        page = selectors.queue_for(request.user, after=cursor, limit=limit, with_milestones=True, **params)
+        page = selectors.queue_for(request.user, after=cursor, limit=limit, with_milestones=True,
+                                   with_escalations=True, with_kind_data=True, **params)
         next_url = None
         if page.next_cursor:
             query = request.query_params.copy()

@@ -7,10 +7,12 @@ Signals are sent after the transaction commits (transaction.on_commit), with kwa
 
 `ticket_kinds` lets an upper app say how its kind of ticket (a service-type category such as
 "complaint" or "billing") is shown: where its own detail page is and which extra fields the API
-adds. tickets only ever calls what was registered.
+adds, and which related rows the API's reads load with the tickets (`prefetch`: lookups such as
+"complaint__category", so `extra_data` costs no query per ticket). tickets only ever calls what
+was registered.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.dispatch import Signal
@@ -25,15 +27,22 @@ class TicketKind:
     category: str
     detail_url: Callable | None = None  # ticket -> str | None
     extra_data: Callable | None = None  # ticket -> dict (added to the API representation under "extra")
+    prefetch: tuple[str, ...] = ()  # prefetch_related lookups from Ticket that extra_data/detail_url read
 
 
 ticket_kinds: dict[str, TicketKind] = {}
 
 
 def register_kind(category: str, *, detail_url: Callable | None = None,
-                  extra_data: Callable | None = None) -> None:
+                  extra_data: Callable | None = None, prefetch: Iterable[str] = ()) -> None:
     """Called from an upper app's AppConfig.ready(); registering twice replaces the entry."""
-    ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data)
+    ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data,
+                                        prefetch=tuple(prefetch))
+
+
+def prefetch_lookups() -> list[str]:
+    """Every registered kind's prefetch lookups, once each, in registration order."""
+    return list(dict.fromkeys(lookup for kind in ticket_kinds.values() for lookup in kind.prefetch))
 
 
 def kind_for(ticket) -> TicketKind | None:

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
 
-from .models import OPEN_STATUSES, Milestone, SlaState, Status, Ticket, TicketEvent
+from . import hooks
+from .models import OPEN_STATUSES, Escalation, Milestone, SlaState, Status, Ticket, TicketEvent
 
 SCOPES = ("mine", "team", "all")
 MAX_LIMIT = 200
@@ -101,12 +102,31 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
     return qs.order_by(F("next_due_at").asc(nulls_last=True), "id")
 
 
+def _milestones_prefetch():
+    return Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order"))
+
+
+def _escalations_prefetch():
+    return Prefetch("escalations", queryset=Escalation.objects.select_related("milestone").order_by(
+        "at", "level", "id"))
+
+
+def _with_api_data(qs, *, with_escalations, with_kind_data):
+    """The escalation history and what the upper apps' kinds read (hooks.register_kind(prefetch=...))."""
+    if with_escalations:
+        qs = qs.prefetch_related(_escalations_prefetch())
+    if with_kind_data:
+        qs = qs.prefetch_related(*hooks.prefetch_lookups())
+    return qs
+
+
 def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
               due_before=None, sla_state=None, customer=None, after=None, limit=50,
-              with_milestones=False) -> Page:
+              with_milestones=False, with_escalations=False, with_kind_data=False) -> Page:
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
-    Constant query count per page: one for the rows (+ one for milestones when asked).
+    Constant query count per page: one for the rows, plus one each for milestones and the
+    escalations, and per lookup the upper apps registered (their kinds' extra data), when asked.
     """
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
     qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
@@ -115,22 +135,26 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
         qs = _after(qs, after)
     qs = qs.select_related(*QUEUE_RELATED)
     if with_milestones:
-        qs = qs.prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order")))
+        qs = qs.prefetch_related(_milestones_prefetch())
+    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
 
 
-def ticket_detail(user, reference) -> Ticket:
-    """The ticket with everything its page shows, or 404 when it does not exist or is not visible."""
-    ticket = (
+def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=False) -> Ticket:
+    """The ticket with everything its page shows, or 404 when it does not exist or is not visible.
+
+    The API also asks for the escalation history and the upper apps' kind data.
+    """
+    qs = (
         Ticket.objects.visible_to(user)
         .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
-        .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("sort_order")))
-        .filter(reference=reference)
-        .first()
+        .prefetch_related(_milestones_prefetch())
     )
+    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
+    ticket = qs.filter(reference=reference).first()
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket

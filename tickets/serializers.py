@@ -9,12 +9,23 @@ from accounts.models import Customer, OrgUnit
 
 from . import hooks
 from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
+from .notification_api import EscalationSerializer
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Milestone
         fields = ["code", "name", "due_at", "met_at", "state", "is_provisional", "is_override"]
+
+
+class TicketEscalationSerializer(EscalationSerializer):
+    """A step of the ticket's escalation history (who was told stays on the timeline)."""
+
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta(EscalationSerializer.Meta):
+        fields = ["level", "level_display", "at", "due_at", "milestone"]
+        read_only_fields = fields
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -26,6 +37,7 @@ class TicketSerializer(serializers.ModelSerializer):
     assignee = serializers.CharField(source="assignee.username", default=None)
     contact_phone = serializers.SerializerMethodField()
     milestones = MilestoneSerializer(many=True, read_only=True)
+    escalations = TicketEscalationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Ticket
@@ -34,6 +46,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "channel", "description", "contact_name", "contact_phone", "contact_address", "hotline_order_no",
             "hotline_due_at", "is_safety_or_supply", "received_at", "created_at", "resolved_at", "closed_at",
             "paused_at", "pause_reason", "escalation_level", "sla_state", "next_due_at", "milestones",
+            "escalations",
         ]
         read_only_fields = fields
 
