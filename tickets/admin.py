@@ -1,14 +1,21 @@
 """Admin: the catalogue, calendars and policies are edited here; tickets are read-mostly
 (every change of a ticket goes through tickets.services, so the admin shows, it does not edit)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from . import delivery, notifications
 from .models import (
     CalendarDay,
     CalendarYear,
+    Escalation,
     EscalationPolicy,
     Milestone,
     MilestoneStandard,
+    Notification,
     ServiceType,
     Ticket,
     TicketEvent,
@@ -114,3 +121,67 @@ class TicketEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the services and the sweep: shown, never edited here."""
+
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "milestone", "level", "at", "due_at"]
+    list_filter = ["level"]
+    search_fields = ["=ticket__reference"]
+    list_select_related = ["ticket", "milestone"]
+    date_hierarchy = "at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Deliveries and their outcome; a failed or waiting email/SMS can be tried again at once."""
+
+    list_display = ["recipient", "channel", "kind", "status", "attempts", "created_at", "ticket"]
+    list_filter = ["status", "channel"]
+    search_fields = ["=ticket__reference", "=address", "=recipient__username"]
+    list_select_related = ["recipient", "ticket"]
+    actions = ["retry_now"]
+
+    def has_retry_permission(self, request):
+        """Supervisors and administrators, as on the failed-deliveries page."""
+        return notifications.can_see_failed_deliveries(request.user)
+
+    @admin.action(description=gettext_lazy("Retry delivery now"), permissions=["retry"])
+    def retry_now(self, request, queryset):
+        """Failed rows go back to pending (notifications.retry_delivery); then every selected row
+        that is due is delivered now (tickets.delivery). Rows waiting for their retry keep their turn."""
+        now = timezone.now()
+        rows = list(queryset.exclude(channel=Notification.Channel.IN_APP)
+                    .exclude(status=Notification.DeliveryStatus.SENT))
+        for row in rows:
+            if row.status != Notification.DeliveryStatus.FAILED:
+                continue
+            try:
+                notifications.retry_delivery(notification=row, actor=request.user, now=now)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                return
+        counts = delivery.deliver_pending(now=now, ids=[row.pk for row in rows]) if rows else {}
+        values = {key: counts.get(key, 0) for key in ("sent", "retry", "failed")}
+        values["skipped"] = len(rows) - sum(values.values())
+        message = _("Delivery tried again: %(sent)s sent, %(retry)s to retry later, %(failed)s failed; "
+                    "%(skipped)s not yet due or already being sent.") % values
+        self.message_user(request, message, messages.WARNING if values["failed"] else messages.SUCCESS)
