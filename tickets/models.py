@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit, Segment
@@ -427,6 +428,8 @@ class Milestone(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="milestones")
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
+    # Copied from the standard with the Chinese name, so English pages and receipts name it too.
+    name_en = models.CharField(_("English name"), max_length=100, blank=True, default="", db_default="")
     amount = models.PositiveIntegerField(_("amount"))
     unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
     starts_after = models.CharField(_("clock starts when met"), max_length=30, blank=True)
@@ -476,6 +479,12 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id}/{self.code}"
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language: English when the page is English and one is known."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
 
 
 class Escalation(models.Model):

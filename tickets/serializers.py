@@ -13,6 +13,9 @@ from .notification_api import EscalationSerializer
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="local_name", read_only=True,
+                                 help_text=gettext_lazy("In the language of the request (Accept-Language)"))
+
     class Meta:
         model = Milestone
         fields = ["code", "name", "due_at", "met_at", "state", "is_provisional", "is_override"]

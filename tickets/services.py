@@ -354,8 +354,8 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
     cal = get_snapshot(service_type.calendar)
     probe = Ticket(service_type=service_type, received_at=received_at, hotline_due_at=hotline_due_at)
     milestones = [
-        MilestoneModel(code=s.code, name=s.name, amount=s.amount, unit=s.unit, starts_after=s.starts_after,
-                       met_on_status=s.met_on_status, sort_order=s.sort_order)
+        MilestoneModel(code=s.code, name=s.name, name_en=s.name_en, amount=s.amount, unit=s.unit,
+                       starts_after=s.starts_after, met_on_status=s.met_on_status, sort_order=s.sort_order)
         for s in _applicable_standards(service_type, segment, is_safety_or_supply)
     ]
     rows = []
@@ -363,9 +363,9 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
     for m in milestones:
         if not m.starts_after or m.starts_after not in codes:
             _start_clock(probe, m, received_at, cal, milestones)
-        rows.append({"code": m.code, "name": m.name, "due_at": m.due_at, "is_provisional": m.is_provisional,
-                     "unit": m.unit, "amount": m.amount, "starts_after": m.starts_after,
-                     "is_override": m.is_override})
+        rows.append({"code": m.code, "name": m.local_name, "name_en": m.name_en, "due_at": m.due_at,
+                     "is_provisional": m.is_provisional, "unit": m.unit, "amount": m.amount,
+                     "starts_after": m.starts_after, "is_override": m.is_override})
     return rows
 
 
@@ -435,8 +435,8 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
         )
         cal = get_snapshot(service_type.calendar)
         milestones = [
-            MilestoneModel(ticket=ticket, code=s.code, name=s.name, amount=s.amount, unit=s.unit,
-                           starts_after=s.starts_after, met_on_status=s.met_on_status,
+            MilestoneModel(ticket=ticket, code=s.code, name=s.name, name_en=s.name_en, amount=s.amount,
+                           unit=s.unit, starts_after=s.starts_after, met_on_status=s.met_on_status,
                            sort_order=s.sort_order)
             for s in _applicable_standards(service_type, segment, is_safety_or_supply)
         ]
@@ -776,14 +776,14 @@ def meet_milestone(*, ticket, code, actor, now) -> MilestoneModel:
         if m is None:
             raise ValidationError({"code": _("This ticket has no milestone %(code)s.") % {"code": code}})
         if m.met_at is not None:
-            raise ValidationError({"code": _("%(name)s was already met.") % {"name": m.name}})
+            raise ValidationError({"code": _("%(name)s was already met.") % {"name": m.local_name}})
         if ticket.status in (Status.CLOSED, Status.CANCELLED):
             raise ValidationError({"code": _("A %(status)s ticket's milestones cannot be met.")
                                    % {"status": _label(ticket.status)}})
         if m.started_at is None:
             first = change.by_code(m.starts_after)
             raise ValidationError({"code": _("%(name)s starts when %(first)s is met; record that first.") % {
-                "name": m.name, "first": first.name if first else m.starts_after}})
+                "name": m.local_name, "first": first.local_name if first else m.starts_after}})
         met = []
         change.meet(m, actor, met)
         _event(ticket, Kind.MILESTONE_MET, actor=actor, now=now, data=met[0])
