@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -39,8 +39,11 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """My in-app notifications, unread first. `?unread=1` lists only the unread ones."""
 
     serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # for the schema; rows come from the selector below
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
         qs = notifications.notifications_for(self.request.user)
         if self.request.query_params.get("unread") in ("1", "true"):
             qs = qs.filter(read_at__isnull=True)
@@ -54,13 +57,21 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
         notifications.mark_read(notification=notification, user=request.user, now=timezone.now())
         return Response(NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses={200: serializers.DictField()})
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("NotificationsReadAll", {
+            "marked": serializers.IntegerField(), "unread": serializers.IntegerField()})},
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         count = notifications.mark_all_read(user=request.user, now=timezone.now())
         return Response({"marked": count, "unread": 0})
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(
+        responses={
+            200: inline_serializer("NotificationsUnreadCount", {"unread": serializers.IntegerField()}),
+        },
+    )
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
         return Response({"unread": notifications.unread_count(request.user)})
