@@ -170,16 +170,62 @@ def compute_warn_at(milestone, ticket, policy: EscalationPolicy, cal: sla.Calend
     return warn
 
 
+def step_time(level: int, milestone, policy: EscalationPolicy, cal: sla.CalendarSnapshot,
+              warn: dt.datetime) -> dt.datetime:
+    """When step `level` of a milestone with a due time comes due (`warn`: its compute_warn_at)."""
+    if level == 0:
+        return warn
+    due = milestone.due_at
+    if level == 1:
+        return due
+    if level == 2:
+        return sla.add_duration(cal, due, policy.level2_after_amount, policy.level2_after_unit).at
+    return sla.add_duration(cal, due, policy.level3_after_amount, policy.level3_after_unit).at
+
+
 def step_times(milestone, ticket, policy: EscalationPolicy, cal: sla.CalendarSnapshot,
                warn: dt.datetime | None = None) -> dict[int, dt.datetime]:
     """{level: when} for a milestone with a due time."""
-    due = milestone.due_at
-    return {
-        0: warn or compute_warn_at(milestone, ticket, policy, cal),
-        1: due,
-        2: sla.add_duration(cal, due, policy.level2_after_amount, policy.level2_after_unit).at,
-        3: sla.add_duration(cal, due, policy.level3_after_amount, policy.level3_after_unit).at,
-    }
+    warn = warn or compute_warn_at(milestone, ticket, policy, cal)
+    return {level: step_time(level, milestone, policy, cal, warn) for level in LEVELS}
+
+
+def ladder_is_ordered(policy: EscalationPolicy) -> bool:
+    """Whether the policy's step times never decrease with the level, for any milestone.
+
+    Warn <= due <= level 2 always (a warning is never after the deadline, an interval after it is
+    never before it); level 3 follows level 2 when both intervals share a unit and the third is
+    not the shorter. Then the steps due at a moment are the levels before the first one still to
+    come, and later levels need not be computed.
+    """
+    return (policy.level2_after_unit == policy.level3_after_unit
+            and policy.level3_after_amount >= policy.level2_after_amount)
+
+
+def due_steps(milestone, policy: EscalationPolicy, cal: sla.CalendarSnapshot, warn: dt.datetime,
+              cursor: int, now: dt.datetime, *, ordered: bool | None = None,
+              ticket=None) -> tuple[list[int], int | None, dt.datetime | None]:
+    """(levels due at `now` from `cursor` on, the next level to do or None, when it comes due).
+
+    The same answer as taking every level >= cursor whose step_times entry has passed, with the
+    levels after the first still to come computed only when the ladder is not ordered.
+    """
+    if ordered is None:
+        ordered = ladder_is_ordered(policy)
+    if not ordered:
+        times = step_times(milestone, ticket, policy, cal, warn)
+        levels = [level for level in LEVELS if level >= cursor and times[level] <= now]
+        nxt = (levels[-1] + 1) if levels else cursor
+        return levels, (nxt if nxt <= LAST_LEVEL else None), (times[nxt] if nxt <= LAST_LEVEL else None)
+    levels = []
+    level = cursor
+    while level <= LAST_LEVEL:
+        at = step_time(level, milestone, policy, cal, warn)
+        if at > now:
+            return levels, level, at
+        levels.append(level)
+        level += 1
+    return levels, None, None
 
 
 def state_at(milestone, now: dt.datetime, warn: dt.datetime | None) -> str:
@@ -255,14 +301,13 @@ class RecipientDirectory:
 
     def __init__(self, tickets):
         tickets = list(tickets)
-        codes, assignee_ids = set(), set()
-        for ticket in tickets:
-            codes.update(c for c in ticket.org_unit.path.strip("/").split("/") if c)
-            if ticket.assignee_id:
-                assignee_ids.add(ticket.assignee_id)
+        paths = {ticket.org_unit.path for ticket in tickets}
+        assignee_ids = {ticket.assignee_id for ticket in tickets if ticket.assignee_id}
+        codes = {c for path in paths for c in path.strip("/").split("/") if c}
         self.by_user: dict[int, Recipient] = {}
         self.by_unit_role: dict[tuple[str, str], list[Recipient]] = defaultdict(list)
         self.unit_kind: dict[str, str] = {}
+        self._json: dict[tuple, list[dict]] = {}
         if not codes and not assignee_ids:
             return
         profiles = (
@@ -280,6 +325,15 @@ class RecipientDirectory:
             self.by_user[profile.user_id] = recipient
             self.by_unit_role[(profile.org_unit.path, profile.role)].append(recipient)
             self.unit_kind[profile.org_unit.path] = profile.org_unit.kind
+
+    def as_json(self, recipients) -> list[dict]:
+        """[r.as_json() for r in recipients], worked out once per directory for each list (do not
+        change the list returned: it is shared)."""
+        key = tuple((r.user.pk, r.role) for r in recipients)
+        found = self._json.get(key)
+        if found is None:
+            found = self._json[key] = [r.as_json() for r in recipients]
+        return found
 
     def _at_ancestor(self, path: str, role: str, kind: str | None) -> list[Recipient]:
         """Holders of `role` at the nearest unit on `path` (self first, then upwards) of `kind`."""
@@ -333,40 +387,68 @@ def ticket_url(ticket) -> str:
     return _ticket_url_pattern().replace("REFERENCE", ticket.reference)
 
 
+class StepMessages:
+    """step_message for many steps at once: the texts translated once, each due time formatted once."""
+
+    def __init__(self):
+        with translation.override(settings.LANGUAGE_CODE):
+            self.warning = _("Deadline approaching: %(reference)s %(milestone)s due %(due)s")
+            self.breach = _("Deadline breached: %(reference)s %(milestone)s was due %(due)s")
+            self.escalated = _("Escalated to level %(level)s: %(reference)s %(milestone)s was due %(due)s")
+            self.body = _("%(service)s, handled by %(unit)s.")
+        self._due_text: dict = {}
+        self._url = _ticket_url_pattern()
+
+    def __call__(self, ticket, milestone, level: int) -> tuple[str, str]:
+        due = milestone.due_at
+        due_text = self._due_text.get(due)
+        if due_text is None:
+            due_text = self._due_text[due] = _local_text(due)
+        values = {"reference": ticket.reference, "milestone": milestone.name, "due": due_text, "level": level,
+                  "service": ticket.service_type.name, "unit": ticket.org_unit.name}
+        template = self.warning if level == 0 else self.breach if level == 1 else self.escalated
+        body = self.body % values + "\n" + self._url.replace("REFERENCE", ticket.reference)
+        return template % values, body
+
+
 def step_message(ticket, milestone, level: int) -> tuple[str, str]:
     """(title, body) of the notification and timeline entry for a step, in the site language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        values = {"reference": ticket.reference, "milestone": milestone.name,
-                  "due": _local_text(milestone.due_at), "level": level, "service": ticket.service_type.name,
-                  "unit": ticket.org_unit.name}
-        if level == 0:
-            title = _("Deadline approaching: %(reference)s %(milestone)s due %(due)s") % values
-        elif level == 1:
-            title = _("Deadline breached: %(reference)s %(milestone)s was due %(due)s") % values
-        else:
-            title = _("Escalated to level %(level)s: %(reference)s %(milestone)s was due %(due)s") % values
-        body = _("%(service)s, handled by %(unit)s.") % values + "\n" + ticket_url(ticket)
-    return title, body
+    return StepMessages()(ticket, milestone, level)
+
+
+def notification_shared(*, kind: str, now: dt.datetime) -> dict:
+    """The columns all notification rows of one batch share (see notification_values)."""
+    return {"kind": kind, "created_at": now, "read_at": None, "attempts": 0, "last_error": ""}
+
+
+def notification_deliveries(*, recipients, ticket_id, title: str, body: str, now: dt.datetime,
+                            extra_channels) -> list[dict]:
+    """The columns that differ per row (see notification_values): one in-app per recipient, plus
+    email/SMS where the recipient has an address (those stay pending until delivered)."""
+    rows = []
+    title = title[:200]
+    for r in recipients:
+        rows.append({"ticket_id": ticket_id, "title": title, "body": body, "recipient_id": r.user.pk,
+                     "address": "", "channel": Notification.Channel.IN_APP,
+                     "status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None})
+        for channel in extra_channels:
+            address = r.user.email if channel == Notification.Channel.EMAIL else r.mobile
+            if address:
+                rows.append({"ticket_id": ticket_id, "title": title, "body": body, "recipient_id": r.user.pk,
+                             "address": address, "channel": channel,
+                             "status": Notification.DeliveryStatus.PENDING, "sent_at": None,
+                             "next_attempt_at": now})
+    return rows
 
 
 def notification_values(*, recipients, ticket, kind: str, title: str, body: str, now: dt.datetime,
                         extra_channels) -> list[dict]:
     """Column values of the rows to create: one in-app per recipient, plus email/SMS where the
     recipient has an address (those stay pending until delivered)."""
-    rows = []
-    title = title[:200]
-    base = {"ticket_id": ticket.pk, "kind": kind, "title": title, "body": body, "created_at": now,
-            "read_at": None, "attempts": 0, "last_error": ""}
-    for r in recipients:
-        rows.append({**base, "recipient_id": r.user.pk, "address": "", "channel": Notification.Channel.IN_APP,
-                     "status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None})
-        for channel in extra_channels:
-            address = r.user.email if channel == Notification.Channel.EMAIL else r.mobile
-            if address:
-                rows.append({**base, "recipient_id": r.user.pk, "address": address, "channel": channel,
-                             "status": Notification.DeliveryStatus.PENDING, "sent_at": None,
-                             "next_attempt_at": now})
-    return rows
+    shared = notification_shared(kind=kind, now=now)
+    rows = notification_deliveries(recipients=recipients, ticket_id=ticket.pk, title=title, body=body,
+                                   now=now, extra_channels=extra_channels)
+    return [{**shared, **row} for row in rows]
 
 
 def notification_rows(**kwargs) -> list[Notification]:
