@@ -13,6 +13,7 @@ from tests.tickets.escalation_support import (
     DUE,
     LEVEL2,
     LEVEL3,
+    RECEIVED,
     WARN,
     account_ticket,
     in_app_recipients,
@@ -21,7 +22,17 @@ from tests.tickets.escalation_support import (
 )
 from tests.tickets.factories import at
 from tickets import services
-from tickets.models import Escalation, Milestone, Notification, SlaState, Ticket, TicketEvent
+from tickets.models import (
+    Escalation,
+    EscalationPolicy,
+    Milestone,
+    Notification,
+    ServiceType,
+    SlaState,
+    Ticket,
+    TicketEvent,
+    Unit,
+)
 from tickets.sweep import sweep_due_milestones
 
 ladder = support.ladder
@@ -160,3 +171,93 @@ def test_management_command_runs_one_sweep_and_prints_counts(ladder, capsys):
     counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert counts["warnings"] == 1 and counts["escalations"] == 1
     assert levels_of(ticket) == [0, 1]
+
+
+# ---------------------------------------------------------------- the set-based paths keep the rules
+
+
+def test_a_level_raised_meanwhile_is_never_lowered(ladder):
+    ticket = account_ticket(ladder)
+    Ticket.objects.filter(pk=ticket.pk).update(escalation_level=3)  # another transaction got further
+
+    sweep_due_milestones(now=DUE + MINUTE)
+
+    ticket.refresh_from_db()
+    assert levels_of(ticket) == [0, 1]
+    assert (ticket.escalation_level, ticket.sla_state) == (3, SlaState.BREACHED)
+
+
+def test_a_step_already_recorded_still_brings_the_tickets_state_up_to_date(ladder):
+    """The ledger has the warning but the ticket shows no level (say, restored from a backup):
+    nothing is recorded twice, the missing level stays missing, and sla_state is made current."""
+    ticket = account_ticket(ladder)
+    sweep_due_milestones(now=WARN + MINUTE)
+    Ticket.objects.filter(pk=ticket.pk).update(escalation_level=None, sla_state=SlaState.ON_TIME)
+    Milestone.objects.filter(ticket=ticket).update(next_action_level=0, next_action_at=WARN)
+
+    result = sweep_due_milestones(now=WARN + 2 * MINUTE)
+
+    assert (result.errors, result.warnings) == (0, 0)
+    ticket.refresh_from_db()
+    assert (ticket.escalation_level, ticket.sla_state) == (None, SlaState.AT_RISK)
+    assert Milestone.objects.get(ticket=ticket).next_action_at == DUE
+
+
+def test_an_assignee_without_an_active_staff_profile_is_still_warned(ladder):
+    ticket = account_ticket(ladder)
+    services.assign_ticket(ticket=ticket, assignee=ladder.tech, actor=ladder.supervisor, now=RECEIVED)
+    type(ladder.tech).objects.filter(pk=ladder.tech.pk).update(is_active=False)
+
+    sweep_due_milestones(now=WARN + MINUTE)
+
+    assert in_app_recipients(ticket) == {"tech"}
+    warning = Escalation.objects.get(ticket=ticket, level=0)
+    assert [r["id"] for r in warning.recipients] == [ladder.tech.pk]
+
+
+def test_a_policy_of_the_service_type_is_read_with_the_rows(ladder):
+    policy = EscalationPolicy.objects.create(code="FAST", name="fast", warn_percent=50,
+                                             level2_after_amount=2, level2_after_unit=Unit.HOURS,
+                                             level3_after_amount=4, level3_after_unit=Unit.HOURS)
+    ticket = account_ticket(ladder)
+    ServiceType.objects.filter(pk=ticket.service_type_id).update(escalation_policy=policy)
+
+    sweep_due_milestones(now=DUE + 2 * dt.timedelta(hours=1) + MINUTE)  # breach + 2 h: level 2 too
+
+    assert levels_of(ticket) == [0, 1, 2]
+    m = Milestone.objects.get(ticket=ticket)
+    assert m.warn_at == at(2026, 11, 24, 9, 15)  # 50% of 13.5 working hours
+    assert (m.next_action_level, m.next_action_at) == (3, DUE + dt.timedelta(hours=4))
+
+
+@pytest.mark.parametrize(
+    ("level2", "level3"),
+    [
+        ((1, Unit.WORKING_DAYS), (3, Unit.WORKING_DAYS)),  # the default ladder
+        ((2, Unit.HOURS), (4, Unit.HOURS)),
+        ((2, Unit.WORKING_DAYS), (1, Unit.WORKING_DAYS)),  # level 3 before level 2
+        ((1, Unit.WORKING_DAYS), (60, Unit.MINUTES)),  # mixed units, level 3 first
+        ((30, Unit.MINUTES), (1, Unit.WORKING_HOURS)),
+    ],
+)
+def test_due_steps_agree_with_the_full_step_times(ladder, level2, level3):
+    """The sweep computes later levels only when it needs them; the answer is the one the full
+    table of step times gives, for ordered and disordered policies alike."""
+    from tickets import escalation
+    from tickets.calendars import get_snapshot
+
+    policy = EscalationPolicy(code="X", name="x", warn_percent=80, level2_after_amount=level2[0],
+                              level2_after_unit=level2[1], level3_after_amount=level3[0],
+                              level3_after_unit=level3[1])
+    ticket = account_ticket(ladder)
+    m = Milestone.objects.select_related("ticket__service_type__calendar").get(ticket=ticket)
+    cal = get_snapshot(m.ticket.service_type.calendar)
+    warn = escalation.compute_warn_at(m, m.ticket, policy, cal)
+    times = escalation.step_times(m, m.ticket, policy, cal, warn)
+    moments = sorted({*times.values(), *(t - MINUTE for t in times.values()), LEVEL3 + dt.timedelta(days=9)})
+    for cursor in escalation.LEVELS:
+        for now in moments:
+            expected = [lvl for lvl in escalation.LEVELS if lvl >= cursor and times[lvl] <= now]
+            nxt = expected[-1] + 1 if expected else cursor
+            assert escalation.due_steps(m, policy, cal, warn, cursor, now, ticket=m.ticket) == (
+                expected, nxt if nxt <= 3 else None, times[nxt] if nxt <= 3 else None), (cursor, now)
