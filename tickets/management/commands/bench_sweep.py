@@ -2,17 +2,22 @@
 
     python manage.py bench_sweep --open 1000000 --due 1000
 
-Creates (or, with --reuse, re-prepares) the database <name>_bench_sweep on the same server,
-migrates it, generates N open tickets with one open milestone each (server-side INSERT ...
-SELECT generate_series), M of them due for their breach step, then runs the sweep exactly as
+Creates (or, with --reuse, re-prepares) the database <name>_bench_sweep (or --db) on the same
+server, migrates it, generates N open tickets with one open milestone each (server-side INSERT
+... SELECT generate_series), M of them due for their breach step, then runs the sweep exactly as
 the worker does (tickets.sweep.sweep_due_milestones, warm caches as in a long-running worker)
 and prints: seconds, queries, peak memory, the EXPLAIN (ANALYZE) of the claim query, and the
-nothing-due case. The last line is one JSON object.
+nothing-due case. With --repeat R the due sweep runs R times, each time over M other
+milestones (fresh rows, as in real life), and `seconds` is the median. The machine's load
+average is printed with the figures (the sweep shares the cores with everything else).
+The last line is one JSON object: open, due, seconds, queries, peak_memory_mb (and details).
 """
 # ruff: noqa: E501  (SQL text reads better unwrapped)
 
 import datetime as dt
 import json
+import logging
+import os
 import resource
 import statistics
 import time
@@ -56,21 +61,28 @@ class Command(BaseCommand):
         parser.add_argument("--reuse", action="store_true",
                             help="keep an existing bench database with the same number of open milestones")
         parser.add_argument("--keep", action="store_true", help="do not drop the bench database afterwards")
+        parser.add_argument("--repeat", type=int, default=1,
+                            help="run the due sweep this many times (other due rows each time); report the median")
+        parser.add_argument("--db", default="", help="name of the bench database (default <name>_bench_sweep)")
 
-    def handle(self, *args, open_count, due, chunk_size, reuse, keep, **options):
+    def handle(self, *args, open_count, due, chunk_size, reuse, keep, repeat, db, **options):
         if not settings.IS_POSTGRES:
             raise CommandError("bench_sweep needs PostgreSQL (DATABASE_URL=postgres://...)")
         if due > open_count:
             raise CommandError("--due cannot exceed --open")
+        if repeat < 1:
+            raise CommandError("--repeat must be at least 1")
         base = connection.settings_dict["NAME"]
-        name = f"{base}_bench_sweep"
+        name = db or f"{base}_bench_sweep"
+        if name == base:
+            raise CommandError("the bench needs a database of its own, not the project's")
         existed = self._create_database(name, reuse=reuse)
         connections["default"].close()
         connections.databases["default"]["NAME"] = name
         connection.settings_dict["NAME"] = name
         try:
             self._prepare(open_count, due, rebuilt=not existed)
-            report = self._measure(open_count, due, chunk_size)
+            report = self._measure(open_count, due, chunk_size, repeat)
         finally:
             connections["default"].close()
             connection.settings_dict["NAME"] = base
@@ -115,9 +127,9 @@ class Command(BaseCommand):
 
     def _prepare(self, open_count, due, *, rebuilt):
         started = time.perf_counter()
+        self.stdout.write("migrating the bench database ..." if rebuilt else "bringing the kept database's schema up to date ...")
+        call_command("migrate", verbosity=0, interactive=False)
         if rebuilt:
-            self.stdout.write("migrating the bench database ...")
-            call_command("migrate", verbosity=0, interactive=False)
             self._organisation()
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM tickets_milestone")
@@ -193,8 +205,12 @@ class Command(BaseCommand):
             cur.execute("ANALYZE tickets_ticket")
             cur.execute("ANALYZE tickets_milestone")
 
-    def _set_due(self, due):
-        """M milestones due for their breach step (the rest in the future); earlier results cleared."""
+    def _set_due(self, due, run=0):
+        """M milestones due for their breach step (the rest in the future); earlier results cleared.
+
+        Run r takes the M milestones from the middle of the table on, shifted by r * M: every run
+        works on rows (and ticket pages) no earlier run of this process touched.
+        """
         with connection.cursor() as cur:
             cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, tickets_notification")
             cur.execute(
@@ -211,9 +227,10 @@ class Command(BaseCommand):
                 UPDATE tickets_milestone SET next_action_at = %s - make_interval(secs => (id %% 1800)::int),
                     next_action_level = 1, state = 'at_risk', warn_at = %s, due_at = %s
                 WHERE id IN (SELECT id FROM tickets_milestone ORDER BY id
-                             OFFSET (SELECT count(*) / 2 FROM tickets_milestone) LIMIT %s)
+                             OFFSET (SELECT (count(*) / 2 + %s) %% greatest(count(*) - %s + 1, 1)
+                                     FROM tickets_milestone) LIMIT %s)
                 """,
-                [DUE, WARN, DUE, due],
+                [DUE, WARN, DUE, run * due, due, due],
             )
             cur.execute("UPDATE tickets_ticket SET escalation_level = NULL, sla_state = 'on_time' "
                         "WHERE escalation_level IS NOT NULL")
@@ -242,7 +259,7 @@ class Command(BaseCommand):
             seconds = time.perf_counter() - started
         return result, seconds, counter.count
 
-    def _measure(self, open_count, due, chunk_size):
+    def _measure(self, open_count, due, chunk_size, repeat):
         from tickets import escalation, tasks
         from tickets.calendars import get_snapshot
         from tickets.models import ServiceType
@@ -256,6 +273,7 @@ class Command(BaseCommand):
         # Delivery messages are counted, not published: this database is not the one a worker serves.
         tasks.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True
         connection.ensure_connection()
+        logging.getLogger("tickets.sweep").setLevel(logging.WARNING)  # one INFO line per sweep otherwise
 
         nothing = []
         for _i in range(20):
@@ -267,18 +285,38 @@ class Command(BaseCommand):
         plan = self._explain(chunk_size)
         self.stdout.write("EXPLAIN (ANALYZE, BUFFERS) of the claim query:\n" + plan)
 
-        rss_before = _peak_rss_mb()
-        result, seconds, queries = self._timed_sweep(NOW, chunk_size)
-        peak = _peak_rss_mb()
-        self.stdout.write(
-            f"sweep: {seconds * 1000:.1f} ms, {queries} queries ({result.chunks} chunks of <= {chunk_size}), "
-            f"{result.escalations} escalations, {result.events} events, {result.notifications} notifications, "
-            f"{len(published)} delivery messages; peak RSS {peak:.1f} MB (before the sweep {rss_before:.1f} MB)"
-        )
+        runs = []
+        for run in range(repeat):
+            if run:
+                self._set_due(due, run)
+                published.clear()
+            load = _load_average()
+            rss_before = _peak_rss_mb()
+            result, seconds, queries = self._timed_sweep(NOW, chunk_size)
+            peak = _peak_rss_mb()
+            runs.append(seconds)
+            self.stdout.write(
+                f"sweep {run + 1}/{repeat}: {seconds * 1000:.1f} ms, {queries} queries ({result.chunks} chunks of "
+                f"<= {chunk_size}), {result.escalations} escalations, {result.events} events, "
+                f"{result.notifications} notifications, {len(published)} delivery messages; peak RSS {peak:.1f} MB "
+                f"(before the sweep {rss_before:.1f} MB); load average {load}"
+            )
         again, seconds_again, queries_again = self._timed_sweep(NOW, chunk_size)
         self.stdout.write(f"second sweep at the same moment: {again.claimed} claimed, "
                           f"{seconds_again * 1000:.2f} ms, {queries_again} queries")
-        return {"open": open_count, "due": due, "seconds": round(seconds, 4), "queries": queries,
-                "peak_memory_mb": round(peak, 1), "escalations": result.escalations,
-                "notifications": result.notifications, "nothing_due_ms": round(nothing_ms, 2),
-                "nothing_due_queries": nothing[0][1]}
+        median = statistics.median(runs)
+        if repeat > 1:
+            self.stdout.write(f"due sweep: median {median * 1000:.1f} ms over {repeat} runs "
+                              f"(min {min(runs) * 1000:.1f}, max {max(runs) * 1000:.1f})")
+        return {"open": open_count, "due": due, "seconds": round(median, 4), "queries": queries,
+                "peak_memory_mb": round(peak, 1), "runs": [round(s, 4) for s in runs],
+                "escalations": result.escalations, "notifications": result.notifications,
+                "nothing_due_ms": round(nothing_ms, 2), "nothing_due_queries": nothing[0][1],
+                "load_average": _load_average()}
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
