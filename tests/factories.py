@@ -39,6 +39,9 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
 class StaffFactory(UserFactory):
     """A user with a staff profile: StaffFactory(role=Role.FRONT_DESK, org_unit=outlet)."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     class Params:
         role = Role.FRONT_DESK
         org_unit = factory.SubFactory(OrgUnitFactory)
