@@ -45,13 +45,13 @@ ORG_UNITS = (
 DEMO_PASSWORD = "demo12345"
 # (username, role, org unit code, full name)
 DEMO_USERS = (
-    ("frontdesk", Role.FRONT_DESK, "OUT01", "前台 李娜"),
-    ("agent", Role.AGENT, "CC", "坐席 王芳"),
-    ("technician", Role.TECHNICIAN, "OUT01", "维修工 张强"),
-    ("supervisor", Role.OUTLET_SUPERVISOR, "OUT01", "主管 刘洋"),
-    ("branchmgr", Role.BRANCH_MANAGER, "BR01", "经理 陈杰"),
-    ("centremgr", Role.CENTRE_MANAGER, "GSC", "中心主任 杨静"),
-    ("admin", Role.ADMINISTRATOR, "GSC", "管理员 赵敏"),
+    ("frontdesk", Role.FRONT_DESK, "OUT01", "李娜"),
+    ("agent", Role.AGENT, "CC", "王芳"),
+    ("technician", Role.TECHNICIAN, "OUT01", "张强"),
+    ("supervisor", Role.OUTLET_SUPERVISOR, "OUT01", "刘洋"),
+    ("branchmgr", Role.BRANCH_MANAGER, "BR01", "陈杰"),
+    ("centremgr", Role.CENTRE_MANAGER, "GSC", "杨静"),
+    ("admin", Role.ADMINISTRATOR, "GSC", "赵敏"),
 )
 DEMO_CUSTOMERS = 2000
 DEMO_SEED = 20261126
@@ -93,7 +93,6 @@ def seed_demo_users(units: dict[str, OrgUnit]) -> list[tuple[str, str, str]]:
     user_model = get_user_model()
     logins = []
     for username, role, unit_code, full_name in DEMO_USERS:
-        last, first = full_name.split(" ")
         user = user_model.objects.filter(username=username).first()
         if user is None:
             user = create_staff(
@@ -101,8 +100,9 @@ def seed_demo_users(units: dict[str, OrgUnit]) -> list[tuple[str, str, str]]:
                 password=DEMO_PASSWORD,
                 role=role,
                 org_unit=units[unit_code],
-                first_name=first,
-                last_name=last,
+                # Chinese names are written whole, family name first: kept in first_name.
+                first_name=full_name,
+                last_name="",
                 is_superuser=role == Role.ADMINISTRATOR,
             )
         elif not StaffProfile.objects.filter(user=user, role=role, org_unit=units[unit_code]).exists():
