@@ -215,8 +215,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
-# The broker may be down: publishing must fail fast rather than hang a request.
+# The broker may be down: publishing must fail fast rather than hang a request. Nothing is
+# lost by not retrying: the rows are in the database and the next sweep picks them up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
 
 EMAIL_BACKEND = env.str(
@@ -237,6 +239,11 @@ SMS_WEBHOOK_TIMEOUT = env.float("SMS_WEBHOOK_TIMEOUT", default=5.0)
 
 SITE_NAME = env.str("SITE_NAME", default="gasservice")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The customer service hotline printed on receipts and public pages.
+SERVICE_HOTLINE = env.str("SERVICE_HOTLINE", default="")
+# Behind a reverse proxy, the request header that carries the client's address (e.g.
+# HTTP_X_REAL_IP), so the public forms' per-IP rate limits count visitors, not the proxy.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
 # Security: strict by default in production (manage.py check --deploy is clean).
 SESSION_COOKIE_HTTPONLY = True

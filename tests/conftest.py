@@ -18,6 +18,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60.0
 
 
+def pytest_configure(config):
+    """A fast password hasher: factories and logins hash many passwords; strength is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """PYTEST_DB_SUFFIX=name gives a run its own test database (parallel local runs)."""
