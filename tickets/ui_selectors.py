@@ -81,6 +81,15 @@ def my_ticket_counts(user) -> dict[str, int]:
     )
 
 
+def team_ticket_counts(user) -> dict[str, int]:
+    """Open tickets of the org subtree `user` sees: total, at risk and breached (one query)."""
+    return Ticket.objects.visible_to(user).filter(status__in=OPEN_STATUSES).aggregate(
+        open=Count("id"),
+        at_risk=Count("id", filter=Q(sla_state=SlaState.AT_RISK)),
+        breached=Count("id", filter=Q(sla_state=SlaState.BREACHED)),
+    )
+
+
 def attachments_of(ticket: Ticket) -> list[Attachment]:
     return list(Attachment.objects.filter(ticket=ticket).order_by("uploaded_at", "id"))
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Segment
+from accounts.roles import SUPERVISOR_ROLES
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
@@ -398,14 +399,21 @@ def _scopes_for(user) -> list[tuple[str, str]]:
     return scopes
 
 
+def _default_scope(user) -> str:
+    """Supervisors and managers watch their team's queue; everyone else works their own."""
+    profile = getattr(user, "staff_profile", None)
+    return "team" if user.is_superuser or (profile and profile.role in SUPERVISOR_ROLES) else "mine"
+
+
 @login_required
 @require_GET
 def queue(request):
     """My tickets, my team's, or all: filtered, nearest deadline first, keyset pages (no counts)."""
     scopes = _scopes_for(request.user)
-    scope = request.GET.get("scope", "mine")
+    default_scope = _default_scope(request.user)
+    scope = request.GET.get("scope", default_scope)
     if scope not in dict(scopes):
-        scope = "mine"
+        scope = default_scope
     form = QueueFilterForm(request.GET, user=request.user)
     filters = form.selector_filters() if form.is_valid() else {}
     try:

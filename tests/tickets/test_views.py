@@ -246,6 +246,25 @@ def test_team_queue_hides_other_branches_tickets(client, org, clock):
     assert "scope=all" not in page  # no "all" tab for an outlet supervisor
 
 
+def test_supervisors_land_on_their_teams_queue_and_clerks_on_their_own(client, org, clock):
+    unassigned = make_ticket(org, now=MONDAY_9)
+    client.force_login(org.supervisor)
+    assert unassigned.reference in text_of(client.get(reverse("tickets:queue")))
+    client.force_login(org.clerk)
+    assert unassigned.reference not in text_of(client.get(reverse("tickets:queue")))
+
+
+def test_supervisors_home_page_counts_their_teams_open_tickets(client, org, clock):
+    make_ticket(org, now=MONDAY_9)
+    make_ticket(org, now=MONDAY_9)
+    make_ticket(org, customer=org.far_customer, actor=org.agent, now=MONDAY_9)
+    client.force_login(org.supervisor)
+    page = text_of(client.get(reverse("home")))
+    assert re.search(r'scope=team"><span class="count">2</span>', page)
+    client.force_login(org.clerk)
+    assert 'scope=team"><span' not in text_of(client.get(reverse("home")))
+
+
 def test_queue_pages_with_an_opaque_cursor(client, org, clock):
     tickets = [make_ticket(org, now=at(2026, 3, 2, 8, minute)) for minute in range(0, 30)]
     client.force_login(org.supervisor)

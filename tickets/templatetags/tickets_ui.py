@@ -66,6 +66,19 @@ def my_ticket_counts(context):
     return counts(context["request"].user)
 
 
+@register.simple_tag(takes_context=True)
+def team_ticket_counts(context):
+    """Counts for supervisors' home page; None for roles that work their own tickets."""
+    from accounts.roles import SUPERVISOR_ROLES
+    from tickets.ui_selectors import team_ticket_counts as counts
+
+    user = context["request"].user
+    profile = getattr(user, "staff_profile", None)
+    if not (user.is_superuser or (profile and profile.role in SUPERVISOR_ROLES)):
+        return None
+    return counts(user)
+
+
 @register.filter
 def status_label(value) -> str:
     return Status(value).label if value in Status.values else (value or "—")
