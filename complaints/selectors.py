@@ -43,6 +43,8 @@ def complaints_for(
     qs = Complaint.objects.visible_to(user).select_related(
         "ticket", "ticket__org_unit", "ticket__assignee", "category", "sub_category"
     )
+    if any("\x00" in value for value in (status, category, source, severity, q)):
+        qs = qs.none()  # PostgreSQL refuses NUL in text, even in a query; nothing can match
     if status == "open":
         qs = qs.filter(ticket__status__in=OPEN_STATUSES)
     elif status in Status.values:
@@ -71,6 +73,8 @@ def complaints_for(
 
 def complaint_for(user, reference: str) -> Complaint:
     """One complaint the user may see, by its ticket reference (raises Complaint.DoesNotExist)."""
+    if "\x00" in reference:
+        raise Complaint.DoesNotExist  # PostgreSQL refuses NUL in text, even in a query
     return (
         Complaint.objects.visible_to(user)
         .select_related(

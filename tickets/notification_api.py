@@ -38,6 +38,7 @@ class EscalationSerializer(serializers.ModelSerializer):
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """My in-app notifications, unread first. `?unread=1` lists only the unread ones."""
 
+    lookup_value_regex = r"[0-9]+"  # ids are numbers; anything else is a 404, not a failed lookup
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # for the schema; rows come from the selector below
 

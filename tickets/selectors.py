@@ -143,6 +143,11 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
 
 
+def _may_exist(reference) -> bool:
+    """A reference holding a NUL cannot exist (PostgreSQL refuses NUL in text, even in a query)."""
+    return "\x00" not in str(reference)
+
+
 def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=False) -> Ticket:
     """The ticket with everything its page shows, or 404 when it does not exist or is not visible.
 
@@ -154,7 +159,7 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
         .prefetch_related(_milestones_prefetch())
     )
     qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
-    ticket = qs.filter(reference=reference).first()
+    ticket = qs.filter(reference=reference).first() if _may_exist(reference) else None
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket
@@ -163,7 +168,7 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
 def visible_ticket(user, reference, *, for_update=False) -> Ticket:
     """A visible ticket by reference for an action (the service re-reads and locks it)."""
     ticket = Ticket.objects.visible_to(user).select_related("org_unit", "service_type").filter(
-        reference=reference).first()
+        reference=reference).first() if _may_exist(reference) else None
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket

@@ -47,6 +47,10 @@ from .models import Milestone as MilestoneModel
 from .references import next_reference
 
 RECEIVED_AT_SKEW = datetime.timedelta(minutes=2)
+# A paper form or a 12345 order is days old, never years; older input is a typo (and a year-1
+# date would overflow the deadline arithmetic). The hotline's own deadline is as near.
+RECEIVED_AT_MAX_AGE = datetime.timedelta(days=366)
+HOTLINE_DUE_MAX_AHEAD = datetime.timedelta(days=366)
 ZERO = datetime.timedelta(0)
 
 
@@ -155,7 +159,20 @@ def _check_received_at(received_at, now):
         raise ValidationError({"received_at": _("Give the receipt time with its time zone.")})
     if received_at > now + RECEIVED_AT_SKEW:
         raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
+    if received_at < now - RECEIVED_AT_MAX_AGE:
+        raise ValidationError({"received_at": _("The receipt time cannot be more than a year ago.")})
     return min(received_at, now)
+
+
+def _hotline_due_errors(hotline_due_at, received_at) -> dict:
+    """The 12345 order's own deadline: after the receipt, and within a year of it."""
+    if hotline_due_at is None:
+        return {}
+    if hotline_due_at <= received_at:
+        return {"hotline_due_at": [_("The hotline's deadline must be after the receipt time.")]}
+    if hotline_due_at > received_at + HOTLINE_DUE_MAX_AHEAD:
+        return {"hotline_due_at": [_("The hotline's deadline cannot be more than a year after the receipt.")]}
+    return {}
 
 
 def _hotline_target(milestones):
@@ -351,6 +368,8 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
                       hotline_due_at=None) -> list[dict]:
     """The promised dates a new ticket would get (front desk shows them before creating)."""
     received_at = _check_received_at(received_at, now)
+    if errors := _hotline_due_errors(hotline_due_at, received_at):
+        raise ValidationError(errors)
     cal = get_snapshot(service_type.calendar)
     probe = Ticket(service_type=service_type, received_at=received_at, hotline_due_at=hotline_due_at)
     milestones = [
@@ -406,8 +425,8 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
         errors.update(exc.message_dict)
     if channel == Channel.CITY_HOTLINE and not (hotline_order_no or "").strip():
         errors["hotline_order_no"] = [_("Give the 12345 order number.")]
-    if hotline_due_at is not None and not errors.get("received_at") and hotline_due_at <= received_at:
-        errors["hotline_due_at"] = [_("The hotline's deadline must be after the receipt time.")]
+    if not errors.get("received_at"):
+        errors.update(_hotline_due_errors(hotline_due_at, received_at))
     segment = customer.category.segment if customer is not None else _walk_in_segment(service_type)
     if not service_type.applies_to(segment):
         errors["service_type"] = [_("%(service)s is not offered to %(segment)s customers.") % {
@@ -504,8 +523,8 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
                 changes[name] = (getattr(ticket, name), value)
         received = changes.get("received_at", (None, ticket.received_at))[1]
         hotline = changes.get("hotline_due_at", (None, ticket.hotline_due_at))[1]
-        if hotline is not None and {"hotline_due_at", "received_at"} & set(changes) and hotline <= received:
-            errors["hotline_due_at"] = [_("The hotline's deadline must be after the receipt time.")]
+        if {"hotline_due_at", "received_at"} & set(changes) and "received_at" not in errors:
+            errors.update(_hotline_due_errors(hotline, received))
         if errors:
             raise ValidationError(errors)
         if not changes:
