@@ -20,6 +20,11 @@ from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_dat
 EXPORT_LIMIT = 5000
 
 
+def _csv_cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is exported quoted."""
+    return f"'{value}" if value and value[0] in "=+-@\t\r" else value
+
+
 def may_see_full_personal_data(user) -> bool:
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
@@ -91,13 +96,13 @@ def customer_export(request):
         writer.writerow(
             [
                 c.account_no,
-                c.name,
+                _csv_cell(c.name),
                 c.category.name,
                 c.sub_category.name if c.sub_category else "",
                 mask_phone(c.mobile),
                 mask_phone(c.landline),
                 mask_id_number(c.id_number),
-                c.address,
+                _csv_cell(c.address),
                 c.outlet.name,
                 c.get_status_display(),
                 _("yes") if c.is_key_account else "",

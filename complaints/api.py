@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from accounts.roles import Role
+from accounts.roles import ROLES_SEEING_FULL_PERSONAL_DATA, Role
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 
 from . import selectors, services
@@ -108,6 +108,15 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             .prefetch_related("related_tickets")
             .order_by("-received_at", "-ticket_id")
         )
+
+    def get_serializer_context(self):
+        """Phones in full only on one complaint, for the roles that call complainants back (lists mask)."""
+        profile = getattr(self.request.user, "staff_profile", None)
+        reveal = self.action not in ("list", "chain") and (
+            self.request.user.is_superuser
+            or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
+        )
+        return {**super().get_serializer_context(), "reveal": reveal}
 
     def _result(self, complaint, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=complaint.pk)

@@ -3,13 +3,17 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
 
 from .models import Complaint, ComplaintCategory, Remedy, RootCause, Severity, Source
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
+    """A complaint as the API returns it; the complainant's phone masked unless the context says reveal."""
+
     reference = serializers.CharField(source="ticket.reference", read_only=True)
+    complainant_phone = serializers.SerializerMethodField()
     status = serializers.CharField(source="ticket.status", read_only=True)
     stage = serializers.CharField(read_only=True)
     priority = serializers.CharField(source="ticket.priority", read_only=True)
@@ -77,6 +81,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     def get_service_type(self, obj) -> str:
         return obj.ticket.service_type.code
+
+    def get_complainant_phone(self, obj) -> str:
+        return obj.complainant_phone if self.context.get("reveal") else mask_phone(obj.complainant_phone)
 
 
 class CategoryField(serializers.SlugRelatedField):

@@ -258,6 +258,9 @@ def file_complaint(
         errors["hotline_order_no"] = _("Only a 12345 order has a hotline order number and deadline.")
     if source == Source.WEB and consent_at is None:
         errors["consent"] = _("The complainant must consent to the processing of their personal information.")
+    if received_at is not None and received_at < now - ticket_services.RECEIVED_AT_MAX_AGE:
+        # Checked before the repeat search, whose 90-day window would reach before year 1.
+        errors["received_at"] = _("The receipt time cannot be more than a year ago.")
     if len(attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS}
     if errors:

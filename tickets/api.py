@@ -76,7 +76,7 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     def create(self, request):
-        serializer = TicketCreateSerializer(data=request.data)
+        serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.create_ticket(actor=request.user, now=timezone.now(), **serializer.validated_data)
         return Response(self._render(ticket), status=status.HTTP_201_CREATED,

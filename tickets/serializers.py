@@ -84,7 +84,9 @@ class TicketCreateSerializer(serializers.Serializer):
     def validate_customer(self, value):
         if not value:
             return None
-        customer = Customer.objects.select_related("category", "outlet").filter(account_no=value).first()
+        # Only a customer the caller may see, as on the intake page (the view passes the request).
+        customer = (Customer.objects.visible_to(self.context["request"].user)
+                    .select_related("category", "outlet").filter(account_no=value).first())
         if customer is None:
             raise serializers.ValidationError(_("No customer with account number %(no)s.") % {"no": value})
         return customer
