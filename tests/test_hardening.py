@@ -310,3 +310,33 @@ def test_customer_export_quotes_text_a_spreadsheet_would_run_as_a_formula(clerk,
     assert response.status_code == 200
     assert "'=HYPERLINK" in text
     assert "\n=HYPERLINK" not in text and ',=HYPERLINK' not in text
+
+
+# ---------------------------------------------------------------- the OpenAPI schema matches the API
+
+
+def test_schema_documents_nullable_fields_and_the_unpaged_timeline(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    events = schema["paths"]["/api/v1/tickets/{reference}/events/"]["get"]["responses"]["200"]
+
+    assert components["Ticket"]["properties"]["assignee"]["nullable"] is True
+    assert components["OrgUnit"]["properties"]["parent"]["nullable"] is True
+    assert events["content"]["application/json"]["schema"]["type"] == "array"
+
+
+def test_an_upload_with_a_huge_file_name_is_stored_under_a_shortened_name(clerk, org, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.complaints.factories import PNG_BYTES
+
+    ticket = make_ticket(org, now=NOW)
+    upload = SimpleUploadedFile("x" * 2000 + ".png", PNG_BYTES, content_type="image/png")
+
+    response = clerk.post(f"/tickets/{ticket.reference}/attachments/", {"file": upload})
+
+    assert response.status_code == 302
+    attachment = ticket.attachments.get()
+    assert len(attachment.original_name) <= 200
+    assert len(attachment.file.name) <= attachment.file.field.max_length

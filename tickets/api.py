@@ -157,7 +157,7 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=EventSerializer(many=True), summary="The ticket's timeline, oldest first",
                    parameters=[OpenApiParameter("public", bool, description="Only what the customer sees")])
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # one list, oldest first (not paged)
     def events(self, request, reference=None):
         ticket = self._ticket()
         public_only = request.query_params.get("public") in ("1", "true")

@@ -37,7 +37,7 @@ class TicketSerializer(serializers.ModelSerializer):
     service_type = serializers.CharField(source="service_type.code")
     customer = serializers.CharField(source="customer.account_no", default=None)
     org_unit = serializers.CharField(source="org_unit.code")
-    assignee = serializers.CharField(source="assignee.username", default=None)
+    assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
     contact_phone = serializers.SerializerMethodField()
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
