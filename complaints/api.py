@@ -254,7 +254,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(
         responses=ComplaintSerializer(many=True), summary="The repeat chain this complaint belongs to"
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # one list, oldest first (not paged)
     def chain(self, request, reference=None):
         chain = selectors.repeat_chain(self.get_object())
         ids = [c.pk for c in chain]

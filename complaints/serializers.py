@@ -18,17 +18,24 @@ class ComplaintSerializer(serializers.ModelSerializer):
     stage = serializers.CharField(read_only=True)
     priority = serializers.CharField(source="ticket.priority", read_only=True)
     sla_state = serializers.CharField(source="ticket.sla_state", read_only=True)
-    next_due_at = serializers.DateTimeField(source="ticket.next_due_at", read_only=True)
+    next_due_at = serializers.DateTimeField(source="ticket.next_due_at", read_only=True, allow_null=True)
     org_unit = serializers.CharField(source="ticket.org_unit.code", read_only=True)
     service_type = serializers.SerializerMethodField()
     description = serializers.CharField(source="ticket.description", read_only=True)
     hotline_order_no = serializers.CharField(source="ticket.hotline_order_no", read_only=True)
-    hotline_due_at = serializers.DateTimeField(source="ticket.hotline_due_at", read_only=True)
+    hotline_due_at = serializers.DateTimeField(source="ticket.hotline_due_at", read_only=True,
+                                               allow_null=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    sub_category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    account_no = serializers.CharField(source="customer.account_no", read_only=True, default=None)
-    department_at_fault = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    repeat_of = serializers.CharField(source="repeat_of.ticket.reference", read_only=True, default=None)
+    sub_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    account_no = serializers.CharField(source="customer.account_no", read_only=True, default=None,
+                                       allow_null=True)
+    department_at_fault = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    repeat_of = serializers.CharField(source="repeat_of.ticket.reference", read_only=True, default=None,
+                                      allow_null=True)
+    # Blank until given: documented as such (the schema's email format and enums would refuse "").
+    complainant_email = serializers.CharField(read_only=True)
+    root_cause = serializers.ChoiceField(choices=RootCause.choices, read_only=True, allow_blank=True)
+    remedy = serializers.ChoiceField(choices=Remedy.choices, read_only=True, allow_blank=True)
     related_tickets = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
 
     class Meta:

@@ -340,3 +340,18 @@ def test_an_upload_with_a_huge_file_name_is_stored_under_a_shortened_name(clerk,
     attachment = ticket.attachments.get()
     assert len(attachment.original_name) <= 200
     assert len(attachment.file.name) <= attachment.file.field.max_length
+
+
+def test_schema_documents_the_ticket_page_and_blank_complaint_fields(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    tickets = schema["paths"]["/api/v1/tickets/"]["get"]["responses"]["200"]["content"]["application/json"]
+    chain = schema["paths"]["/api/v1/complaints/{reference}/chain/"]["get"]["responses"]["200"]
+    complaint = components["Complaint"]["properties"]
+
+    assert tickets["schema"] == {"$ref": "#/components/schemas/TicketPage"}
+    assert chain["content"]["application/json"]["schema"]["type"] == "array"
+    assert "format" not in complaint["complainant_email"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in complaint["remedy"]["oneOf"]
+    assert all(complaint[f]["nullable"] for f in ("next_due_at", "hotline_due_at", "sub_category",
+                                                   "department_at_fault", "repeat_of", "account_no"))

@@ -3,7 +3,12 @@
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -33,6 +38,7 @@ def _reveals_personal_data(user) -> bool:
     return user.is_superuser or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
 
 
+@extend_schema_serializer(many=False)  # the list answers one page object, not a list of pages
 class TicketPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     results = TicketSerializer(many=True)
