@@ -4,7 +4,10 @@ Thin: serializers check the shape, services make every change; rule errors becom
 gasservice.api.exception_handler.
 """
 
+import datetime
+
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +50,23 @@ class IsComplaintHandler(permissions.BasePermission):
         return profile is not None and profile.role != Role.TECHNICIAN
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time handed to the database in UTC: PostgreSQL refuses offsets beyond +-15:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(_("Enter a date and time between the years 1 and 9999.")) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class ComplaintFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(field_name="ticket__status", choices=Status.choices)
     is_open = django_filters.BooleanFilter(method="filter_open")
@@ -55,8 +75,8 @@ class ComplaintFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     is_repeat = django_filters.BooleanFilter()
     breached = django_filters.BooleanFilter(method="filter_breached")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     phone = django_filters.CharFilter(field_name="complainant_phone")
     account_no = django_filters.CharFilter(field_name="customer__account_no")
 

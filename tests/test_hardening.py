@@ -355,3 +355,21 @@ def test_schema_documents_the_ticket_page_and_blank_complaint_fields(api_client)
     assert {"$ref": "#/components/schemas/BlankEnum"} in complaint["remedy"]["oneOf"]
     assert all(complaint[f]["nullable"] for f in ("next_due_at", "hotline_due_at", "sub_category",
                                                    "department_at_fault", "repeat_of", "account_no"))
+
+
+@pytest.mark.parametrize("value", ["1015-01-16T19:14:07-16:31", "2026-03-01T00:00:00+23:59"])
+def test_complaint_api_time_filters_accept_any_offset_python_does(api_client, org, value):
+    api_client.force_authenticate(org.agent)
+
+    response = api_client.get("/api/v1/complaints/", {"received_after": value, "received_before": value})
+
+    assert response.status_code == 200
+
+
+def test_complaint_api_time_filter_before_year_one_is_a_field_error(api_client, org):
+    api_client.force_authenticate(org.agent)
+
+    response = api_client.get("/api/v1/complaints/", {"received_after": "0001-01-01T00:00:00+15:00"})
+
+    assert response.status_code == 400
+    assert response.json()["received_after"] == ["Enter a date and time between the years 1 and 9999."]
