@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Customer, OrgUnit
 from accounts.validators import validate_account_no, validate_landline, validate_mobile
 from tickets.attachments import validate_attachment
+from tickets.forms import LocalDateTimeField
 
 from .models import ComplaintCategory, Remedy, RootCause, Severity, Source
 from .services import MAX_ATTACHMENTS
@@ -209,14 +210,14 @@ class StaffComplaintForm(CategoryFieldMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    received_at = forms.DateTimeField(
+    received_at = LocalDateTimeField(
         label=_("Received at"),
         required=False,
         help_text=_("Leave empty for now; a 12345 order or a letter carries its own."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     hotline_order_no = forms.CharField(label=_("12345 order number"), max_length=40, required=False)
-    hotline_due_at = forms.DateTimeField(
+    hotline_due_at = LocalDateTimeField(
         label=_("12345 reply deadline"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -4,6 +4,8 @@ Each test is a regression test for a server error or a leak that was found and f
 name says the input and the answer.
 """
 
+import uuid
+
 import pytest
 import time_machine
 from django.utils import translation
@@ -15,6 +17,14 @@ pytestmark = pytest.mark.django_db
 
 NOW = at(2026, 3, 2, 10, 0)
 NUL = "\x00"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Own rate-limit counters (the cache is shared) and files in tmp."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SMS_BACKEND = "console"
 
 
 @pytest.fixture(autouse=True)
@@ -325,8 +335,7 @@ def test_schema_documents_nullable_fields_and_the_unpaged_timeline(api_client):
     assert events["content"]["application/json"]["schema"]["type"] == "array"
 
 
-def test_an_upload_with_a_huge_file_name_is_stored_under_a_shortened_name(clerk, org, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+def test_an_upload_with_a_huge_file_name_is_stored_under_a_shortened_name(clerk, org):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tests.complaints.factories import PNG_BYTES
@@ -373,3 +382,24 @@ def test_complaint_api_time_filter_before_year_one_is_a_field_error(api_client, 
 
     assert response.status_code == 400
     assert response.json()["received_after"] == ["Enter a date and time between the years 1 and 9999."]
+
+
+def test_intake_form_accepts_an_iso_offset_postgresql_would_refuse(clerk, org):
+    response = clerk.post("/tickets/new/", {
+        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
+        "priority": "normal", "description": "灶具打不着火", "received_at": "2026-03-01T09:00:00-16:31"})
+
+    assert response.status_code == 302
+    ticket = org.customer.tickets.get()
+    assert ticket.received_at == at(2026, 3, 2, 9, 31)
+
+
+def test_staff_complaint_with_an_iso_offset_postgresql_would_refuse_is_filed(client, org):
+    client.force_login(org.agent)
+
+    response = client.post("/complaints/intake/", {
+        "source": "hotline", "name": "张三", "phone": "13900001111", "address": "渝中区解放碑路1号",
+        "category": "billing.late_fee", "severity": "medium", "description": "违约金不合理",
+        "received_at": "2026-03-01T09:00:00-16:31"})
+
+    assert response.status_code == 302

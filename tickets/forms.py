@@ -24,6 +24,20 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time in the site's time zone. A typed ISO 8601 offset is converted (PostgreSQL refuses
+    offsets beyond +-15:59, which Python accepts)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and timezone.is_aware(result):
+            try:
+                return timezone.localtime(result)
+            except OverflowError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return result
+
+
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
     if hasattr(error, "error_dict"):
@@ -60,7 +74,7 @@ class IntakeForm(forms.Form):
     description = forms.CharField(
         label=_("What the customer asks for"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
-    received_at = forms.DateTimeField(
+    received_at = LocalDateTimeField(
         label=_("Received at"),
         required=False,
         input_formats=DATETIME_LOCAL_FORMATS,
@@ -73,7 +87,7 @@ class IntakeForm(forms.Form):
     )
     contact_address = forms.CharField(label=_("Address"), max_length=200, required=False)
     hotline_order_no = forms.CharField(label=_("12345 order number"), max_length=40, required=False)
-    hotline_due_at = forms.DateTimeField(
+    hotline_due_at = LocalDateTimeField(
         label=_("12345 reply deadline"),
         required=False,
         input_formats=DATETIME_LOCAL_FORMATS,
@@ -169,9 +183,9 @@ class PreviewForm(forms.Form):
         queryset=ServiceType.objects.filter(is_active=True), to_field_name="code"
     )
     customer = forms.CharField(required=False)
-    received_at = forms.DateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
+    received_at = LocalDateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
     is_safety_or_supply = forms.BooleanField(required=False)
-    hotline_due_at = forms.DateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
+    hotline_due_at = LocalDateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
 
     def __init__(self, *args, user, now, **kwargs):
         super().__init__(*args, **kwargs)
