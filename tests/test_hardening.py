@@ -403,3 +403,18 @@ def test_staff_complaint_with_an_iso_offset_postgresql_would_refuse_is_filed(cli
         "received_at": "2026-03-01T09:00:00-16:31"})
 
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("received_at", "0001-01-01T00:00", "The receipt time cannot be more than a year ago."),
+    ("hotline_due_at", "9999-12-31T23:59",
+     "The hotline's deadline cannot be more than a year after the receipt."),
+], ids=["received-year-one", "hotline-due-year-9999"])
+def test_intake_preview_button_with_dates_out_of_range_is_a_field_error(clerk, org, field, value, message):
+    response = clerk.post("/tickets/new/", {
+        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.CITY_HOTLINE,
+        "hotline_order_no": "12345-1", "priority": "normal", "description": "x", "action": "preview",
+        field: value})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [message]

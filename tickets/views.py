@@ -105,16 +105,19 @@ def new_ticket(request):
                     del form.errors[field]
             if "service_type" in form.cleaned_data and not form.errors:
                 data = form.cleaned_data
-                preview = _preview_rows(
-                    service_type=data["service_type"],
-                    customer=customer,
-                    received_at=data.get("received_at"),
-                    now=now,
-                    is_safety_or_supply=bool(data.get("is_safety_or_supply")),
-                    hotline_due_at=data.get("hotline_due_at")
-                    if data.get("channel") == Channel.CITY_HOTLINE
-                    else None,
-                )
+                try:
+                    preview = _preview_rows(
+                        service_type=data["service_type"],
+                        customer=customer,
+                        received_at=data.get("received_at"),
+                        now=now,
+                        is_safety_or_supply=bool(data.get("is_safety_or_supply")),
+                        hotline_due_at=data.get("hotline_due_at")
+                        if data.get("channel") == Channel.CITY_HOTLINE
+                        else None,
+                    )
+                except ValidationError as error:
+                    apply_service_errors(form, error)
         elif is_valid:
             try:
                 ticket = services.create_ticket(**form.service_kwargs(), actor=request.user, now=now)
