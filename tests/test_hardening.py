@@ -331,6 +331,8 @@ def test_schema_documents_nullable_fields_and_the_unpaged_timeline(api_client):
     events = schema["paths"]["/api/v1/tickets/{reference}/events/"]["get"]["responses"]["200"]
 
     assert components["Ticket"]["properties"]["assignee"]["nullable"] is True
+    assert components["Ticket"]["properties"]["customer"]["nullable"] is True
+    assert components["Event"]["properties"]["actor"]["nullable"] is True
     assert components["OrgUnit"]["properties"]["parent"]["nullable"] is True
     assert events["content"]["application/json"]["schema"]["type"] == "array"
 

@@ -35,7 +35,7 @@ class TicketSerializer(serializers.ModelSerializer):
     """A ticket as the API returns it; contact_phone masked unless the context says reveal."""
 
     service_type = serializers.CharField(source="service_type.code")
-    customer = serializers.CharField(source="customer.account_no", default=None)
+    customer = serializers.CharField(source="customer.account_no", default=None, allow_null=True)
     org_unit = serializers.CharField(source="org_unit.code")
     assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
     contact_phone = serializers.SerializerMethodField()
@@ -158,7 +158,7 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = TicketEvent
