@@ -51,7 +51,7 @@ compilemessages: $(STAMP)
 	fi
 
 messages: $(STAMP)
-	$(MANAGE) makemessages -l zh_Hans $(LOCALE_IGNORE) -i tests --no-obsolete --no-location
+	$(MANAGE) makemessages -l zh_Hans $(LOCALE_IGNORE) -i tests --no-obsolete --no-location --no-wrap
 	$(MAKE) compilemessages
 
 run: compilemessages

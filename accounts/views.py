@@ -1,8 +1,10 @@
 """Staff pages for customers: thin; reads via selectors, changes via services."""
 
 import csv
+import logging
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -10,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from .forms import CustomerForm, CustomerSearchForm
 from .masking import mask_id_number, mask_phone
@@ -18,11 +21,44 @@ from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, sea
 from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
 
 EXPORT_LIMIT = 5000
+# Password guessing: failed and successful attempts alike count, per client address and per username.
+LOGIN_RATES = {"ip": "30/10m", "username": "10/10m"}
+
+logger = logging.getLogger(__name__)
 
 
 def _csv_cell(value: str) -> str:
     """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is exported quoted."""
     return f"'{value}" if value and value[0] in "=+-@\t\r" else value
+
+
+def _username_key(group, request) -> str:
+    return (request.POST.get("username") or "").strip().lower()[:150]
+
+
+def _login_limited(request) -> bool:
+    try:
+        return any(
+            is_ratelimited(request, group=f"login.{name}", key=key, rate=LOGIN_RATES[name], increment=True)
+            for name, key in (("ip", "ip"), ("username", _username_key))
+        )
+    except Exception:  # the cache is down: staff can still log in (logged)
+        logger.warning("login rate limit cache unavailable", exc_info=True)
+        return False
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with a limit on attempts per address and per username (429 with a message)."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if _login_limited(request):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many login attempts. Please wait a few minutes and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
 
 def may_see_full_personal_data(user) -> bool:

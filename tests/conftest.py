@@ -34,6 +34,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def isolated_rate_limits(settings):
+    """Each test counts its own attempts: the cache is a shared Redis that outlives a test."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
 def english_messages(settings):
     """Tests assert the English source text of messages; the product's default stays zh-Hans.
 

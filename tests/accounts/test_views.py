@@ -37,6 +37,17 @@ def test_login_page_and_login(client, desk):
     assert "Front desk" in home.content.decode() and "解放碑营业厅" in home.content.decode()
 
 
+def test_login_attempts_are_limited_per_username_with_a_clear_message(client, desk):
+    for _ in range(10):
+        assert client.post(reverse("login"), {"username": "desk1", "password": "nope"}).status_code == 200
+    response = client.post(reverse("login"), {"username": "desk1", "password": "pass-12345"})
+    assert response.status_code == 429
+    assert "Too many login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    other = client.post(reverse("login"), {"username": "someone-else", "password": "nope"})
+    assert other.status_code == 200  # another username is not locked out by this one
+
+
 def test_bad_password_shows_an_error(client, desk):
     response = client.post(reverse("login"), {"username": "desk1", "password": "nope"})
     assert response.status_code == 200
