@@ -201,10 +201,13 @@ class Customer(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """Audit record: a staff member saw a customer's phone or ID number in full."""
+    """Audit record: a staff member saw a phone or ID number in full (a customer's, or a case's contact)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    subject = models.CharField(_("case reference"), max_length=40, blank=True)
     fields = models.CharField(_("fields"), max_length=100)
     viewed_at = models.DateTimeField(_("viewed at"), auto_now_add=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -216,4 +219,4 @@ class PersonalDataView(models.Model):
         indexes = [models.Index(fields=["customer", "-viewed_at"], name="pdv_customer_viewed")]
 
     def __str__(self):
-        return f"{self.user} {self.customer_id} {self.fields} {self.viewed_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {self.subject or self.customer_id} {self.fields} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -30,7 +30,9 @@ CUSTOMER_FIELDS = (
 )
 # account_no is the key used everywhere (receipts, URLs, other systems): never changed by an edit.
 UPDATABLE_CUSTOMER_FIELDS = tuple(f for f in CUSTOMER_FIELDS if f != "account_no")
+# A customer's personal data fields; a case's contact phone (ticket, complaint) is logged the same way.
 PERSONAL_DATA_FIELDS = ("mobile", "landline", "id_number")
+CASE_CONTACT_FIELDS = ("contact_phone", "complainant_phone")
 
 
 def _clean_customer(customer: Customer) -> None:
@@ -105,14 +107,18 @@ def update_customer(*, customer: Customer, actor, now, **fields) -> Customer:
     return customer
 
 
-def record_personal_data_view(*, user, customer: Customer, fields, ip=None) -> PersonalDataView:
-    """Log that `user` saw `fields` (phones, ID number) of `customer` in full."""
-    fields = [f for f in fields if f in PERSONAL_DATA_FIELDS]
+def record_personal_data_view(
+    *, user, fields, customer: Customer | None = None, subject: str = "", ip=None
+) -> PersonalDataView:
+    """Log that `user` saw `fields` (phones, ID number) in full: of `customer`, or of the case `subject`."""
+    fields = [f for f in fields if f in PERSONAL_DATA_FIELDS or f in CASE_CONTACT_FIELDS]
     if not fields:
         raise ValidationError(_("Nothing to show in full."))
+    if customer is None and not subject:
+        raise ValidationError(_("Say whose personal data was shown."))
     with transaction.atomic():
         return PersonalDataView.objects.create(
-            user=user, customer=customer, fields=",".join(fields), ip_address=ip or None
+            user=user, customer=customer, subject=subject[:40], fields=",".join(fields), ip_address=ip or None
         )
 
 

@@ -11,13 +11,14 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from accounts.roles import ROLES_SEEING_FULL_PERSONAL_DATA, Role
+from accounts.services import record_personal_data_view
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 
 from . import selectors, services
@@ -130,13 +131,28 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
     def get_serializer_context(self):
-        """Phones in full only on one complaint, for the roles that call complainants back (lists mask)."""
+        """Phones masked; in full on `GET one?reveal=1` for the roles that call complainants back (logged)."""
         profile = getattr(self.request.user, "staff_profile", None)
-        reveal = self.action not in ("list", "chain") and (
-            self.request.user.is_superuser
-            or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
+        reveal = (
+            self.action == "retrieve"
+            and self.request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
+            and (
+                self.request.user.is_superuser
+                or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
+            )
         )
         return {**super().get_serializer_context(), "reveal": reveal}
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "reveal", bool,
+        description="The complainant's phone in full (roles that call back; each view is recorded).",
+    )])
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if self.get_serializer_context()["reveal"] and response.data.get("complainant_phone"):
+            record_personal_data_view(user=request.user, subject=response.data.get("reference", ""),
+                                      fields=["complainant_phone"], ip=request.META.get("REMOTE_ADDR"))
+        return response
 
     def _result(self, complaint, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=complaint.pk)

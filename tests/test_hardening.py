@@ -285,6 +285,7 @@ def test_set_language_never_redirects_off_site(client):
 
 
 def test_complaint_api_list_masks_the_complainant_phone(api_client, org):
+    from accounts.models import PersonalDataView
     from tests.complaints.factories import file
 
     file(org, complainant_phone="13900001111")
@@ -296,7 +297,12 @@ def test_complaint_api_list_masks_the_complainant_phone(api_client, org):
 
     assert listed["complainant_phone"] == "139****1111"
     assert all(c["complainant_phone"] == "139****1111" for c in chain)
-    assert one["complainant_phone"] == "13900001111"  # one complaint, a role that calls complainants back
+    assert one["complainant_phone"] == "139****1111"
+    assert not PersonalDataView.objects.exists()
+    revealed = api_client.get(f"/api/v1/complaints/{listed['reference']}/?reveal=1").json()
+    assert revealed["complainant_phone"] == "13900001111"  # a role that calls complainants back, logged
+    view = PersonalDataView.objects.get()
+    assert (view.user, view.subject, view.fields) == (org.agent, listed["reference"], "complainant_phone")
 
 
 def test_api_ticket_for_a_customer_outside_the_clerks_area_is_refused_like_an_unknown_one(clerk_api, org):

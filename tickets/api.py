@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.roles import ROLES_SEEING_FULL_PERSONAL_DATA
+from accounts.services import record_personal_data_view
 
 from . import selectors, services
 from .filters import QueueFilterSerializer
@@ -47,7 +48,10 @@ class TicketPageSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(parameters=[QueueFilterSerializer], responses=TicketPageSerializer,
                        summary="Queue of visible tickets, nearest deadline first (keyset pages)"),
-    retrieve=extend_schema(responses=TicketSerializer),
+    retrieve=extend_schema(responses=TicketSerializer, parameters=[OpenApiParameter(
+        "reveal", bool,
+        description="The contact phone in full (roles that call customers back; each view is recorded).",
+    )]),
 )
 class TicketViewSet(viewsets.GenericViewSet):
     lookup_field = "reference"
@@ -64,7 +68,18 @@ class TicketViewSet(viewsets.GenericViewSet):
         return Response(self._render(ticket), status=code)
 
     def _render(self, ticket):
-        return TicketSerializer(ticket, context={"reveal": _reveals_personal_data(self.request.user)}).data
+        """Contact phone masked; in full on `GET ...?reveal=1` for the roles that call back, and logged."""
+        request = self.request
+        reveal = (
+            request.method == "GET"
+            and request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
+            and _reveals_personal_data(request.user)
+            and bool(ticket.contact_phone)
+        )
+        if reveal:
+            record_personal_data_view(user=request.user, customer=ticket.customer, subject=ticket.reference,
+                                      fields=["contact_phone"], ip=request.META.get("REMOTE_ADDR"))
+        return TicketSerializer(ticket, context={"reveal": reveal}).data
 
     def list(self, request):
         params = QueueFilterSerializer.from_query(request.query_params)

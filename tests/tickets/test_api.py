@@ -111,11 +111,17 @@ def test_invisible_ticket_is_404(api_client, org):
     assert api_client.get(f"{URL}{t.reference}/").status_code == 200
 
 
-def test_detail_shows_phone_list_masks_it(clerk_client, org):
+def test_phone_is_masked_and_shown_in_full_only_on_request_which_is_logged(clerk_client, org):
+    from accounts.models import PersonalDataView
+
     t = make_ticket(org, now=NOW, customer=None, contact_phone="13812345678")
-    assert clerk_client.get(f"{URL}{t.reference}/").json()["contact_phone"] == "13812345678"
+    assert clerk_client.get(f"{URL}{t.reference}/").json()["contact_phone"] == "138****5678"
     row = clerk_client.get(URL).json()["results"][0]
     assert row["contact_phone"] == "138****5678"
+    assert not PersonalDataView.objects.exists()
+    assert clerk_client.get(f"{URL}{t.reference}/?reveal=1").json()["contact_phone"] == "13812345678"
+    view = PersonalDataView.objects.get()
+    assert (view.user, view.subject, view.fields) == (org.clerk, t.reference, "contact_phone")
 
 
 def test_list_filters_and_keyset_pages(clerk_client, org):
