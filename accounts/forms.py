@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, CustomerCategory, OrgUnit
 from .selectors import main_categories, outlets_visible_to
+from .services import CUSTOMER_FIELDS
 
 
 class CustomerSearchForm(forms.Form):
@@ -44,21 +45,7 @@ class CustomerForm(forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "account_no",
-            "name",
-            "category",
-            "sub_category",
-            "mobile",
-            "landline",
-            "id_number",
-            "address",
-            "outlet",
-            "is_key_account",
-            "account_manager",
-            "status",
-            "notes",
-        ]
+        fields = list(CUSTOMER_FIELDS)
         widgets = {
             "mobile": forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "off"}),
             "landline": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
