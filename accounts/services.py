@@ -35,7 +35,7 @@ PERSONAL_DATA_FIELDS = ("mobile", "landline", "id_number")
 CASE_CONTACT_FIELDS = ("contact_phone", "complainant_phone")
 
 
-def _clean_customer(customer: Customer) -> None:
+def _clean_customer(customer: Customer, *, actor=None) -> None:
     """Field validation plus the rules that span fields; raises one ValidationError with all errors."""
     errors = {}
     customer.name = (customer.name or "").strip()
@@ -58,6 +58,13 @@ def _clean_customer(customer: Customer) -> None:
     if customer.outlet_id and customer.outlet.kind != OrgUnit.Kind.OUTLET:
         # Replaces limit_choices_to's generic "not a valid choice".
         errors["outlet"] = [_("The responsible unit must be a service outlet.")]
+    elif (
+        actor is not None
+        and customer.outlet_id
+        and not OrgUnit.objects.visible_to(actor).filter(pk=customer.outlet_id).exists()
+    ):
+        # Staff open and move accounts only among the outlets of their own part of the organisation.
+        errors["outlet"] = [_("You can only choose an outlet of your own organisation unit.")]
     if customer.is_key_account and not customer.account_manager_id:
         errors.setdefault("account_manager", []).append(_("A key account needs an account manager."))
     if "account_no" not in errors and customer.account_no:
@@ -86,7 +93,7 @@ def create_customer(*, actor, now, **fields) -> Customer:
         raise TypeError(f"unknown customer fields: {sorted(unknown)}")
     customer = Customer(**fields)
     with transaction.atomic():
-        _clean_customer(customer)
+        _clean_customer(customer, actor=actor)
         _save_customer(customer)
     return customer
 
@@ -102,7 +109,7 @@ def update_customer(*, customer: Customer, actor, now, **fields) -> Customer:
     for name, value in fields.items():
         setattr(customer, name, value)
     with transaction.atomic():
-        _clean_customer(customer)
+        _clean_customer(customer, actor=actor if "outlet" in fields else None)
         _save_customer(customer)
     return customer
 

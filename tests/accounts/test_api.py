@@ -167,6 +167,7 @@ def test_create_and_update(api_client, desk, org):
         ({"sub_category": "heating", "category": "commercial"}, "sub_category",
          "This sub-category does not belong to the chosen category."),
         ({"outlet": "TBR1"}, "outlet", "The responsible unit must be a service outlet."),
+        ({"outlet": "TO2A"}, "outlet", "You can only choose an outlet of your own organisation unit."),
     ],
 )  # fmt: skip
 def test_bad_input_is_400_with_field_messages(api_client, desk, org, overrides, field, message):
