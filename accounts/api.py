@@ -9,9 +9,10 @@ from rest_framework.throttling import AnonRateThrottle
 
 from .filters import CustomerFilter
 from .models import Customer, OrgUnit
+from .roles import may_see_full_personal_data
 from .serializers import CustomerSerializer, OrgUnitSerializer
 from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
-from .views import client_ip, may_see_full_personal_data
+from .views import client_ip
 
 REVEAL_PARAM = OpenApiParameter(
     "reveal",

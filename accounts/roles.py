@@ -25,6 +25,14 @@ ROLES_SEEING_FULL_PERSONAL_DATA = {
     Role.BRANCH_MANAGER,
     Role.CENTRE_MANAGER,
 }
+
+
+def may_see_full_personal_data(user) -> bool:
+    """Roles that call customers back may see phones and ID numbers in full (each view is logged)."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
+
+
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
 # Which model permissions each role's Django group holds, as "app_label.codename" patterns

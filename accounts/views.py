@@ -16,7 +16,7 @@ from django_ratelimit.core import is_ratelimited
 
 from .forms import CustomerForm, CustomerSearchForm
 from .masking import mask_id_number, mask_phone
-from .roles import ROLES_SEEING_FULL_PERSONAL_DATA
+from .roles import may_see_full_personal_data
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
 
@@ -59,11 +59,6 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, _("Too many login attempts. Please wait a few minutes and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
-
-
-def may_see_full_personal_data(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
 
 
 def client_ip(request) -> str | None:

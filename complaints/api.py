@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from accounts.roles import ROLES_SEEING_FULL_PERSONAL_DATA, Role
+from accounts.roles import Role, may_see_full_personal_data
 from accounts.services import record_personal_data_view
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 
@@ -132,14 +132,10 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def get_serializer_context(self):
         """Phones masked; in full on `GET one?reveal=1` for the roles that call complainants back (logged)."""
-        profile = getattr(self.request.user, "staff_profile", None)
         reveal = (
             self.action == "retrieve"
             and self.request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and (
-                self.request.user.is_superuser
-                or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
-            )
+            and may_see_full_personal_data(self.request.user)
         )
         return {**super().get_serializer_context(), "reveal": reveal}
 

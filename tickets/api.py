@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from accounts.roles import ROLES_SEEING_FULL_PERSONAL_DATA
+from accounts.roles import may_see_full_personal_data
 from accounts.services import record_personal_data_view
 
 from . import selectors, services
@@ -32,11 +32,6 @@ from .serializers import (
     TicketUpdateSerializer,
     TransitionSerializer,
 )
-
-
-def _reveals_personal_data(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA)
 
 
 @extend_schema_serializer(many=False)  # the list answers one page object, not a list of pages
@@ -73,7 +68,7 @@ class TicketViewSet(viewsets.GenericViewSet):
         reveal = (
             request.method == "GET"
             and request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and _reveals_personal_data(request.user)
+            and may_see_full_personal_data(request.user)
             and bool(ticket.contact_phone)
         )
         if reveal:

@@ -72,24 +72,25 @@ def visible_attachment(user, reference: str, uuid) -> Attachment | None:
     )
 
 
-def my_ticket_counts(user) -> dict[str, int]:
-    """Open tickets assigned to `user`: total, at risk and breached (one query)."""
-    if not user.is_authenticated:
-        return {"open": 0, "at_risk": 0, "breached": 0}
-    return Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES).aggregate(
+def _open_counts(tickets) -> dict[str, int]:
+    """Open tickets among `tickets`: total, at risk and breached (one query)."""
+    return tickets.filter(status__in=OPEN_STATUSES).aggregate(
         open=Count("id"),
         at_risk=Count("id", filter=Q(sla_state=SlaState.AT_RISK)),
         breached=Count("id", filter=Q(sla_state=SlaState.BREACHED)),
     )
+
+
+def my_ticket_counts(user) -> dict[str, int]:
+    """Open tickets assigned to `user`."""
+    if not user.is_authenticated:
+        return {"open": 0, "at_risk": 0, "breached": 0}
+    return _open_counts(Ticket.objects.filter(assignee=user))
 
 
 def team_ticket_counts(user) -> dict[str, int]:
-    """Open tickets of the org subtree `user` sees: total, at risk and breached (one query)."""
-    return Ticket.objects.visible_to(user).filter(status__in=OPEN_STATUSES).aggregate(
-        open=Count("id"),
-        at_risk=Count("id", filter=Q(sla_state=SlaState.AT_RISK)),
-        breached=Count("id", filter=Q(sla_state=SlaState.BREACHED)),
-    )
+    """Open tickets of the org subtree `user` sees."""
+    return _open_counts(Ticket.objects.visible_to(user))
 
 
 def attachments_of(ticket: Ticket) -> list[Attachment]:

@@ -1,6 +1,4 @@
-"""Fixtures for the complaints tests: the small organisation of the tickets tests, clean rate limits."""
-
-import uuid
+"""Fixtures for the complaints tests: the small organisation of the tickets tests, files in tmp."""
 
 import pytest
 from django.utils import translation
@@ -9,13 +7,10 @@ from tests.tickets.factories import Org
 
 
 @pytest.fixture(autouse=True)
-def _isolated_rate_limits(settings, tmp_path):
-    """Each test counts its own submissions (the cache is a shared Redis) and stores files in tmp."""
-    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
+def _files_in_tmp_and_sms_on_console(settings, tmp_path):
+    """Each test stores files in tmp and sends SMS to the console."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SMS_BACKEND = "console"
-    # Test users are made by the dozen: a fast hasher keeps the suite quick (never in production).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

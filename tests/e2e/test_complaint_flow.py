@@ -6,7 +6,6 @@ complaint page; the answer on the customer's tracking page.
 """
 
 import re
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -35,7 +34,6 @@ def track(browser, base_url, wait, reference, phone):
 def test_customer_complains_from_a_phone_and_sees_the_agents_answer(
     phone_browser, browser, base_url, login, wait, screenshot, settings, tmp_path
 ):
-    settings.RATELIMIT_CACHE_PREFIX = f"rl-e2e-{uuid.uuid4().hex}:"
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SMS_BACKEND = "console"
     seed_complaint_categories()

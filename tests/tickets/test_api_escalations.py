@@ -22,7 +22,6 @@ OVERDUE = datetime.timedelta(days=6)  # ACC-SVC (1 working day) received the Tue
 
 @pytest.fixture(autouse=True)
 def clock(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
 

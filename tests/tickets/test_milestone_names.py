@@ -18,7 +18,6 @@ NOW = at(2026, 3, 2, 10, 0)
 
 @pytest.fixture(autouse=True)
 def clock(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with time_machine.travel(NOW, tick=False):
         yield
 
