@@ -4,7 +4,7 @@ catalogue of commitments. Thin: forms read input, services make every change, se
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Segment
-from accounts.roles import SUPERVISOR_ROLES
+from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
@@ -29,6 +29,7 @@ from .forms import (
     PreviewForm,
     QueueFilterForm,
     ReplyForm,
+    TransferForm,
     TransitionForm,
     apply_service_errors,
 )
@@ -230,6 +231,7 @@ def _detail_context(request, ticket, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "transfer_form": forms.get("transfer_form") or TransferForm(ticket=ticket, user=request.user),
         "has_open_milestones": any(m.met_at is None for m in milestones),
         "failed": next(iter(forms), ""),
     }
@@ -273,6 +275,23 @@ def assign(request, reference):
             ticket=t, assignee=d["assignee"], actor=request.user, now=now
         ),
         success=_("Assigned."),
+    )
+
+
+@login_required
+@require_POST
+def transfer(request, reference):
+    if not may_transfer_cases(request.user):
+        raise PermissionDenied(_("Only supervisors, call-centre agents and managers may transfer cases."))
+    return _action(
+        request,
+        reference,
+        form_name="transfer_form",
+        build_form=lambda t: TransferForm(request.POST, ticket=t, user=request.user),
+        perform=lambda t, d, now: services.transfer_ticket(
+            ticket=t, to_unit=d["org_unit"], reason=d["reason"], actor=request.user, now=now
+        ),
+        success=_("Transferred."),
     )
 
 
