@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -189,6 +190,9 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["mobile"], name="customer_mobile"),
             models.Index(fields=["landline"], name="customer_landline"),
+            # The front desk's "last 4 digits of the phone" search.
+            models.Index(Right("mobile", 4), name="customer_mobile_tail"),
+            models.Index(Right("landline", 4), name="customer_landline_tail"),
             models.Index(fields=["outlet", "account_no"], name="customer_outlet_account"),
         ]
 

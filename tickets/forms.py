@@ -224,6 +224,7 @@ class QueueFilterForm(forms.Form):
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
     needs_routing = forms.BooleanField(label=_("Needs routing only"), required=False)
+    customer = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -247,6 +248,7 @@ class QueueFilterForm(forms.Form):
             "channel": data["channel"] or None,
             "sla_state": data["sla"] or None,
             "needs_routing": True if data["needs_routing"] else None,
+            "customer": data["customer"] or None,
         }
         if data["due_before"]:
             # "Due by" a day includes that whole day, Beijing time.

@@ -17,8 +17,14 @@ def notify_staff(*, recipients, kind: str, title, body="", ticket=None, now, cha
     """In-app rows (plus the given channels) for staff members."""
     with translation.override(settings.LANGUAGE_CODE):
         return notifications.create_notifications(
-            recipients=recipients, kind=kind, title=str(title), body=str(body), ticket=ticket, now=now,
-            channels=channels or (Notification.Channel.IN_APP,))
+            recipients=recipients,
+            kind=kind,
+            title=str(title),
+            body=str(body),
+            ticket=ticket,
+            now=now,
+            channels=channels or (Notification.Channel.IN_APP,),
+        )
 
 
 def notify_customer(*, ticket, kind: str, title, body, now, phone: str = "", email: str = "") -> list:
@@ -32,9 +38,18 @@ def notify_customer(*, ticket, kind: str, title, body, now, phone: str = "", ema
         addresses.append((Notification.Channel.EMAIL, email))
     with translation.override(settings.LANGUAGE_CODE):
         rows = Notification.objects.bulk_create(
-            Notification(recipient=None, channel=channel, address=address, ticket=ticket, kind=kind,
-                         title=str(title)[:200], body=str(body), created_at=now, next_attempt_at=now,
-                         status=Notification.DeliveryStatus.PENDING)
+            Notification(
+                recipient=None,
+                channel=channel,
+                address=address,
+                ticket=ticket,
+                kind=kind,
+                title=str(title)[:200],
+                body=str(body),
+                created_at=now,
+                next_attempt_at=now,
+                status=Notification.DeliveryStatus.PENDING,
+            )
             for channel, address in addresses
         )
     if rows:

@@ -177,6 +177,16 @@ def visible_ticket(user, reference, *, for_update=False) -> Ticket:
     return ticket
 
 
+def cases_of_customer(user, customer, *, limit=20) -> list[Ticket]:
+    """The customer's cases (every kind) that `user` may see, newest first."""
+    return list(
+        Ticket.objects.visible_to(user).filter(customer=customer)
+        .select_related("service_type", "org_unit", "assignee")
+        .prefetch_related(*hooks.prefetch_lookups())
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
 def timeline(ticket, *, public_only=False):
     """The ticket's events, oldest first, with who did them."""
     qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
