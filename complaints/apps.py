@@ -30,6 +30,11 @@ def _new_complaint_action(request, customer):
     return _("New complaint"), f"{reverse('complaints:intake')}?{query}"
 
 
+def _complainant_email(ticket):
+    complaint = getattr(ticket, "complaint", None)
+    return complaint.complainant_email if complaint is not None else ""
+
+
 def _complaint_extra(ticket):
     complaint = getattr(ticket, "complaint", None)
     if complaint is None:
@@ -66,4 +71,4 @@ class ComplaintsConfig(AppConfig):
         # Complaints (CMP-STD, CMP-SAFE) and 12345 orders have the complaint page as their detail page.
         for category in ("complaint", "hotline"):
             register_kind(category, detail_url=_complaint_url, extra_data=_complaint_extra,
-                          prefetch=["complaint__category"])
+                          prefetch=["complaint__category"], contact_email=_complainant_email)

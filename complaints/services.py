@@ -473,7 +473,8 @@ def respond_to_complaint(
     complaint.responded_by = actor
     complaint.save(update_fields=["response_text", "remedy", "remedy_amount", "responded_at", "responded_by"])
     ticket = complaint.ticket
-    ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now)
+    # The answer goes out below, worded for a complaint: the reply itself sends nothing.
+    ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now, notify=False)
     _meet_first(ticket=ticket, codes=REPLY_MILESTONES, actor=actor, now=now)
     _record_event(
         ticket=ticket,

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tickets import views as ticket_views
+
 from . import views
 
 api_v1 = [
@@ -20,6 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("complaints/", include("complaints.urls")),
     path("tickets/", include("tickets.urls")),
+    path("track/", ticket_views.track, name="track"),
     path("notifications/", include("tickets.notification_urls")),
     path("", include("accounts.urls")),
 ]

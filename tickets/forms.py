@@ -282,6 +282,18 @@ class AssignForm(forms.Form):
         return self.staff[self.cleaned_data["assignee"]]
 
 
+class TrackForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"), max_length=20,
+        error_messages={"required": _("Enter the reference from your receipt or SMS.")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number you gave us"), max_length=20,
+        error_messages={"required": _("Enter the phone number you gave us.")},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
 class TransferForm(forms.Form):
     org_unit = forms.ChoiceField(label=_("Transfer to"))
     reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -20,9 +20,10 @@ Decisions (see also the docstrings):
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, Segment, StaffProfile
@@ -906,12 +907,35 @@ def add_note(*, ticket, text, actor, now) -> TicketEvent:
         return _event(ticket, Kind.NOTE, actor=actor, now=now, message=text)
 
 
-def add_reply(*, ticket, text, actor, now) -> TicketEvent:
-    """A reply to the customer: shown on the public tracking page and printed replies."""
+def add_reply(*, ticket, text, actor, now, notify=True) -> TicketEvent:
+    """A reply to the customer: shown on the public tracking page and sent by SMS (and email when
+    known) through notification rows written with it; `notify=False` when the caller sends its own."""
     text = _text(text)
     with transaction.atomic():
         ticket = _locked(ticket)
-        return _event(ticket, Kind.REPLY, actor=actor, now=now, message=text, is_public=True)
+        event = _event(ticket, Kind.REPLY, actor=actor, now=now, message=text, is_public=True)
+        if notify:
+            _send_reply(ticket, text, now)
+        return event
+
+
+def _send_reply(ticket, text, now):
+    from accounts.models import OrganisationProfile
+
+    from .tracking import tracking_url
+
+    kind = hooks.kind_for(ticket)
+    email = kind.contact_email(ticket) if kind and kind.contact_email else ""
+    phone = ticket.contact_phone or (ticket.customer.mobile if ticket.customer_id else "")
+    with translation.override(settings.LANGUAGE_CODE):
+        company = OrganisationProfile.current()
+        # The link first: an SMS is cut at 500 characters, a long reply is read in full on the page.
+        body = _("%(company)s: a reply on your request %(reference)s (also at %(url)s):\n\n%(text)s") % {
+            "company": company.signature, "reference": ticket.reference,
+            "url": tracking_url(ticket.reference), "text": text}
+        title = _("Reply on %(reference)s") % {"reference": ticket.reference}
+    outbox.notify_customer(ticket=ticket, kind="reply", title=title, body=body, now=now, phone=phone,
+                           email=email)
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
