@@ -219,7 +219,8 @@ def _require_staff(user) -> None:
         return
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.role == Role.TECHNICIAN:
-        raise PermissionDenied(_("Complaints are handled by service staff."))
+        raise PermissionDenied(_(
+            "Complaints are handled by the front desk, call-centre agents, supervisors and managers."))
 
 
 def _is_supervisor(user) -> bool:
@@ -229,7 +230,8 @@ def _is_supervisor(user) -> bool:
 
 def _require_supervisor(user) -> None:
     if not _is_supervisor(user):
-        raise PermissionDenied(_("The complaint figures are for supervisors."))
+        raise PermissionDenied(_(
+            "The complaint figures are for outlet supervisors, branch managers and centre managers."))
 
 
 @login_required
