@@ -5,6 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Prefetch, Sum
+from django.utils import timezone
 
 from . import pricing
 from .models import (
@@ -91,28 +92,29 @@ def is_on_hold(bill) -> bool:
     return bill.disputes.filter(closed_at__isnull=True).exists()
 
 
-def held_days(bill, *, on: dt.date) -> int:
-    """Days after the grace period spent under a dispute (open or closed) of this bill."""
-    rule_start = bill.due_on
+def held_days(bill, *, counting_from: dt.date, on: dt.date) -> int:
+    """Days from `counting_from` (the first late-fee day) to `on` spent under a dispute of this bill."""
     total = 0
     for dispute in bill.disputes.all():
-        start = max(dispute.opened_at.date(), rule_start)
-        end = min(dispute.closed_at.date() if dispute.closed_at else on, on)
+        start = max(timezone.localtime(dispute.opened_at).date(), counting_from)
+        end = min(timezone.localtime(dispute.closed_at).date() if dispute.closed_at else on, on)
         total += max((end - start).days, 0)
     return total
 
 
 def late_fee_due(bill, *, on: dt.date) -> Decimal:
+    """The late fee as of `on`: no days count while a dispute of the bill is open."""
     rule = LateFeeRule.objects.filter(segment=bill.customer.category.segment).first()
     if rule is None:
         return Decimal("0.00")
+    counting_from = bill.due_on + dt.timedelta(days=rule.grace_days)
     return pricing.late_fee(
         unpaid=bill.unpaid,
         due_on=bill.due_on,
         on=on,
         rate_per_day=rule.rate_per_day,
         grace_days=rule.grace_days,
-        held_days=held_days(bill, on=on),
+        held_days=held_days(bill, counting_from=counting_from, on=on),
     )
 
 

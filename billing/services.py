@@ -80,11 +80,15 @@ def parse_volume(value, field: str) -> Decimal:
 # ---------------------------------------------------------------- readings and bills
 
 
-def check_reading(*, meter: Meter, read_on: dt.date, value: Decimal, today: dt.date) -> None:
-    """The rules a new reading must pass (also applied set-based by the import)."""
+def check_reading(*, meter: Meter, read_on: dt.date, value: Decimal, today: dt.date, ignore=()) -> None:
+    """The rules a new reading must pass (also applied set-based by the import).
+
+    `ignore`: readings not to compare with (a re-read is checked against the actual readings,
+    not against the disputed estimate it corrects).
+    """
     if read_on > today:
         raise ValidationError({"read_on": _("A reading cannot be dated in the future.")})
-    if meter.status == Meter.Status.REMOVED and meter.removed_on and read_on >= meter.removed_on:
+    if meter.status == Meter.Status.REMOVED and meter.removed_on and read_on > meter.removed_on:
         raise ValidationError(
             {
                 "meter": _("Meter %(serial)s was removed on %(day)s; it takes no readings.")
@@ -93,6 +97,7 @@ def check_reading(*, meter: Meter, read_on: dt.date, value: Decimal, today: dt.d
         )
     before = (
         MeterReading.objects.filter(meter=meter, read_on__lt=read_on, corrects__isnull=True)
+        .exclude(pk__in=[r.pk for r in ignore])
         .order_by("-read_on")
         .first()
     )
@@ -107,6 +112,7 @@ def check_reading(*, meter: Meter, read_on: dt.date, value: Decimal, today: dt.d
         )
     after = (
         MeterReading.objects.filter(meter=meter, read_on__gt=read_on, corrects__isnull=True)
+        .exclude(pk__in=[r.pk for r in ignore])
         .order_by("read_on")
         .first()
     )
@@ -121,11 +127,13 @@ def check_reading(*, meter: Meter, read_on: dt.date, value: Decimal, today: dt.d
         )
 
 
-def record_reading(*, meter, read_on, value_m3, source, actor, now, external_id=None) -> MeterReading:
+def record_reading(
+    *, meter, read_on, value_m3, source, actor, now, external_id=None, ignore=()
+) -> MeterReading:
     value = parse_volume(value_m3, "value_m3")
     if source not in ReadingSource.values:
         raise ValidationError({"source": _("Choose actual, estimated, self-read or remote.")})
-    check_reading(meter=meter, read_on=read_on, value=value, today=local_today(now))
+    check_reading(meter=meter, read_on=read_on, value=value, today=local_today(now), ignore=ignore)
     if MeterReading.objects.filter(meter=meter, read_on=read_on, corrects__isnull=True).exists():
         raise ValidationError(
             {"read_on": _("This meter already has a reading on %(day)s.") % {"day": read_on}}
@@ -297,13 +305,11 @@ def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> 
 
 def rebill_for_meter_error(*, meter: Meter, error_pct: Decimal, until: dt.date, months: int) -> Rebill:
     """A meter that ran fast (+) or slow (-): volumes / (1 + error), at most `months` before `until`."""
-    since = dt.date(
-        until.year - (months // 12) - (1 if until.month <= months % 12 else 0),
-        (until.month - months % 12 - 1) % 12 + 1,
-        min(until.day, 28),
-    )
+    month = until.year * 12 + until.month - 1 - months
+    since = dt.date(month // 12, month % 12 + 1, min(until.day, 28))
+    # A bill reaching into the window is re-billed whole.
     bills = list(
-        Bill.objects.filter(meter=meter, period_start__gte=since, period_end__lte=until)
+        Bill.objects.filter(meter=meter, period_end__gt=since, period_start__lt=until)
         .exclude(status=BillStatus.VOID)
         .select_related("customer")
         .prefetch_related("lines")
@@ -537,7 +543,13 @@ def record_reread(*, dispute, read_on: dt.date, value_m3, actor, now) -> Dispute
                 }
             )
         reread = record_reading(
-            meter=meter, read_on=read_on, value_m3=value, source=ReadingSource.ACTUAL, actor=actor, now=now
+            ignore=[disputed],
+            meter=meter,
+            read_on=read_on,
+            value_m3=value,
+            source=ReadingSource.ACTUAL,
+            actor=actor,
+            now=now,
         )
         corrected = pricing.corrected_reading(
             disputed_on=disputed.read_on,
