@@ -661,3 +661,9 @@ class ImportRefusal(models.Model):
 
     def __str__(self):
         return f"{self.run_id}:{self.row_number} {self.code}"
+
+    @property
+    def message(self) -> str:
+        from .imports import refusal_text
+
+        return refusal_text(self.code, self.params)
