@@ -112,9 +112,9 @@ class Outcome:
 
 
 class Refused(Exception):
-    def __init__(self, code, **params):
+    def __init__(self, code, *, external_id="", **params):
         super().__init__(code)
-        self.code, self.params = code, params
+        self.code, self.params, self.external_id = code, params, external_id
 
 
 # ---------------------------------------------------------------- reading the file
@@ -157,7 +157,10 @@ def read_rows(binary, kind) -> Iterator[tuple[int, list[str] | Refused]]:
         elif "\ufeff" in joined:
             yield number, Refused("bom")
         elif len(cells) != len(expected):
-            yield number, Refused("columns", found=len(cells), expected=len(expected))
+            yield (
+                number,
+                Refused("columns", external_id=cells[0].strip(), found=len(cells), expected=len(expected)),
+            )
         else:
             yield number, [c.strip() for c in cells]
     text.detach()
@@ -261,7 +264,7 @@ def batches(
                     raise cells
                 values = parse(cells, today)
             except Refused as refused:
-                ext = cells[0][:MAX_EXTERNAL_ID] if isinstance(cells, list) else ""
+                ext = (cells[0] if isinstance(cells, list) else refused.external_id)[:MAX_EXTERNAL_ID]
                 outcome.refused.append((number, ext, refused.code, refused.params))
                 continue
             # The same external_id twice in a batch: once if identical, else refused.

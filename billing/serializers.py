@@ -1,7 +1,10 @@
 """Billing API shapes: customers' meters, readings and bills with lines, disputes, adjustments, imports."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from tickets.models import Channel
 
 from .models import (
     Adjustment,
@@ -205,9 +208,7 @@ class DisputeCreateSerializer(serializers.Serializer):
         help_text="The disputed bills' external ids.",
     )
     description = serializers.CharField(max_length=2000)
-    channel = serializers.ChoiceField(
-        choices=["service_hall", "hotline", "web", "letter"], default="service_hall", required=False
-    )
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SERVICE_HALL, required=False)
 
 
 class RereadSerializer(serializers.Serializer):
@@ -238,7 +239,7 @@ class AdjustmentRefSerializer(serializers.Serializer):
 
 
 class RebillLineSerializer(serializers.Serializer):
-    from_ = serializers.DateField(source="from")
+    from_ = serializers.DateField()
     to = serializers.DateField()
     cycle = serializers.IntegerField()
     season = serializers.CharField()
@@ -261,7 +262,7 @@ class RebillSideSerializer(serializers.Serializer):
 
 class RebillBillSerializer(serializers.Serializer):
     bill = serializers.CharField()
-    from_ = serializers.DateField(source="from")
+    from_ = serializers.DateField()
     to = serializers.DateField()
     old = RebillSideSerializer()
     new = RebillSideSerializer()
@@ -321,6 +322,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "refusals",
         ]
 
-    def get_refusals(self, run) -> list[dict]:
+    @extend_schema_field(ImportRefusalSerializer(many=True))
+    def get_refusals(self, run):
         """The first 1,000 refused rows with their reasons (the import page lists them all)."""
         return ImportRefusalSerializer(run.refusals.all()[:1000], many=True).data

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import Role
 from tickets import services as ticket_services
@@ -864,15 +865,14 @@ def apply_adjustment(*, adjustment, actor, now) -> Adjustment:
     return adjustment
 
 
-class InformChannel:
-    SMS = "sms"
-    LETTER = "letter"
-    choices = ((SMS, "SMS"), (LETTER, "letter"))
+class InformChannel(models.TextChoices):
+    SMS = "sms", pgettext_lazy("channel", "SMS")
+    LETTER = "letter", pgettext_lazy("channel", "Letter")
 
 
 def inform_customer(*, dispute, channel, actor, now) -> Dispute:
     """The customer is told the outcome with the old and new amounts; the dispute closes and the hold ends."""
-    if channel not in (InformChannel.SMS, InformChannel.LETTER):
+    if channel not in InformChannel.values:
         raise ValidationError({"channel": _("Choose SMS or letter.")})
     with transaction.atomic():
         dispute = _locked(dispute)
