@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("tickets.notification_api_urls")),
     path("", include("complaints.api_urls")),
+    path("billing/", include("billing.api_urls")),
 ]
 
 urlpatterns = [
