@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("tickets.notification_api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("satisfaction.api_urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +22,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("tickets/", include("tickets.urls")),
     path("notifications/", include("tickets.notification_urls")),
+    path("satisfaction/", include("satisfaction.urls")),
+    path("survey/", include("satisfaction.public_urls")),
     path("", include("accounts.urls")),
 ]
