@@ -274,6 +274,8 @@ def survey_for_token(token: str, *, now=None) -> Survey:
             _("This survey link is not valid. Please check the address in the message."), code="forged"
         )
     _check_open_for_answer(survey)
+    if now is not None and survey.sms_expires_at and now >= survey.sms_expires_at:
+        raise SurveyLinkError(_("This survey link has expired (links are valid for 7 days)."), code="expired")
     return survey
 
 

@@ -54,7 +54,7 @@ def _limited(request, *, group: str, key, rate: str) -> bool:
 def answer(request, token):
     """The SMS link: the questionnaire on a phone, without JavaScript; one answer per link."""
     try:
-        survey = services.survey_for_token(token)
+        survey = services.survey_for_token(token, now=timezone.now())
     except services.SurveyLinkError as exc:
         return render(
             request,
