@@ -12,13 +12,14 @@ MON = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)  # Monday 2 March 20
 GOOD = {"T1": 5, "T2": 5, "R1": 4, "R2": 5, "S1": 5, "S2": 4, "A1": 5, "A2": 5, "E1": 5, "E2": None}
 
 
-def closed_case(org, *, code="RPR-RES", now=MON, customer=None, **kwargs):
-    """A case received, worked, resolved and closed at `now` (by the outlet's technician)."""
+def closed_case(org, *, code="RPR-RES", now=MON, customer=None, handler=None, **kwargs):
+    """A case received, worked, resolved and closed at `now` (by default by the outlet's technician)."""
+    handler = handler or org.tech
     ticket = make_ticket(org, code=code, now=now, customer=customer, **kwargs)
-    ticket = ticket_services.assign_ticket(ticket=ticket, assignee=org.tech, actor=org.clerk, now=now)
-    ticket = ticket_services.start_work(ticket=ticket, actor=org.tech, now=now)
-    ticket = ticket_services.resolve_ticket(ticket=ticket, actor=org.tech, now=now)
-    return ticket_services.close_ticket(ticket=ticket, actor=org.tech, now=now)
+    ticket = ticket_services.assign_ticket(ticket=ticket, assignee=handler, actor=handler, now=now)
+    ticket = ticket_services.start_work(ticket=ticket, actor=handler, now=now)
+    ticket = ticket_services.resolve_ticket(ticket=ticket, actor=handler, now=now)
+    return ticket_services.close_ticket(ticket=ticket, actor=handler, now=now)
 
 
 def survey_of(ticket) -> Survey:
