@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("tickets.notification_api_urls")),
     path("", include("complaints.api_urls")),
+    path("billing/", include("billing.api_urls")),
+    path("", include("satisfaction.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,5 +26,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("track/", ticket_views.track, name="track"),
     path("notifications/", include("tickets.notification_urls")),
+    path("satisfaction/", include("satisfaction.urls")),
+    path("survey/", include("satisfaction.public_urls")),
     path("", include("accounts.urls")),
 ]

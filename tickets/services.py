@@ -344,6 +344,8 @@ def _set_status(change, to, actor, *, reason="", extra=None, ticket_fields=()):
         data["milestones_met"] = met
     _event(ticket, Kind.STATUS, actor=actor, now=now, message=reason, data=data)
     change.finish(ticket_fields=["status", *ticket_fields])
+    hooks.ticket_status_changing.send(sender=Ticket, ticket=ticket, before=before, after=to, actor=actor,
+                                      now=now)
     _on_commit_status(ticket, before, to, actor, now)
     return ticket
 
