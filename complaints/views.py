@@ -26,6 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.roles import SUPERVISOR_ROLES, Role
 from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
+from tickets.timeline import timeline_rows
 
 from . import selectors, services
 from .forms import (
@@ -298,7 +299,7 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
             "complaint": complaint,
             "ticket": complaint.ticket,
             "milestones": selectors.milestones(complaint),
-            "events": selectors.timeline(complaint),
+            "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
             "chain": selectors.repeat_chain(complaint)
             if complaint.is_repeat or complaint.repeats.exists()
             else [],
