@@ -7,6 +7,7 @@ from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
 
 from .models import Complaint, ComplaintCategory, Remedy, RootCause, Severity, Source
+from .selectors import is_readable_by, repeat_chain_for
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
@@ -30,8 +31,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="customer.account_no", read_only=True, default=None,
                                        allow_null=True)
     department_at_fault = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    repeat_of = serializers.CharField(source="repeat_of.ticket.reference", read_only=True, default=None,
-                                      allow_null=True)
+    repeat_of = serializers.SerializerMethodField(
+        help_text=_("The first complaint of the repeat chain, when the caller may read it."))
     # Blank until given: documented as such (the schema's email format and enums would refuse "").
     complainant_email = serializers.CharField(read_only=True)
     root_cause = serializers.ChoiceField(choices=RootCause.choices, read_only=True, allow_blank=True)
@@ -86,11 +87,36 @@ class ComplaintSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_repeat_of(self, obj) -> str | None:
+        first = obj.repeat_of
+        if first is None:
+            return None
+        request = self.context.get("request")
+        return first.ticket.reference if request and is_readable_by(request.user, first) else None
+
     def get_service_type(self, obj) -> str:
         return obj.ticket.service_type.code
 
     def get_complainant_phone(self, obj) -> str:
         return obj.complainant_phone if self.context.get("reveal") else mask_phone(obj.complainant_phone)
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    """One complaint: also how many complaints of its repeat chain are in units the caller cannot see."""
+
+    repeats_elsewhere = serializers.SerializerMethodField(
+        help_text=_("Complaints of the same repeat chain in other units (not shown).")
+    )
+
+    class Meta(ComplaintSerializer.Meta):
+        fields = [*ComplaintSerializer.Meta.fields, "repeats_elsewhere"]
+        read_only_fields = fields
+
+    def get_repeats_elsewhere(self, obj) -> int:
+        if not (obj.is_repeat or obj.repeats.exists()):
+            return 0
+        request = self.context.get("request")
+        return repeat_chain_for(request.user, obj).elsewhere if request else 0
 
 
 class CategoryField(serializers.SlugRelatedField):

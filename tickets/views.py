@@ -185,8 +185,8 @@ def _visible_ticket(user, reference: str):
 
 @login_required
 def receipt(request, reference):
-    """The printable receipt handed to the customer (A5/A4)."""
-    ticket = _visible_ticket(request.user, reference)
+    """The printable receipt handed to the customer (A5/A4); also for a case filed here for another unit."""
+    ticket = selectors.ticket_detail(request.user, reference, readable=True)
     track_url = ""
     if ticket.service_type.category == ServiceType.Category.COMPLAINT:
         try:
