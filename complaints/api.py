@@ -17,8 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from accounts.roles import Role, may_see_full_personal_data
-from accounts.services import record_personal_data_view
+from accounts.personal_data import reveal_if_asked
+from accounts.roles import Role
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 
 from . import selectors, services
@@ -145,13 +145,8 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
     def get_serializer_context(self):
-        """Phones masked; in full on `GET one?reveal=1` for the roles that call complainants back (logged)."""
-        reveal = (
-            self.action == "retrieve"
-            and self.request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and may_see_full_personal_data(self.request.user)
-        )
-        return {**super().get_serializer_context(), "reveal": reveal}
+        """Phones masked; `retrieve` swaps in the full phone after `reveal_if_asked` (checked, logged)."""
+        return {**super().get_serializer_context(), "reveal": False}
 
     @extend_schema(parameters=[OpenApiParameter(
         "filed_by_me", bool,
@@ -166,10 +161,14 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         description="The complainant's phone in full (roles that call back; each view is recorded).",
     )])
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        if self.get_serializer_context()["reveal"] and response.data.get("complainant_phone"):
-            record_personal_data_view(user=request.user, subject=response.data.get("reference", ""),
-                                      fields=["complainant_phone"], ip=request.META.get("REMOTE_ADDR"))
+        complaint = self.get_object()
+        reveal = bool(complaint.complainant_phone) and reveal_if_asked(
+            request, fields=["complainant_phone"], customer=complaint.customer, subject=complaint.reference
+        )
+        context = {**self.get_serializer_context(), "reveal": reveal}
+        response = Response(ComplaintDetailSerializer(complaint, context=context).data)
+        if reveal:
+            response["Cache-Control"] = "no-store"
         return response
 
     def get_serializer_class(self):

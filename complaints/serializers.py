@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
+from accounts.personal_data import PersonalDataField
 
 from .models import Complaint, ComplaintCategory, Remedy, RootCause, Severity, Source
 from .selectors import is_readable_by, repeat_chain_for
@@ -14,7 +14,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
     """A complaint as the API returns it; the complainant's phone masked unless the context says reveal."""
 
     reference = serializers.CharField(source="ticket.reference", read_only=True)
-    complainant_phone = serializers.SerializerMethodField()
+    complainant_phone = PersonalDataField(personal_field="complainant_phone", read_only=True)
     status = serializers.CharField(source="ticket.status", read_only=True)
     stage = serializers.CharField(read_only=True)
     priority = serializers.CharField(source="ticket.priority", read_only=True)
@@ -97,8 +97,6 @@ class ComplaintSerializer(serializers.ModelSerializer):
     def get_service_type(self, obj) -> str:
         return obj.ticket.service_type.code
 
-    def get_complainant_phone(self, obj) -> str:
-        return obj.complainant_phone if self.context.get("reveal") else mask_phone(obj.complainant_phone)
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):

@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
+from accounts.personal_data import PersonalDataField, masked_data
 
 from . import hooks
 from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
@@ -38,7 +38,7 @@ class TicketSerializer(serializers.ModelSerializer):
     customer = serializers.CharField(source="customer.account_no", default=None, allow_null=True)
     org_unit = serializers.CharField(source="org_unit.code")
     assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
-    contact_phone = serializers.SerializerMethodField()
+    contact_phone = PersonalDataField(personal_field="contact_phone", read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
 
@@ -52,9 +52,6 @@ class TicketSerializer(serializers.ModelSerializer):
             "escalations",
         ]
         read_only_fields = fields
-
-    def get_contact_phone(self, ticket) -> str:
-        return ticket.contact_phone if self.context.get("reveal") else mask_phone(ticket.contact_phone)
 
     def to_representation(self, ticket):
         data = super().to_representation(ticket)
@@ -158,11 +155,19 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A timeline line; phones and ID numbers in its data masked unless the context says reveal."""
+
     actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = TicketEvent
         fields = ["kind", "at", "actor", "is_public", "message", "data"]
+
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        if not self.context.get("reveal"):
+            data["data"] = masked_data(data["data"])
+        return data
 
 
 class StandardSerializer(serializers.ModelSerializer):
