@@ -16,9 +16,9 @@ from django_ratelimit.core import is_ratelimited
 
 from .forms import CustomerForm, CustomerSearchForm
 from .masking import mask_id_number, mask_phone
-from .roles import may_see_full_personal_data
+from .personal_data import may_reveal, reveal
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
-from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
+from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
 EXPORT_LIMIT = 5000
 # Password guessing: failed and successful attempts alike count, per client address and per username.
@@ -159,7 +159,7 @@ def _render_detail(request, customer, *, revealed):
     context = {
         "customer": customer,
         "revealed": revealed,
-        "can_reveal": may_see_full_personal_data(request.user)
+        "can_reveal": may_reveal(request.user)
         and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
         "can_edit": request.user.has_perm("accounts.change_customer"),
         "mobile": customer.mobile if revealed else mask_phone(customer.mobile),
@@ -174,10 +174,8 @@ def _render_detail(request, customer, *, revealed):
 def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
     customer = _visible_customer(request, account_no)
-    if not may_see_full_personal_data(request.user):
-        raise PermissionDenied(_("Your role may not see personal data in full."))
     fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
-    record_personal_data_view(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
+    reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
     response = _render_detail(request, customer, revealed=True)
     response["Cache-Control"] = "no-store"
     return response
@@ -207,9 +205,20 @@ def customer_create(request):
 @login_required
 @permission_required("accounts.change_customer", raise_exception=True)
 def customer_edit(request, account_no):
+    """Edit a customer; phones and ID number stay masked until a reveal (recorded) lets them change.
+
+    The reveal button posts `_reveal`; the revealed form carries `_revealed`, and every page that
+    shows the full values records the view.
+    """
     customer = _visible_customer(request, account_no)
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    revealing = request.method == "POST" and "_reveal" in request.POST
+    revealed = revealing or (request.method == "POST" and "_revealed" in request.POST)
+    fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
+    if revealed and not may_reveal(request.user):
+        raise PermissionDenied(_("Your role may not see personal data in full."))
+    bound = request.POST if request.method == "POST" and not revealing else None
+    form = CustomerForm(bound, instance=customer, user=request.user, revealed=revealed)
+    if bound is not None and form.is_valid():
         try:
             update_customer(
                 customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
@@ -219,4 +228,15 @@ def customer_edit(request, account_no):
         else:
             messages.success(request, _("Customer %(no)s saved.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)
-    return render(request, "accounts/customer_form.html", {"form": form, "customer": customer})
+    if revealed:
+        reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
+    context = {
+        "form": form,
+        "customer": customer,
+        "revealed": revealed,
+        "can_reveal": bool(form.masked_fields) and may_reveal(request.user),
+    }
+    response = render(request, "accounts/customer_form.html", context)
+    if revealed:
+        response["Cache-Control"] = "no-store"
+    return response
