@@ -9,6 +9,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from .filters import CustomerFilter
 from .models import Customer, OrgUnit
+from .permissions import RoleModelPermissions
 from .personal_data import reveal_if_asked
 from .serializers import CustomerSerializer, OrgUnitSerializer
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
@@ -35,6 +36,7 @@ class CustomerViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = CustomerSerializer
+    permission_classes = [RoleModelPermissions]
     filterset_class = CustomerFilter
     lookup_field = "account_no"
     lookup_value_regex = r"[0-9]+"

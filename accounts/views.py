@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from .forms import CustomerForm, CustomerSearchForm
-from .masking import mask_id_number, mask_phone
-from .personal_data import may_reveal, reveal
+from .models import Customer
+from .permissions import permission_for
+from .personal_data import masked, may_reveal, reveal
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
+VIEW_CUSTOMER = permission_for(Customer, "view")
 EXPORT_LIMIT = 5000
 # Password guessing: failed and successful attempts alike count, per client address and per username.
 LOGIN_RATES = {"ip": "30/10m", "username": "10/10m"}
@@ -79,6 +81,7 @@ def _search(request):
 
 
 @login_required
+@permission_required(VIEW_CUSTOMER, raise_exception=True)
 def customer_list(request):
     form, q, filters = _search(request)
     searched = form.is_bound and form.is_valid() and (q or any(filters.values()))
@@ -95,6 +98,7 @@ def customer_list(request):
 
 
 @login_required
+@permission_required(VIEW_CUSTOMER, raise_exception=True)
 def customer_export(request):
     """The search as CSV (UTF-8 with BOM for spreadsheet programs); phones and ID numbers masked."""
     form, q, filters = _search(request)
@@ -130,9 +134,9 @@ def customer_export(request):
                 _csv_cell(c.name),
                 c.category.name,
                 c.sub_category.name if c.sub_category else "",
-                mask_phone(c.mobile),
-                mask_phone(c.landline),
-                mask_id_number(c.id_number),
+                masked("mobile", c.mobile),
+                masked("landline", c.landline),
+                masked("id_number", c.id_number),
                 _csv_cell(c.address),
                 c.outlet.name,
                 c.get_status_display(),
@@ -150,6 +154,7 @@ def _visible_customer(request, account_no):
 
 
 @login_required
+@permission_required(VIEW_CUSTOMER, raise_exception=True)
 def customer_detail(request, account_no):
     customer = _visible_customer(request, account_no)
     return _render_detail(request, customer, revealed=False)
@@ -161,15 +166,17 @@ def _render_detail(request, customer, *, revealed):
         "revealed": revealed,
         "can_reveal": may_reveal(request.user)
         and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
-        "can_edit": request.user.has_perm("accounts.change_customer"),
-        "mobile": customer.mobile if revealed else mask_phone(customer.mobile),
-        "landline": customer.landline if revealed else mask_phone(customer.landline),
-        "id_number": customer.id_number if revealed else mask_id_number(customer.id_number),
+        "can_edit": request.user.has_perm(permission_for(Customer, "change")),
+        **{
+            f: getattr(customer, f) if revealed else masked(f, getattr(customer, f))
+            for f in PERSONAL_DATA_FIELDS
+        },
     }
     return render(request, "accounts/customer_detail.html", context)
 
 
 @login_required
+@permission_required(VIEW_CUSTOMER, raise_exception=True)
 @require_POST
 def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
@@ -188,7 +195,7 @@ def _apply_errors(form, exc: ValidationError):
 
 
 @login_required
-@permission_required("accounts.add_customer", raise_exception=True)
+@permission_required(permission_for(Customer, "add"), raise_exception=True)
 def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +210,7 @@ def customer_create(request):
 
 
 @login_required
-@permission_required("accounts.change_customer", raise_exception=True)
+@permission_required(permission_for(Customer, "change"), raise_exception=True)
 def customer_edit(request, account_no):
     """Edit a customer; phones and ID number stay masked until a reveal (recorded) lets them change.
 

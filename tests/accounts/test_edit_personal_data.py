@@ -1,4 +1,4 @@
-"""The customer edit page shows phones and ID number masked; changing them needs a reveal, which is recorded."""
+"""The customer edit page shows phones and ID number masked; changing them needs a recorded reveal."""
 
 import pytest
 from django.urls import reverse
