@@ -6,8 +6,10 @@ through `masked` (or the `masked` template filter); a full value is handed out o
 tests/accounts/test_personal_data_path.py greps templates and serializers for direct use.
 """
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from .masking import mask_id_number, mask_phone
@@ -106,3 +108,50 @@ class PersonalDataField(serializers.CharField):
     def to_representation(self, value):
         value = super().to_representation(value)
         return value if self.context.get("reveal") else masked(self.personal_field, value)
+
+
+class MaskedPersonalDataAdmin:
+    """ModelAdmin mixin: change and view pages show personal fields masked and read only.
+
+    The admin offers no reveal: a full value is seen on the staff pages, where the view is
+    recorded; phones are changed there too. `masked_json_fields` names JSON fields whose
+    personal keys are masked (a timeline event's before/after data).
+    """
+
+    masked_json_fields: tuple[str, ...] = ()
+
+    def _masked_name(self, name: str) -> str:
+        return f"masked_{name}" if name in PERSONAL_FIELDS or name in self.masked_json_fields else name
+
+    def get_fields(self, request, obj=None):
+        return [self._masked_name(name) for name in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        names = [self._masked_name(name) for name in super().get_readonly_fields(request, obj)]
+        own = [f.name for f in self.model._meta.fields]
+        extra = [self._masked_name(n) for n in own if self._masked_name(n) != n]
+        return [*names, *(n for n in extra if n not in names)]
+
+    @admin.display(description=_lazy("mobile phone"))
+    def masked_mobile(self, obj):
+        return masked("mobile", obj.mobile)
+
+    @admin.display(description=_lazy("landline"))
+    def masked_landline(self, obj):
+        return masked("landline", obj.landline)
+
+    @admin.display(description=_lazy("ID number"))
+    def masked_id_number(self, obj):
+        return masked("id_number", obj.id_number)
+
+    @admin.display(description=_lazy("contact phone"))
+    def masked_contact_phone(self, obj):
+        return masked("contact_phone", obj.contact_phone)
+
+    @admin.display(description=_lazy("complainant's phone"))
+    def masked_complainant_phone(self, obj):
+        return masked("complainant_phone", obj.complainant_phone)
+
+    @admin.display(description=_lazy("details"))
+    def masked_data(self, obj):
+        return masked_data(obj.data)
