@@ -11,7 +11,7 @@ ACTION_PERMISSIONS = {
 
 
 def permission_for(model, action: str) -> str:
-    """"accounts.change_customer" for (Customer, "change"): the name the pages' decorators check."""
+    """ "accounts.change_customer" for (Customer, "change"): the name the pages' decorators check."""
     meta = model._meta
     return ACTION_PERMISSIONS[action] % {"app_label": meta.app_label, "model_name": meta.model_name}
 

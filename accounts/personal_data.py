@@ -33,7 +33,8 @@ def masked_data(data):
     """A copy of an event's data with every personal field's value masked, at any depth."""
     if isinstance(data, dict):
         return {
-            key: masked(key, value) if key in PERSONAL_FIELDS and isinstance(value, str)
+            key: masked(key, value)
+            if key in PERSONAL_FIELDS and isinstance(value, str)
             else masked_data(value)
             for key, value in data.items()
         }
@@ -87,8 +88,13 @@ def reveal_if_asked(request, *, fields, customer=None, subject: str = "") -> boo
     """
     if not (asks_to_reveal(request) and may_reveal(request.user)):
         return False
-    reveal(user=request.user, fields=fields, customer=customer, subject=subject,
-           ip=request.META.get("REMOTE_ADDR") or None)
+    reveal(
+        user=request.user,
+        fields=fields,
+        customer=customer,
+        subject=subject,
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
     return True
 
 

@@ -179,7 +179,16 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         data = ComplaintDetailSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=code)
 
+    def get_object(self):
+        if not hasattr(self, "_complaint"):
+            self._complaint = super().get_object()
+        return self._complaint
+
     def _input(self, serializer_class):
+        """The input of a step is read after the complaint was found: another unit's complaint
+        is a 404 whatever the body says."""
+        if self.kwargs.get(self.lookup_url_kwarg):
+            self.get_object()
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

@@ -131,7 +131,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
     description = serializers.CharField(max_length=4000)
     complainant_name = serializers.CharField(max_length=100)
-    complainant_phone = serializers.CharField(max_length=20)
+    complainant_phone = serializers.CharField(max_length=20, write_only=True)
     complainant_email = serializers.EmailField(required=False, allow_blank=True, default="")
     complainant_address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     account_no = serializers.SlugRelatedField(

@@ -90,7 +90,10 @@ def publish(task, args=(), kwargs=None, *, clock=time.monotonic) -> bool:
         _discard(app)
         logger.warning(
             "could not queue %s (%s: %s); publishing paused for %ss, the periodic sweep will do it",
-            task.name, type(exc).__name__, exc, int(_circuit_seconds()),
+            task.name,
+            type(exc).__name__,
+            exc,
+            int(_circuit_seconds()),
         )
         return False
     return True

@@ -70,7 +70,7 @@ class TicketCreateSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20, write_only=True)
     contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
     org_unit = serializers.CharField(required=False, allow_blank=True,
                                      help_text=gettext_lazy("Org unit code"))
@@ -112,7 +112,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20, write_only=True)
     contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
     received_at = serializers.DateTimeField(required=False)
     org_unit = serializers.CharField(required=False)

@@ -55,8 +55,11 @@ def _point_broker_at(monkeypatch, url):
 
 @pytest.fixture(params=["unroutable 10.255.255.1", "dropped SYN"])
 def dead_broker(request, monkeypatch):
-    url = "redis://10.255.255.1:6379/0" if request.param.startswith("unroutable") else (
-        request.getfixturevalue("black_hole"))
+    url = (
+        "redis://10.255.255.1:6379/0"
+        if request.param.startswith("unroutable")
+        else (request.getfixturevalue("black_hole"))
+    )
     previous = _point_broker_at(monkeypatch, url)
     yield url
     monkeypatch.undo()
@@ -81,18 +84,25 @@ def clerk_client(db):
 
 
 def test_a_request_that_queues_a_task_answers_within_300_ms(
-        clerk_client, dead_broker, django_capture_on_commit_callbacks, caplog):
-    timings = []
-    for n in (2, 3):
+    clerk_client, dead_broker, django_capture_on_commit_callbacks, caplog
+):
+    totals, publishing = [], []
+    for n in (2, 3):  # the first pays the publish timeout, the second finds the circuit open
         started = time.monotonic()
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = _file_complaint(clerk_client, n)
-        timings.append(time.monotonic() - started)
+        answered = time.monotonic()
+        for callback in callbacks:  # what a commit runs at the end of the request: the publish
+            callback()
+        totals.append(time.monotonic() - started)
+        publishing.append(time.monotonic() - answered)
         assert response.status_code == 201, response.content
         assert callbacks, "filing a complaint queues the delivery of the acknowledgement"
 
-    print(f"dead broker {dead_broker}: request + publish {[round(t * 1000, 1) for t in timings]} ms")
-    assert max(timings) < BUDGET, timings
+    ms = [round(t * 1000, 1) for t in totals], [round(t * 1000, 1) for t in publishing]
+    print(f"dead broker {dead_broker}: request {ms[0]} ms, of which publishing {ms[1]} ms")
+    assert max(publishing) < 0.1, ms
+    assert max(totals) < BUDGET, ms
     assert "publishing paused" in caplog.text
     pending = Notification.objects.filter(kind="complaint_acknowledgement", status="pending")
     assert pending.count() == 3  # the outbox keeps them for the retry sweep
