@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
 from .permissions import permission_for
@@ -171,6 +172,7 @@ def _render_detail(request, customer, *, revealed):
             f: getattr(customer, f) if revealed else masked(f, getattr(customer, f))
             for f in PERSONAL_DATA_FIELDS
         },
+        **customer_page.page_extras(request, customer),
     }
     return render(request, "accounts/customer_detail.html", context)
 

@@ -39,6 +39,7 @@ def complaints_for(
     repeat_only: bool = False,
     breached: bool = False,
     filed_by_me: bool = False,
+    at_risk: bool = False,
     q: str = "",
 ):
     """The complaint worklist the user may see: open ones first by nearest deadline, then newest.
@@ -69,6 +70,8 @@ def complaints_for(
         qs = qs.filter(is_repeat=True)
     if breached:
         qs = qs.filter(ticket__sla_state=SlaState.BREACHED)
+    if at_risk:
+        qs = qs.filter(ticket__sla_state=SlaState.AT_RISK)
     if q:
         q = q.strip()
         qs = qs.filter(

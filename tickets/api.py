@@ -11,10 +11,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import OrgUnit
 from accounts.personal_data import personal_fields_in, reveal_if_asked
+from accounts.roles import may_transfer_cases
 
 from . import selectors, services
 from .filters import QueueFilterSerializer
@@ -29,6 +32,7 @@ from .serializers import (
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    TransferSerializer,
     TransitionSerializer,
 )
 
@@ -124,6 +128,22 @@ class TicketViewSet(viewsets.GenericViewSet):
         if assignee is None:
             raise serializers.ValidationError({"assignee": [_("No staff member with this username.")]})
         services.assign_ticket(ticket=ticket, assignee=assignee, actor=request.user, now=timezone.now())
+        return self._detail(reference)
+
+    @extend_schema(request=TransferSerializer, responses=TicketSerializer,
+                   summary="Transfer the case to another unit inside your scope, with a reason")
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, reference=None):
+        if not may_transfer_cases(request.user):  # the same rule as the page, before reading the body
+            raise PermissionDenied(_("Only supervisors, call-centre agents and managers may transfer cases."))
+        ticket = self._ticket()
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unit = OrgUnit.objects.filter(code=serializer.validated_data["org_unit"], is_active=True).first()
+        if unit is None:
+            raise serializers.ValidationError({"org_unit": [_("No active unit with this code.")]})
+        services.transfer_ticket(ticket=ticket, to_unit=unit, reason=serializer.validated_data["reason"],
+                                 actor=request.user, now=timezone.now())
         return self._detail(reference)
 
     @extend_schema(request=None, responses=TicketSerializer, summary="Record a milestone as met")

@@ -33,6 +33,7 @@ What a request may answer, as one word:
    lists `("POST",)`.
 """
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -49,8 +50,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import OrgUnit, Role
 from accounts.services import create_staff
+from billing import services as billing_services
+from billing.models import DisputeKind, ImportRun
 from complaints import services as complaint_services
 from complaints.models import ComplaintCategory, Source
+from satisfaction import services as satisfaction_services
+from satisfaction.models import Survey
+from tests.billing.factories import bills_from
+from tests.billing.factories import meter as billing_meter
 from tests.factories import CustomerFactory, OrgUnitFactory
 from tests.tickets.factories import CustomerCategoryFactory, service
 from tickets import services as ticket_services
@@ -64,7 +71,11 @@ ROLES = (FD, AG, TE, OS, BM, CM, AD)
 SEE_ALL = {AG, CM, AD}
 NOT_TECH = {FD, AG, OS, BM, CM, AD}
 SUPERVISORS = {OS, BM, CM, AD}
+BILLING_SYSTEM = {CM, AD}
+TRANSFERRING = {AG, OS, BM, CM, AD}  # accounts.roles.ROLES_TRANSFERRING_CASES
 CUSTOMER_EDITORS = {FD, AG, OS, BM, CM, AD}  # accounts.change_customer (technicians only view)
+READINGS = [(datetime.date(2026, 1, 1), 1000), (datetime.date(2026, 9, 1), 1850),
+            (datetime.date(2026, 11, 1), 2050)]  # fmt: skip
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
@@ -162,6 +173,31 @@ API_ROWS = {
     ("POST", "/api/v1/notifications/read-all/"): staff(),
     ("GET", "/api/v1/notifications/{id}/"): per_user(),
     ("POST", "/api/v1/notifications/{id}/read/"): per_user(),
+    ("POST", "/api/v1/tickets/{reference}/transfer/"): scoped(TRANSFERRING),
+    # Billing: service staff; field technicians read and record re-reads and meter tests.
+    ("GET", "/api/v1/billing/customers/{account_no}/"): scoped(),
+    ("GET", "/api/v1/billing/disputes/"): staff(),
+    ("POST", "/api/v1/billing/disputes/"): staff(NOT_TECH),
+    ("GET", "/api/v1/billing/disputes/{reference}/"): scoped(),
+    ("POST", "/api/v1/billing/disputes/{reference}/order-check/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/reread/"): scoped(),
+    ("POST", "/api/v1/billing/disputes/{reference}/meter-test/"): scoped(),
+    ("POST", "/api/v1/billing/disputes/{reference}/finding/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/rebill/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/propose/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/approve/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/apply/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/inform/"): scoped(NOT_TECH),
+    # The billing system's files: the integration account (administrator) and the centre.
+    ("GET", "/api/v1/billing/adjustments/"): staff(BILLING_SYSTEM),
+    ("POST", "/api/v1/billing/imports/"): staff(BILLING_SYSTEM),
+    ("GET", "/api/v1/billing/imports/{id}/"): staff(BILLING_SYSTEM),
+    # Satisfaction: service staff (not field technicians).
+    ("GET", "/api/v1/surveys/"): staff(NOT_TECH),
+    ("GET", "/api/v1/surveys/figures/"): staff(NOT_TECH),
+    ("GET", "/api/v1/surveys/{reference}/"): scoped(NOT_TECH),
+    ("GET", "/api/v1/recoveries/"): staff(NOT_TECH),
+    ("GET", "/api/v1/recoveries/{reference}/"): scoped(NOT_TECH),
 }
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -198,6 +234,20 @@ PAGE_ROWS = {
     "tickets/<str:reference>/replies/": scoped().on(methods=POST),
     "tickets/<str:reference>/attachments/": scoped().on(methods=POST),
     "tickets/<str:reference>/attachments/<uuid:uuid>/": scoped(),
+    "tickets/<str:reference>/transfer/": scoped(TRANSFERRING).on(methods=POST),
+    "track/": public().on(methods=BOTH),  # any case, by reference and phone
+    "survey/<str:token>/": public().on(methods=BOTH),  # a link nobody was sent: a page saying so
+    "satisfaction/callbacks/": staff(NOT_TECH),
+    "satisfaction/surveys/<str:reference>/": scoped(NOT_TECH),
+    "satisfaction/surveys/<str:reference>/call/": scoped(NOT_TECH).on(methods=POST),
+    "satisfaction/recoveries/": staff(NOT_TECH),
+    "satisfaction/recoveries/<str:reference>/": scoped(NOT_TECH),
+    # Closed by supervisors; the recovery is looked up first, so another unit's is a 404.
+    "satisfaction/recoveries/<str:reference>/close/": scoped(SUPERVISORS, front_desk=("403", "404")).on(
+        methods=POST
+    ),
+    "satisfaction/figures/": staff(SUPERVISORS),
+    "satisfaction/answers/": staff(SUPERVISORS),
     "complaints/": staff(NOT_TECH),
     "complaints/new/": public().on(methods=BOTH),
     "complaints/new/done/": public(),
@@ -290,6 +340,9 @@ class Side:
     attachment: object
     failed_delivery: object
     unit: object
+    dispute: object = None
+    survey: object = None
+    recovery: object = None
 
 
 @dataclass
@@ -299,6 +352,7 @@ class World:
     b: Side
     notifications: dict = field(default_factory=dict)  # role -> the user's own notification
     stranger_notification: object = None
+    import_run: object = None
 
 
 def _side(unit, *, filer, residential, now, tmp) -> Side:
@@ -340,7 +394,15 @@ def _side(unit, *, filer, residential, now, tmp) -> Side:
         status=Notification.DeliveryStatus.FAILED,
         attempts=5,
     )
-    return Side(customer, ticket, complaint, attachment, failed, unit)
+    side = Side(customer, ticket, complaint, attachment, failed, unit)
+    bills, _readings = bills_from(billing_meter(customer), READINGS)
+    side.dispute = billing_services.register_dispute(
+        customer=customer, kind=DisputeKind.ESTIMATE, bills=bills[-1:], description="估抄读数过高",
+        channel=Channel.SERVICE_HALL, actor=filer, now=now)
+    side.survey = Survey.objects.create(
+        ticket=ticket, org_unit=unit, service_type=ticket.service_type, case_closed_at=now, created_at=now)
+    side.recovery = satisfaction_services.open_recovery(survey=side.survey, reasons=["not_solved"], now=now)
+    return side
 
 
 def _build(tmp) -> World:
@@ -371,6 +433,7 @@ def _build(tmp) -> World:
     world.stranger_notification = Notification.objects.create(
         recipient=filer_b, channel=Notification.Channel.IN_APP, kind="note", title="t", created_at=now
     )
+    world.import_run = ImportRun.objects.create(kind="readings", file_name="readings.csv", created_at=now)
     return world
 
 
@@ -397,8 +460,17 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
     if kind == "notification":
         note = world.notifications[role or FD] if side == "a" else world.stranger_notification
         return {"id": note.pk, "pk": note.pk}
+    if kind == "import":
+        return {"id": world.import_run.pk}
+    reference = {
+        "complaint": s.complaint.reference,
+        "dispute": s.dispute.ticket.reference,
+        "survey": s.survey.ticket.reference,
+        "recovery": s.recovery.ticket.reference,
+    }.get(kind, s.ticket.reference)
     return {
-        "reference": s.complaint.reference if kind == "complaint" else s.ticket.reference,
+        "reference": reference,
+        "token": "not-a-token",
         "account_no": s.customer.account_no,
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
@@ -407,6 +479,14 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
 
 
 def _api_object(path: str) -> str:
+    if path.startswith("/api/v1/billing/imports/"):
+        return "import"
+    if path.startswith("/api/v1/billing/disputes/"):
+        return "dispute"
+    if path.startswith("/api/v1/surveys/"):
+        return "survey"
+    if path.startswith("/api/v1/recoveries/"):
+        return "recovery"
     if "{id}" in path:
         return "notification"
     if path.startswith("/api/v1/complaints/"):
@@ -421,6 +501,10 @@ def _api_object(path: str) -> str:
 
 
 def _page_object(route: str) -> str:
+    if route.startswith("satisfaction/surveys/"):
+        return "survey"
+    if route.startswith("satisfaction/recoveries/"):
+        return "recovery"
     if route.startswith("complaints/"):
         return "complaint"
     if route.startswith("notifications/<int:pk>"):
