@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("complaints/", include("complaints.urls")),
+    path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
     path("notifications/", include("tickets.notification_urls")),
     path("", include("accounts.urls")),
