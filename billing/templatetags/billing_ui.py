@@ -1,30 +1,10 @@
-"""The billing section of the customer page: `{% load billing_ui %}{% billing_section customer %}`."""
+"""Billing template filters."""
 
 from decimal import Decimal
 
 from django import template
-from django.utils import timezone
-
-from billing import selectors
-from billing.permissions import may_handle_billing
 
 register = template.Library()
-
-
-@register.inclusion_tag("billing/customer_section.html", takes_context=True)
-def billing_section(context, customer):
-    request = context["request"]
-    if not may_handle_billing(request.user, "retrieve"):
-        return {"hidden": True}
-    today = timezone.localdate()
-    data = selectors.billing_of(customer, today=today)
-    return {
-        **data,
-        "customer": customer,
-        "today": today,
-        "may_register": may_handle_billing(request.user, "create"),
-        "request": request,
-    }
 
 
 @register.filter
