@@ -170,6 +170,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "accounts.models.Customer.Status",
         "NotificationDeliveryStatusEnum": "tickets.models.Notification.DeliveryStatus",
         "ComplaintStageEnum": "complaints.models.Stage",
+        "ComplaintSourceEnum": "complaints.models.Source",
+        "ImprovementSourceEnum": "satisfaction.models.ImprovementAction.Source",
+        "ImprovementStatusEnum": "satisfaction.models.ImprovementAction.Status",
     },
 }
 
