@@ -34,16 +34,18 @@ class TicketKind:
     detail_url: Callable | None = None  # ticket -> str | None
     extra_data: Callable | None = None  # ticket -> dict (added to the API representation under "extra")
     prefetch: tuple[str, ...] = ()  # prefetch_related lookups from Ticket that extra_data/detail_url read
+    contact_email: Callable | None = None  # ticket -> str: where replies are emailed besides the SMS
 
 
 ticket_kinds: dict[str, TicketKind] = {}
 
 
 def register_kind(category: str, *, detail_url: Callable | None = None,
-                  extra_data: Callable | None = None, prefetch: Iterable[str] = ()) -> None:
+                  extra_data: Callable | None = None, prefetch: Iterable[str] = (),
+                  contact_email: Callable | None = None) -> None:
     """Called from an upper app's AppConfig.ready(); registering twice replaces the entry."""
     ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data,
-                                        prefetch=tuple(prefetch))
+                                        prefetch=tuple(prefetch), contact_email=contact_email)
 
 
 def prefetch_lookups() -> list[str]:
