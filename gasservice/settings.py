@@ -178,6 +178,8 @@ SPECTACULAR_SETTINGS = {
         "BillingImportKindEnum": "billing.models.ImportKind",
         "ComplaintSourceEnum": "complaints.models.Source",
         "ChannelEnum": "tickets.models.Channel",
+        "ImprovementSourceEnum": "satisfaction.models.ImprovementAction.Source",
+        "ImprovementStatusEnum": "satisfaction.models.ImprovementAction.Status",
     },
 }
 
