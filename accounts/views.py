@@ -5,7 +5,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
 from .permissions import permission_for
 from .personal_data import masked, may_reveal, reveal
+from .roles import may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
@@ -82,7 +83,7 @@ def _search(request):
 
 
 @login_required
-@permission_required(VIEW_CUSTOMER, raise_exception=True)
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_list(request):
     form, q, filters = _search(request)
     searched = form.is_bound and form.is_valid() and (q or any(filters.values()))
@@ -99,7 +100,7 @@ def customer_list(request):
 
 
 @login_required
-@permission_required(VIEW_CUSTOMER, raise_exception=True)
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_export(request):
     """The search as CSV (UTF-8 with BOM for spreadsheet programs); phones and ID numbers masked."""
     form, q, filters = _search(request)
@@ -155,7 +156,7 @@ def _visible_customer(request, account_no):
 
 
 @login_required
-@permission_required(VIEW_CUSTOMER, raise_exception=True)
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_detail(request, account_no):
     customer = _visible_customer(request, account_no)
     return _render_detail(request, customer, revealed=False)
@@ -178,11 +179,15 @@ def _render_detail(request, customer, *, revealed):
 
 
 @login_required
-@permission_required(VIEW_CUSTOMER, raise_exception=True)
+@permission_required_naming_roles(VIEW_CUSTOMER)
 @require_POST
 def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
     customer = _visible_customer(request, account_no)
+    if not may_see_full_personal_data(request.user):
+        raise PermissionDenied(_(
+            "Only the front desk, call-centre agents, field technicians, supervisors and managers may see "
+            "personal data in full."))
     fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
     reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
     response = _render_detail(request, customer, revealed=True)
@@ -197,7 +202,7 @@ def _apply_errors(form, exc: ValidationError):
 
 
 @login_required
-@permission_required(permission_for(Customer, "add"), raise_exception=True)
+@permission_required_naming_roles(permission_for(Customer, "add"))
 def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -212,7 +217,7 @@ def customer_create(request):
 
 
 @login_required
-@permission_required(permission_for(Customer, "change"), raise_exception=True)
+@permission_required_naming_roles(permission_for(Customer, "change"))
 def customer_edit(request, account_no):
     """Edit a customer; phones and ID number stay masked until a reveal (recorded) lets them change.
 

@@ -26,6 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.roles import SUPERVISOR_ROLES, Role
 from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
+from tickets.timeline import timeline_rows
 
 from . import selectors, services
 from .forms import (
@@ -219,7 +220,8 @@ def _require_staff(user) -> None:
         return
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.role == Role.TECHNICIAN:
-        raise PermissionDenied(_("Complaints are handled by service staff."))
+        raise PermissionDenied(_(
+            "Complaints are handled by the front desk, call-centre agents, supervisors and managers."))
 
 
 def _is_supervisor(user) -> bool:
@@ -229,7 +231,8 @@ def _is_supervisor(user) -> bool:
 
 def _require_supervisor(user) -> None:
     if not _is_supervisor(user):
-        raise PermissionDenied(_("The complaint figures are for supervisors."))
+        raise PermissionDenied(_(
+            "The complaint figures are for outlet supervisors, branch managers and centre managers."))
 
 
 @login_required
@@ -303,7 +306,7 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
             "ticket": complaint.ticket,
             "can_work": selectors.is_workable_by(request.user, complaint),
             "milestones": selectors.milestones(complaint),
-            "events": selectors.timeline(complaint),
+            "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
             "chain": chain.complaints if len(chain.complaints) > 1 or chain.elsewhere else [],
             "chain_elsewhere": chain.elsewhere,
             "related": selectors.related_tickets(complaint),
