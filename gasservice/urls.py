@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.api_docs, name="api-docs"),
     path("complaints/", include("complaints.urls")),
+    path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
     path("track/", ticket_views.track, name="track"),
     path("notifications/", include("tickets.notification_urls")),

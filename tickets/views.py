@@ -187,10 +187,13 @@ def _visible_ticket(user, reference: str):
 
 @login_required
 def receipt(request, reference):
-    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code."""
+    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code.
+
+    Also for a case filed here for another unit's customer (read only: "cases I filed").
+    """
     import segno
 
-    ticket = _visible_ticket(request.user, reference)
+    ticket = selectors.ticket_detail(request.user, reference, readable=True)
     track_url = tracking.tracking_url(ticket.reference)
     context = {
         "ticket": ticket,
