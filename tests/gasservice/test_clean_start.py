@@ -75,3 +75,14 @@ def test_a_setting_opens_the_api_docs(settings, db):
     settings.API_DOCS_PUBLIC = True
     assert Client().get("/api/docs/").status_code == 200
     assert Client().get("/api/schema/").status_code == 200
+
+
+def test_withheld_covers_the_satisfaction_survey_sms(db):
+    from satisfaction.outbox import queue_customer_sms
+
+    org = Org()
+    ticket = make_ticket(org, now=timezone.now())
+    message = {"ticket_id": ticket.pk, "phone": "13912345678", "text": "请评价", "send_at": timezone.now()}
+    with outbox.withheld():
+        assert queue_customer_sms([message], now=timezone.now()) == 0
+    assert not Notification.objects.filter(channel__in=EXTERNAL).exists()
