@@ -12,7 +12,7 @@ from tests.tickets.factories import Org, at, make_ticket
 from tickets import outbox, services
 from tickets.delivery import ConsoleSmsGateway, FileSmsGateway
 from tickets.demo import seed_demo_tickets
-from tickets.models import Notification
+from tickets.models import Notification, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,8 @@ def _console(settings):
 
 def test_demo_tickets_send_nothing_outside(db):
     org = Org()
-    assert seed_demo_tickets(now=timezone.now(), count=30) == 30
+    assert seed_demo_tickets(now=timezone.now(), count=30) == 30  # one of them a caller waiting in triage
+    assert Ticket.objects.filter(needs_routing=True).count() == 1
     assert not Notification.objects.filter(channel__in=EXTERNAL).exists()
     # Outside the demo, a reply is sent again.
     ticket = make_ticket(org, now=timezone.now())
