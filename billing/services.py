@@ -825,6 +825,35 @@ def approve_adjustment(*, adjustment, actor, now) -> Adjustment:
     return adjustment
 
 
+def withdraw_adjustment(*, adjustment, actor, now, reason="") -> Adjustment:
+    """A proposal that should not be posted (refused by the approver, or re-billed again) is withdrawn."""
+    with transaction.atomic():
+        adjustment = _locked_adjustment(adjustment)
+        if adjustment.status not in (Adjustment.Status.PROPOSED, Adjustment.Status.APPROVED):
+            raise ValidationError(
+                {
+                    "non_field_errors": _(
+                        "Only a proposed or approved adjustment can be withdrawn; this one is %(status)s."
+                    )
+                    % {"status": adjustment.get_status_display()}
+                }
+            )
+        adjustment.status = Adjustment.Status.WITHDRAWN
+        adjustment.save(update_fields=["status"])
+        dispute = adjustment.dispute
+        dispute.step = Step.FINDING
+        dispute.save(update_fields=["step"])
+        _event(
+            dispute,
+            Step.WITHDRAWN,
+            actor=actor,
+            now=now,
+            adjustment=adjustment.external_id,
+            reason=(reason or "").strip()[:200],
+        )
+    return adjustment
+
+
 def apply_adjustment(*, adjustment, actor, now) -> Adjustment:
     """Applied once: the bills are marked adjusted; a second apply is refused and changes nothing."""
     with transaction.atomic():

@@ -297,3 +297,16 @@ def test_the_household_allowance_applies_from_the_day_recorded(org):
     m = meter(org.customer)
     bills, _readings = bills_from(m, [(dt.date(2026, 3, 1), 0), (dt.date(2026, 11, 1), 700)])
     assert [(x.tier, x.volume_m3) for x in bills[0].lines.all()] == [(1, D("700.000"))]
+
+
+def test_a_withdrawn_adjustment_is_never_applied_and_a_new_one_may_be_proposed(org, proposed):
+    services.withdraw_adjustment(adjustment=proposed, actor=org.supervisor, now=NOW, reason="重新核对")
+    with pytest.raises(ValidationError) as exc:
+        services.approve_adjustment(adjustment=proposed, actor=org.supervisor, now=NOW)
+    assert messages(exc) == ["Only a proposed adjustment can be approved; this one is Withdrawn."]
+    again = services.propose_adjustment(dispute=proposed.dispute, actor=org.clerk, now=NOW)
+    assert again.external_id.endswith("-2") and again.amount == D("-152.68")
+    assert list(proposed.dispute.events.values_list("step", flat=True))[-2:] == [
+        Step.WITHDRAWN,
+        Step.PROPOSED,
+    ]

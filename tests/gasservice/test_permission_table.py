@@ -187,6 +187,7 @@ API_ROWS = {
     ("POST", "/api/v1/billing/disputes/{reference}/propose/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/approve/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/apply/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/withdraw/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/inform/"): scoped(NOT_TECH),
     # The billing system's files: the integration account (administrator) and the centre.
     ("GET", "/api/v1/billing/adjustments/"): staff(BILLING_SYSTEM),
