@@ -54,6 +54,7 @@ from billing import services as billing_services
 from billing.models import DisputeKind, ImportRun
 from complaints import services as complaint_services
 from complaints.models import ComplaintCategory, Source
+from satisfaction import improvements
 from satisfaction import services as satisfaction_services
 from satisfaction.models import Survey
 from tests.billing.factories import bills_from
@@ -199,6 +200,8 @@ API_ROWS = {
     ("GET", "/api/v1/surveys/{reference}/"): scoped(NOT_TECH),
     ("GET", "/api/v1/recoveries/"): staff(NOT_TECH),
     ("GET", "/api/v1/recoveries/{reference}/"): scoped(NOT_TECH),
+    ("GET", "/api/v1/improvements/"): staff(NOT_TECH),
+    ("GET", "/api/v1/improvements/{reference}/"): scoped(NOT_TECH),
 }
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -248,6 +251,17 @@ PAGE_ROWS = {
         methods=POST
     ),
     "satisfaction/figures/": staff(SUPERVISORS),
+    "satisfaction/improvements/": staff(NOT_TECH),
+    "satisfaction/improvements/new/": staff(SUPERVISORS).on(methods=BOTH),
+    "satisfaction/improvements/<str:reference>/": scoped(NOT_TECH),
+    "satisfaction/improvements/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
+    # Billing pages: as the billing API (field technicians read, re-read and test meters only).
+    "billing/bills/<str:external_id>/": scoped(),
+    "billing/customers/<str:account_no>/disputes/new/": scoped(NOT_TECH).on(methods=BOTH),
+    "billing/disputes/<str:reference>/": scoped(),
+    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),  # step: finding
+    "billing/imports/": staff(BILLING_SYSTEM),
+    "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
     "satisfaction/answers/": staff(SUPERVISORS),
     # Billing: every staff role reads bills and disputes; technicians take no step on these pages
     # (they record re-reads through the API), refused before the lookup (403 on either unit).
@@ -353,6 +367,7 @@ class Side:
     bill: object = None
     survey: object = None
     recovery: object = None
+    improvement: object = None
 
 
 @dataclass
@@ -365,7 +380,7 @@ class World:
     import_run: object = None
 
 
-def _side(unit, *, filer, residential, now, tmp) -> Side:
+def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     customer = CustomerFactory(
         outlet=unit, category=residential, mobile="13800000000", id_number="11010519491231002X"
     )
@@ -408,10 +423,33 @@ def _side(unit, *, filer, residential, now, tmp) -> Side:
     bills, _readings = bills_from(billing_meter(customer), READINGS)
     side.bill = bills[-1]
     side.dispute = billing_services.register_dispute(
-        customer=customer, kind=DisputeKind.ESTIMATE, bills=bills[-1:], description="估抄读数过高",
-        channel=Channel.SERVICE_HALL, actor=filer, now=now)
+        customer=customer,
+        kind=DisputeKind.ESTIMATE,
+        bills=bills[-1:],
+        description="估抄读数过高",
+        channel=Channel.SERVICE_HALL,
+        actor=filer,
+        now=now,
+    )
     side.survey = Survey.objects.create(
-        ticket=ticket, org_unit=unit, service_type=ticket.service_type, case_closed_at=now, created_at=now)
+        ticket=ticket, org_unit=unit, service_type=ticket.service_type, case_closed_at=now, created_at=now
+    )
+    unit.phone = "023-63800001"
+    unit.save()
+    side.improvement = improvements.open_improvement(
+        problem="回访中“按约定时间到达”得分低",
+        source="dimension",
+        source_detail="reliability",
+        org_unit=unit,
+        owner=filer,
+        plan="每日排班预留机动人员",
+        due_date=now.date() + datetime.timedelta(days=30),
+        measure="dimension_score",
+        measure_subject="reliability",
+        target="4.00",
+        actor=manager,
+        now=now,
+    )
     side.recovery = satisfaction_services.open_recovery(survey=side.survey, reasons=["not_solved"], now=now)
     return side
 
@@ -434,8 +472,8 @@ def _build(tmp) -> World:
     filer_b = create_staff(username="perm_filer_b", password=None, role=FD, org_unit=outlet_b)
     world = World(
         users=users,
-        a=_side(outlet_a, filer=filer_a, residential=residential, now=now, tmp=tmp),
-        b=_side(outlet_b, filer=filer_b, residential=residential, now=now, tmp=tmp),
+        a=_side(outlet_a, filer=filer_a, manager=users[CM], residential=residential, now=now, tmp=tmp),
+        b=_side(outlet_b, filer=filer_b, manager=users[CM], residential=residential, now=now, tmp=tmp),
     )
     for role, user in users.items():
         world.notifications[role] = Notification.objects.create(
@@ -474,6 +512,7 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
     if kind == "import":
         return {"id": world.import_run.pk, "pk": world.import_run.pk}
     reference = {
+        "improvement": s.improvement.ticket.reference,
         "complaint": s.complaint.reference,
         "dispute": s.dispute.ticket.reference,
         "survey": s.survey.ticket.reference,
@@ -482,6 +521,8 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
     return {
         "reference": reference,
         "token": "not-a-token",
+        "step": {"dispute": "finding", "improvement": "done"}.get(kind, ""),
+        "external_id": s.dispute.bills.first().external_id,
         "account_no": s.customer.account_no,
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
@@ -500,6 +541,8 @@ def _api_object(path: str) -> str:
         return "survey"
     if path.startswith("/api/v1/recoveries/"):
         return "recovery"
+    if path.startswith("/api/v1/improvements/"):
+        return "improvement"
     if "{id}" in path:
         return "notification"
     if path.startswith("/api/v1/complaints/"):
@@ -522,6 +565,12 @@ def _page_object(route: str) -> str:
         return "survey"
     if route.startswith("satisfaction/recoveries/"):
         return "recovery"
+    if route.startswith("satisfaction/improvements/"):
+        return "improvement"
+    if route.startswith("billing/disputes/"):
+        return "dispute"
+    if route.startswith("billing/imports/"):
+        return "import"
     if route.startswith("complaints/"):
         return "complaint"
     if route.startswith("notifications/<int:pk>"):
