@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
@@ -543,9 +544,9 @@ def _earlier_recovery(survey, now) -> Recovery | None:
 
 
 REASON_TEXT = {
-    "overall_low": "总体评分不高于2分",
-    "item_at_1": "有项目评为1分",
-    "not_solved": "问题未解决",
+    "overall_low": gettext_lazy("overall score 2 or lower"),
+    "item_at_1": gettext_lazy("an item scored 1"),
+    "not_solved": gettext_lazy("problem not solved"),
 }
 
 
@@ -561,7 +562,7 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         description = _(
             "Service recovery for %(reference)s: the customer answered the follow-up unhappily "
             "(%(reasons)s). Contact the customer within 1 working day."
-        ) % {"reference": original.reference, "reasons": ", ".join(_(REASON_TEXT[r]) for r in reasons)}
+        ) % {"reference": original.reference, "reasons": ", ".join(str(REASON_TEXT[r]) for r in reasons)}
     ticket = ticket_services.create_ticket(
         service_type=ServiceType.objects.get(code=RECOVERY_SERVICE_TYPE),
         channel=Channel.HOTLINE,

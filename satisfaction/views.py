@@ -235,7 +235,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
         "milestones": recovery.ticket.milestones.order_by("sort_order"),
         "form": form or RecoveryCloseForm(),
         "may_close": _may_close(request.user, recovery),
-        "reason_labels": [_(services.REASON_TEXT[r]) for r in recovery.reasons],
+        "reason_labels": [str(services.REASON_TEXT[r]) for r in recovery.reasons],
     }
     return render(request, "satisfaction/recovery.html", context, status=status)
 

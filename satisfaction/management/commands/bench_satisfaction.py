@@ -266,7 +266,8 @@ class Command(BaseCommand):
         callbacks = len(due) - sms
         self.stdout.write(
             f"closing: {len(made)} follow-ups for {n} cases in {seconds:.2f} s ({batch} per batch), {counter.count} queries; "
-            f"{len(due)} due: {sms} SMS rows, {callbacks} for the callback queue; {len(made) - len(due)} not due")
+            f"{len(due)} due: {sms} SMS rows, {callbacks} for the callback queue; {len(made) - len(due)} not due"
+        )
         # The worker then opens the callback tickets (tickets.services.create_ticket, one per case).
         worker_counter = QueryCounter()
         with connection.execute_wrapper(worker_counter):
@@ -275,10 +276,20 @@ class Command(BaseCommand):
             while step := open_callback_tickets(now=now):
                 opened += step
             callback_seconds = time.perf_counter() - started
-        self.stdout.write(f"worker: {opened} callback tickets opened in {callback_seconds:.2f} s, {worker_counter.count} queries")
-        return {"cases": n, "batch": batch, "closing_seconds": round(seconds, 3), "closing_queries": counter.count,
-                "surveys_due": len(due), "sms": sms, "callback_surveys": callbacks, "callback_tickets": opened,
-                "callback_tickets_seconds": round(callback_seconds, 3)}
+        self.stdout.write(
+            f"worker: {opened} callback tickets opened in {callback_seconds:.2f} s, {worker_counter.count} queries"
+        )
+        return {
+            "cases": n,
+            "batch": batch,
+            "closing_seconds": round(seconds, 3),
+            "closing_queries": counter.count,
+            "surveys_due": len(due),
+            "sms": sms,
+            "callback_surveys": callbacks,
+            "callback_tickets": opened,
+            "callback_tickets_seconds": round(callback_seconds, 3),
+        }
 
     # ------------------------------------------------------------ 2. figures over many answers
 
