@@ -26,6 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.roles import SUPERVISOR_ROLES, Role
 from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
+from tickets.timeline import timeline_rows
 
 from . import selectors, services
 from .forms import (
@@ -219,7 +220,8 @@ def _require_staff(user) -> None:
         return
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.role == Role.TECHNICIAN:
-        raise PermissionDenied(_("Complaints are handled by service staff."))
+        raise PermissionDenied(_(
+            "Complaints are handled by the front desk, call-centre agents, supervisors and managers."))
 
 
 def _is_supervisor(user) -> bool:
@@ -229,7 +231,8 @@ def _is_supervisor(user) -> bool:
 
 def _require_supervisor(user) -> None:
     if not _is_supervisor(user):
-        raise PermissionDenied(_("The complaint figures are for supervisors."))
+        raise PermissionDenied(_(
+            "The complaint figures are for outlet supervisors, branch managers and centre managers."))
 
 
 @login_required
@@ -244,6 +247,7 @@ def worklist(request):
         "repeat_only": params.get("repeat") == "1",
         "breached": params.get("breached") == "1" or params.get("sla") == "breached",
         "at_risk": params.get("sla") == "at_risk",
+        "filed_by_me": params.get("filed") == "me",
         "q": params.get("q", "")[:40],
     }
     page = Paginator(selectors.complaints_for(request.user, **filters), 50).get_page(params.get("page"))
@@ -268,9 +272,9 @@ def worklist(request):
     )
 
 
-def _complaint_or_404(user, reference: str) -> Complaint:
+def _complaint_or_404(user, reference: str, *, readable: bool = False) -> Complaint:
     try:
-        return selectors.complaint_for(user, reference)
+        return selectors.complaint_for(user, reference, readable=readable)
     except Complaint.DoesNotExist:
         raise Http404(_("No complaint with this reference is visible to you.")) from None
 
@@ -291,15 +295,20 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
         name: forms.get(name) or form_class(prefix=name.removesuffix("_form"))
         for name, form_class in STEP_FORMS.items()
     }
+    chain = (
+        selectors.repeat_chain_for(request.user, complaint)
+        if complaint.is_repeat or complaint.repeats.exists()
+        else selectors.Chain(complaints=[], elsewhere=0)
+    )
     context.update(
         {
             "complaint": complaint,
             "ticket": complaint.ticket,
+            "can_work": selectors.is_workable_by(request.user, complaint),
             "milestones": selectors.milestones(complaint),
-            "events": selectors.timeline(complaint),
-            "chain": selectors.repeat_chain(complaint)
-            if complaint.is_repeat or complaint.repeats.exists()
-            else [],
+            "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
+            "chain": chain.complaints if len(chain.complaints) > 1 or chain.elsewhere else [],
+            "chain_elsewhere": chain.elsewhere,
             "related": selectors.related_tickets(complaint),
             "attachments": complaint.ticket.attachments.all(),
             "failed": failed,
@@ -310,8 +319,9 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
 
 @login_required
 def detail(request, reference):
+    """The complaint's page; a complaint the user filed for another unit opens read only."""
     _require_staff(request.user)
-    return _detail(request, _complaint_or_404(request.user, reference))
+    return _detail(request, _complaint_or_404(request.user, reference, readable=True))
 
 
 def _step(request, reference, *, form_name, perform, success):

@@ -18,7 +18,7 @@ from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
-from . import selectors, services, tracking, ui_selectors
+from . import selectors, services, timeline, tracking, ui_selectors
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -34,7 +34,7 @@ from .forms import (
     TransitionForm,
     apply_service_errors,
 )
-from .models import Channel, ServiceType, Status
+from .models import Channel, ServiceType, Status, Ticket
 from .templatetags.tickets_ui import local_name, promise_text
 
 QUEUE_PAGE_SIZE = 25
@@ -187,10 +187,13 @@ def _visible_ticket(user, reference: str):
 
 @login_required
 def receipt(request, reference):
-    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code."""
+    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code.
+
+    Also for a case filed here for another unit's customer (read only: "cases I filed").
+    """
     import segno
 
-    ticket = _visible_ticket(request.user, reference)
+    ticket = selectors.ticket_detail(request.user, reference, readable=True)
     track_url = tracking.tracking_url(ticket.reference)
     context = {
         "ticket": ticket,
@@ -209,7 +212,7 @@ def _allowed_statuses(ticket) -> list[str]:
 
 def _detail_context(request, ticket, **forms):
     milestones = list(ticket.milestones.all())
-    events = list(selectors.timeline(ticket))
+    events = timeline.timeline_rows(ticket, selectors.timeline(ticket))
     attachments = ui_selectors.attachments_of(ticket)
     escalations = ui_selectors.escalations_of(ticket)
     allowed = [s for s in _allowed_statuses(ticket) if s != Status.WAITING_CUSTOMER]
@@ -254,6 +257,8 @@ def _action(request, reference, *, form_name, build_form, perform, success):
             apply_service_errors(form, error)
         else:
             messages.success(request, success)
+            if not Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect("tickets:queue")  # transferred out of the user's part of the organisation
             return redirect("tickets:detail", reference=ticket.reference)
     ticket = _visible_ticket(request.user, reference)
     response = render(
