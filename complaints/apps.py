@@ -47,6 +47,8 @@ class ComplaintsConfig(AppConfig):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
+        from . import messages  # noqa: F401  (registers the complainant message templates)
+
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="complaints_seed_categories")
         demo_seeded.connect(_add_demo_data, dispatch_uid="complaints_demo")
         # Complaints (CMP-STD, CMP-SAFE) and 12345 orders have the complaint page as their detail page.

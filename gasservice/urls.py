@@ -7,7 +7,7 @@ from . import views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("tickets.api_urls")),
-    path("", include("tickets.notification_api_urls")),
+    path("", include("notifications.api_urls")),
     path("", include("complaints.api_urls")),
 ]
 
@@ -20,6 +20,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("complaints/", include("complaints.urls")),
     path("tickets/", include("tickets.urls")),
-    path("notifications/", include("tickets.notification_urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("accounts.urls")),
 ]

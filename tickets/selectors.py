@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -183,3 +183,30 @@ def timeline(ticket, *, public_only=False):
 def due_soon(user, *, now, within=datetime.timedelta(hours=4), limit=20):
     """Open visible tickets whose next deadline falls within `within` (dashboard widget)."""
     return queue_for(user, scope="all", due_before=now + within, limit=limit)
+
+
+def digest_figures(*, now: datetime.datetime, day_end: datetime.datetime):
+    """For the supervisors' daily digest (notifications.digest): per org unit, how many open
+    milestones are breached and how many fall due later today, and the first of them."""
+    from notifications.digest import DigestFigures, DigestItem
+
+    from .messages import in_languages
+
+    running = Milestone.objects.filter(met_at__isnull=True, due_at__isnull=False, due_at__lt=day_end,
+                                       ticket__status__in=OPEN_STATUSES)
+    counts = {}
+    for path, breached, today in running.values("ticket__org_unit__path").annotate(
+            breached=Count("id", filter=Q(due_at__lte=now)), today=Count("id", filter=Q(due_at__gt=now))
+    ).values_list("ticket__org_unit__path", "breached", "today"):
+        counts[path] = [breached, today]
+    items = []
+    if counts:
+        items = [DigestItem(path=path, reference=reference, name=in_languages(name, name_en), due_at=due_at)
+                 for reference, name, name_en, due_at, path in running.order_by("due_at").values_list(
+                     "ticket__reference", "name", "name_en", "due_at", "ticket__org_unit__path")[:5000]]
+    return DigestFigures(counts=counts, items=items)
+
+
+def sweep_set_aside_count() -> int:
+    """How many milestones the sweep set aside after an error (partial index: cheap)."""
+    return Milestone.objects.filter(sweep_failures__gt=0).count()

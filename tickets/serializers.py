@@ -8,8 +8,17 @@ from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
 
 from . import hooks
-from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
-from .notification_api import EscalationSerializer
+from .models import (
+    Channel,
+    Escalation,
+    Milestone,
+    MilestoneStandard,
+    Priority,
+    ServiceType,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -21,13 +30,16 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "due_at", "met_at", "state", "is_provisional", "is_override"]
 
 
-class TicketEscalationSerializer(EscalationSerializer):
+class TicketEscalationSerializer(serializers.ModelSerializer):
     """A step of the ticket's escalation history (who was told stays on the timeline)."""
 
+    milestone = serializers.CharField(source="milestone.code", read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
 
-    class Meta(EscalationSerializer.Meta):
+    class Meta:
+        model = Escalation
         fields = ["level", "level_display", "at", "due_at", "milestone"]
+        read_only_fields = fields
         read_only_fields = fields
 
 

@@ -31,7 +31,7 @@ from accounts.validators import LANDLINE_RE, MOBILE_RE
 from . import hooks, sla
 from .attachments import validate_attachment
 from .calendars import get_snapshot
-from .escalation import policy_for, schedule_milestone
+from .escalation import alert_emergency, policy_for, schedule_milestone
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -87,12 +87,6 @@ MILESTONE_FIELDS = [
     "started_at", "due_at", "met_at", "met_by", "state", "is_provisional", "is_override", "paused_for",
     "warn_at", "next_action_at", "next_action_level",
 ]
-
-SEVERITY = {
-    SlaState.PENDING: 0, SlaState.MET: 1, SlaState.ON_TIME: 2, SlaState.MET_LATE: 3,
-    SlaState.AT_RISK: 4, SlaState.BREACHED: 5,
-}
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -206,14 +200,14 @@ def _refresh_ticket(ticket, milestones):
     running = [m for m in milestones if m.met_at is None and m.due_at is not None]
     if ticket.status in OPEN_STATUSES and running:
         ticket.next_due_at = min(m.due_at for m in running)
-        ticket.sla_state = max((m.state for m in running), key=SEVERITY.__getitem__)
+        ticket.sla_state = max((m.state for m in running), key=sla.sla_rank)
         return
     ticket.next_due_at = None
     states = [m.state for m in milestones if m.state != SlaState.PENDING]
     if not states:
         ticket.sla_state = SlaState.PENDING if ticket.status in OPEN_STATUSES else SlaState.MET
     else:
-        ticket.sla_state = max(states, key=SEVERITY.__getitem__)
+        ticket.sla_state = max(states, key=sla.sla_rank)
         if ticket.sla_state in (SlaState.ON_TIME, SlaState.AT_RISK):
             # An open clock on a finished ticket no longer runs.
             ticket.sla_state = SlaState.MET_LATE if SlaState.MET_LATE in states else SlaState.MET
@@ -474,6 +468,7 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             "milestones": [{"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
                            for m in milestones],
         })
+        alert_emergency(ticket, now=now)
         transaction.on_commit(lambda: hooks.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor,
                                                                 now=now))
     cached = ticket.milestones.all()
