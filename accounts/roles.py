@@ -33,6 +33,27 @@ def may_see_full_personal_data(user) -> bool:
     return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
 
 
+# Who works cases themselves: the people a case can be assigned to ("assign to").
+ROLES_HANDLING_CASES = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN, Role.OUTLET_SUPERVISOR}
+# Who may move a case to another unit (transfer); where to is accounts.visibility.transfer_scope.
+ROLES_TRANSFERRING_CASES = {
+    Role.AGENT,
+    Role.OUTLET_SUPERVISOR,
+    Role.BRANCH_MANAGER,
+    Role.CENTRE_MANAGER,
+    Role.ADMINISTRATOR,
+}
+
+
+def may_transfer_cases(user) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_TRANSFERRING_CASES
+
+
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
 
@@ -76,6 +97,33 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.CENTRE_MANAGER: _SUPERVISOR + ("tickets.*", "complaints.*", "satisfaction.*", "billing.change_*"),
     Role.ADMINISTRATOR: ("accounts.*", "tickets.*", "complaints.*", "billing.*", "satisfaction.*", "auth.*"),
 }
+
+
+def roles_with_permission(perm: str) -> list[Role]:
+    """The roles whose group holds `perm` ("app_label.codename"), to name them when access is refused."""
+    from fnmatch import fnmatchcase
+
+    return [role for role in Role if any(fnmatchcase(perm, p) for p in ROLE_PERMISSIONS[role])]
+
+
+def permission_required_naming_roles(perm: str):
+    """Like Django's permission_required(raise_exception=True), but the 403 says which roles may."""
+    from functools import wraps
+
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                roles = ", ".join(str(r.label) for r in roles_with_permission(perm))
+                raise PermissionDenied(_("This page is for these roles: %(roles)s.") % {"roles": roles})
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def group_name(role: str) -> str:

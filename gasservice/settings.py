@@ -155,7 +155,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gasservice.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "token": "10/min"},
 }
+# The API schema and Swagger UI: open in development, staff only in production unless opened here.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["gasservice.api.MaySeeApiDocs"],
     "TITLE": "gasservice API",
     "DESCRIPTION": "Service tickets, complaints and customers of the gas utility's service centre.",
     "VERSION": "1.0.0",
@@ -171,6 +174,13 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "accounts.models.Customer.Status",
         "NotificationDeliveryStatusEnum": "notifications.models.Notification.DeliveryStatus",
         "ComplaintStageEnum": "complaints.models.Stage",
+        "ReadingSourceEnum": "billing.models.ReadingSource",
+        "DisputeKindEnum": "billing.models.DisputeKind",
+        "BillingImportKindEnum": "billing.models.ImportKind",
+        "ComplaintSourceEnum": "complaints.models.Source",
+        "ChannelEnum": "tickets.models.Channel",
+        "ImprovementSourceEnum": "satisfaction.models.ImprovementAction.Source",
+        "ImprovementStatusEnum": "satisfaction.models.ImprovementAction.Status",
     },
 }
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from tickets import views as ticket_views
 
 from . import views
 
@@ -9,6 +11,8 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("complaints.api_urls")),
+    path("billing/", include("billing.api_urls")),
+    path("", include("satisfaction.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,9 +21,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", views.api_docs, name="api-docs"),
     path("complaints/", include("complaints.urls")),
+    path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
+    path("track/", ticket_views.track, name="track"),
     path("notifications/", include("notifications.urls")),
+    path("satisfaction/", include("satisfaction.urls")),
+    path("survey/", include("satisfaction.public_urls")),
     path("", include("accounts.urls")),
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +29,9 @@ SENT, PENDING, FAILED = (
     Notification.DeliveryStatus.PENDING,
     Notification.DeliveryStatus.FAILED,
 )
+
+
+MAX_IDS_PER_MESSAGE = 1000  # a larger batch gets one "deliver what is due" message instead
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,21 @@ class Message:
     params: dict = field(default_factory=dict)
     channels: Iterable[str] = ()
     subject: Subject | None = None
+    send_at: dt.datetime | None = None  # email/SMS wait until then (a decent hour); default: at once
+
+
+# While the demo loads its past cases, nothing leaves the machine: no SMS, no email (in-app rows stay).
+_withheld = ContextVar("notifications_withheld", default=False)
+
+
+@contextmanager
+def withheld():
+    """Write no SMS or email rows inside this block (the demo's cases and fictional customers)."""
+    token = _withheld.set(True)
+    try:
+        yield
+    finally:
+        _withheld.reset(token)
 
 
 def _user_addresses(recipient) -> tuple[object, str, str]:
@@ -69,7 +89,8 @@ def _user_addresses(recipient) -> tuple[object, str, str]:
     return recipient, recipient.email, profile.mobile if profile else ""
 
 
-def _rows(message: Message, now: dt.datetime) -> list[dict]:
+def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[dict]:
+    """Column values of a message's rows; `outside`: whether email/SMS rows may be written."""
     subject = message.subject or Subject()
     case = {
         "subject_type_id": subject.type_id,
@@ -81,19 +102,19 @@ def _rows(message: Message, now: dt.datetime) -> list[dict]:
         "template": message.template,
         "params": message.params,
     }
+    send_at = message.send_at or now
+    pending = {"status": PENDING, "sent_at": None, "next_attempt_at": send_at}
     rows = []
     for recipient in message.recipients:
         if isinstance(recipient, Address):
-            if recipient.address:
+            if recipient.address and outside:
                 rows.append(
                     {
                         **case,
                         "recipient_id": None,
                         "channel": recipient.channel,
                         "address": recipient.address,
-                        "status": PENDING,
-                        "sent_at": None,
-                        "next_attempt_at": now,
+                        **pending,
                     }
                 )
             continue
@@ -109,19 +130,11 @@ def _rows(message: Message, now: dt.datetime) -> list[dict]:
                 "next_attempt_at": None,
             }
         )
-        for channel in message.channels:
+        for channel in message.channels if outside else ():
             address = email if channel == EMAIL else mobile if channel == SMS else ""
             if address:
                 rows.append(
-                    {
-                        **case,
-                        "recipient_id": user.pk,
-                        "channel": channel,
-                        "address": address,
-                        "status": PENDING,
-                        "sent_at": None,
-                        "next_attempt_at": now,
-                    }
+                    {**case, "recipient_id": user.pk, "channel": channel, "address": address, **pending}
                 )
     return rows
 
@@ -132,7 +145,8 @@ def write_notifications(messages: Iterable[Message], *, now: dt.datetime) -> lis
     Pending (email, SMS) rows are queued for delivery once the surrounding transaction commits;
     a lost queue message is made good by the delivery sweep every minute.
     """
-    rows = [row for message in messages for row in _rows(message, now)]
+    outside = not _withheld.get()
+    rows = [row for message in messages for row in _rows(message, now, outside=outside)]
     if not rows:
         return []
     created = insert_rows(
@@ -142,10 +156,12 @@ def write_notifications(messages: Iterable[Message], *, now: dt.datetime) -> lis
         shared={"created_at": now, "read_at": None, "attempts": 0, "last_error": "", "title": "", "body": ""},
     )
     pending = [pk for pk, status in created if status == PENDING]
-    if pending:
+    if pending:  # rows not yet due (send_at) are left alone by the delivery run until their time
         from .tasks import deliver_pending_notifications, enqueue_on_commit
 
-        enqueue_on_commit(deliver_pending_notifications, pending)
+        enqueue_on_commit(
+            deliver_pending_notifications, pending if len(pending) <= MAX_IDS_PER_MESSAGE else None
+        )
     return created
 
 
@@ -157,6 +173,7 @@ def notify(
     params: dict | None = None,
     channels: Iterable[str] = (),
     subject: Subject | None = None,
+    send_at: dt.datetime | None = None,
     now: dt.datetime,
 ) -> list[tuple[int, str]]:
     """One message (see write_notifications)."""
@@ -169,6 +186,7 @@ def notify(
                 params=params or {},
                 channels=tuple(channels),
                 subject=subject,
+                send_at=send_at,
             )
         ],
         now=now,

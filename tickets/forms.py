@@ -223,6 +223,8 @@ class QueueFilterForm(forms.Form):
         label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
+    needs_routing = forms.BooleanField(label=_("Needs routing only"), required=False)
+    customer = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -245,6 +247,8 @@ class QueueFilterForm(forms.Form):
             "org_unit": data["org_unit"] or None,
             "channel": data["channel"] or None,
             "sla_state": data["sla"] or None,
+            "needs_routing": True if data["needs_routing"] else None,
+            "customer": data["customer"] or None,
         }
         if data["due_before"]:
             # "Due by" a day includes that whole day, Beijing time.
@@ -276,6 +280,36 @@ class AssignForm(forms.Form):
 
     def clean_assignee(self):
         return self.staff[self.cleaned_data["assignee"]]
+
+
+class TrackForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"), max_length=20,
+        error_messages={"required": _("Enter the reference from your receipt or SMS.")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number you gave us"), max_length=20,
+        error_messages={"required": _("Enter the phone number you gave us.")},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+class TransferForm(forms.Form):
+    org_unit = forms.ChoiceField(label=_("Transfer to"))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, ticket, user, **kwargs):
+        from . import services
+
+        super().__init__(*args, **kwargs)
+        self.units = {u.code: u for u in services.transfer_targets(user).exclude(pk=ticket.org_unit_id)}
+        self.fields["org_unit"].choices = [
+            ("", _("Choose a unit…")),
+            *[(code, f"{u.name} · {u.get_kind_display()}") for code, u in self.units.items()],
+        ]
+
+    def clean_org_unit(self):
+        return self.units[self.cleaned_data["org_unit"]]
 
 
 REASON_REQUIRED = {Status.WAITING_CUSTOMER, Status.CANCELLED}

@@ -82,3 +82,24 @@ def subject_for(ticket, *, link: str | None = None) -> Subject:
         link=link,
         org_unit_id=ticket.org_unit.pk,
     )
+
+
+def _transferred_body(params: dict, language: str) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("From %(unit)s: %(reason)s") % {"unit": params["from_unit"], "reason": params["reason"]}
+
+
+def _reply_body(params: dict, language: str) -> str:
+    from django.utils.translation import gettext
+
+    # The link first: an SMS is cut at 500 characters, a long reply is read in full on the page.
+    return gettext("%(company)s: a reply on your request %(reference)s (also at %(url)s):\n\n%(text)s") % {
+        "company": params["company"], "reference": params["reference"], "url": params["url"],
+        "text": params["text"]}
+
+
+TRANSFERRED = "ticket.transferred"
+REPLY = "ticket.reply"
+messages.register(TRANSFERRED, title=_("Case %(reference)s transferred to %(unit)s"), body=_transferred_body)
+messages.register(REPLY, title=_("Reply on %(reference)s"), body=_reply_body)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_notifications_table_moves'),
+        ('tickets', '0009_notifications_table_moves'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_personal_data_view_subject"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("tickets", "0005_milestone_name_en"),
+        ("tickets", "0006_routing"),
     ]
 
     operations = [

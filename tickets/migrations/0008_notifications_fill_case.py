@@ -39,7 +39,7 @@ def fill_case_columns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0006_move_notifications"),
+        ("tickets", "0007_move_notifications"),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0007_notifications_fill_case"),
+        ("tickets", "0008_notifications_fill_case"),
     ]
     run_before = [("notifications", "0001_initial")]
 
