@@ -23,16 +23,11 @@ DB_RETRY = {
 
 
 def enqueue(task, *args, **kwargs) -> bool:
-    """Publish a task now; if the broker is down, log and carry on (the rows stay in the database
-    and the periodic sweeps pick them up). Returns whether the message was published."""
-    try:
-        task.apply_async(args=args, kwargs=kwargs or None, retry=False)
-    except Exception as exc:  # kombu.exceptions.OperationalError, redis/socket errors, ...
-        logger.warning(
-            "could not queue %s (%s: %s); the periodic sweep will do it", task.name, type(exc).__name__, exc
-        )
-        return False
-    return True
+    """Publish a task now; if the broker is down, give up fast and carry on (the rows stay in the
+    database and the periodic sweeps pick them up). Returns whether the message was published."""
+    from gasservice import broker
+
+    return broker.publish(task, args, kwargs)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

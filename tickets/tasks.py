@@ -1,7 +1,7 @@
 """Celery tasks of the tickets app: thin, idempotent, late-acknowledged.
 
 The database says what is due; a message only says "look now". A lost message is made good by
-the next periodic run (beat: the sweep every minute). Nothing this module schedules imports it back..
+the next periodic run (beat: the sweep every minute). Nothing this module schedules imports it back.
 """
 
 import datetime as dt
