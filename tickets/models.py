@@ -365,6 +365,8 @@ class Ticket(models.Model):
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
     # Denormalised from the open milestones, for the queues (sorted by nearest deadline).
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    # The earliest warning time of the running milestones: with next_due_at, the state by the clock.
+    next_warn_at = models.DateTimeField(_("next warning"), null=True, blank=True)
     sla_state = models.CharField(
         _("SLA state"), max_length=20, choices=SlaState.choices, default=SlaState.ON_TIME
     )
@@ -430,6 +432,20 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def sla_state_at(self, now) -> str:
+        """On time / at risk / breached at `now`, from the deadlines (see tickets.sla.state_by_clock)."""
+        from .sla import state_by_clock
+
+        return state_by_clock(stored=self.sla_state, due=self.next_due_at, warn=self.next_warn_at,
+                              is_paused=self.paused_at is not None, now=now)
+
+    @property
+    def sla_state_now(self) -> str:
+        """The state shown on pages and in the API: by the clock when it is read."""
+        from django.utils import timezone
+
+        return self.sla_state_at(timezone.now())
 
     @property
     def is_open(self) -> bool:

@@ -15,6 +15,7 @@ from .models import (
     MilestoneStandard,
     Priority,
     ServiceType,
+    SlaState,
     Status,
     Ticket,
     TicketEvent,
@@ -53,6 +54,9 @@ class TicketSerializer(serializers.ModelSerializer):
     contact_phone = PersonalDataField(personal_field="contact_phone", read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
+    sla_state = serializers.ChoiceField(
+        source="sla_state_now", choices=SlaState.choices, read_only=True,
+        help_text=gettext_lazy("On time, at risk or breached by the clock when read"))
 
     class Meta:
         model = Ticket

@@ -204,9 +204,11 @@ def _refresh_ticket(ticket, milestones):
     running = [m for m in milestones if m.met_at is None and m.due_at is not None]
     if ticket.status in OPEN_STATUSES and running:
         ticket.next_due_at = min(m.due_at for m in running)
+        warns = [m.warn_at for m in running if m.warn_at is not None]
+        ticket.next_warn_at = min(warns) if warns else None
         ticket.sla_state = max((m.state for m in running), key=sla.sla_rank)
         return
-    ticket.next_due_at = None
+    ticket.next_due_at = ticket.next_warn_at = None
     states = [m.state for m in milestones if m.state != SlaState.PENDING]
     if not states:
         ticket.sla_state = SlaState.PENDING if ticket.status in OPEN_STATUSES else SlaState.MET
@@ -276,7 +278,8 @@ class _Change:
             elif self.reschedule_all and m.met_at is None:
                 schedule_milestone(m, now=self.now, policy=self.policy, cal=self.cal)
         _refresh_ticket(self.ticket, self.milestones)
-        self.ticket.save(update_fields=["next_due_at", "sla_state", "updated_at", *ticket_fields])
+        self.ticket.save(
+            update_fields=["next_due_at", "next_warn_at", "sla_state", "updated_at", *ticket_fields])
         return self.ticket
 
 
@@ -468,7 +471,7 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             schedule_milestone(m, now=now, policy=policy, cal=cal, save=False)
         MilestoneModel.objects.bulk_create(milestones)
         _refresh_ticket(ticket, milestones)
-        ticket.save(update_fields=["next_due_at", "sla_state"])
+        ticket.save(update_fields=["next_due_at", "next_warn_at", "sla_state"])
         _event(ticket, Kind.CREATED, actor=actor, now=now, data={
             "received_at": _iso(received_at), "channel": channel, "service_type": service_type.code,
             "milestones": [{"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
@@ -978,13 +981,3 @@ def recompute_provisional_deadlines(calendar, *, now) -> int:
                        data={"milestones": moved, "reason": "calendar"})
             change.finish()
     return len(ticket_ids)
-
-
-def refresh_sla_state(ticket, *, now) -> Ticket:
-    """Re-derive next_due_at/sla_state from the milestones (the sweep calls this after a step)."""
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        milestones = _milestones(ticket)
-        _refresh_ticket(ticket, milestones)
-        ticket.save(update_fields=["next_due_at", "sla_state", "updated_at"])
-        return ticket
