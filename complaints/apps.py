@@ -51,7 +51,7 @@ def _complaint_extra(ticket):
 
 
 def _add_demo_data(sender, now, **kwargs):
-    from tickets.outbox import withheld
+    from notifications.services import withheld
 
     from .demo import seed_demo_complaints
 

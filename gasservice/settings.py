@@ -139,7 +139,7 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads (photos to 20 MB) go to a temporary file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -224,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
     },
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
     "clear-expired-sessions": {
         "task": "gasservice.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),

@@ -33,7 +33,7 @@ from notifications.models import Notification
 from notifications.services import Address, notify
 
 from . import hooks, messages, routing, sla
-from .attachments import validate_attachment
+from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
 from .escalation import alert_emergency, policy_for, schedule_milestone
 from .models import (
@@ -936,11 +936,16 @@ def _send_reply(ticket, text, now):
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
-    """A photo or PDF (type checked by content, at most 5 MB), stored and put on the timeline."""
+    """A photo or PDF (type checked by content, at most 20 MB), stored and put on the timeline.
+
+    Photos are stored re-encoded: upright, at most 2560 px on the long side, without EXIF data.
+    The slow part (decoding and encoding) runs before the ticket row is locked.
+    """
     if file is None:
         raise ValidationError({"file": _("Choose a file.")})
     content_type = validate_attachment(file)
     name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:200]
+    file = cleaned_upload(file, content_type)
     with transaction.atomic():
         ticket = _locked(ticket)
         attachment = Attachment(ticket=ticket, original_name=name, content_type=content_type, size=file.size,

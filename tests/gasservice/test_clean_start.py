@@ -15,6 +15,7 @@ from tests.tickets.factories import Org, at, make_ticket
 from tickets import services
 from tickets.demo import seed_demo_tickets
 from tickets.messages import TRANSFERRED, subject_for
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,8 @@ def _console(settings):
 
 def test_demo_tickets_send_nothing_outside(db):
     org = Org()
-    assert seed_demo_tickets(now=timezone.now(), count=30) == 30
+    assert seed_demo_tickets(now=timezone.now(), count=30) == 30  # one of them a caller waiting in triage
+    assert Ticket.objects.filter(needs_routing=True).count() == 1
     assert not Notification.objects.filter(channel__in=EXTERNAL).exists()
     # Outside the demo, a reply is sent again.
     ticket = make_ticket(org, now=timezone.now())
@@ -78,3 +80,15 @@ def test_a_setting_opens_the_api_docs(settings, db):
     settings.API_DOCS_PUBLIC = True
     assert Client().get("/api/docs/").status_code == 200
     assert Client().get("/api/schema/").status_code == 200
+
+
+def test_withheld_covers_the_satisfaction_survey_sms(db):
+    from satisfaction.outbox import queue_customer_sms
+
+    org = Org()
+    ticket = make_ticket(org, now=timezone.now())
+    message = {"ticket": ticket, "phone": "13912345678", "link": "https://gas.example.org/survey/x/",
+               "company": "山城燃气", "send_at": timezone.now()}
+    with withheld():
+        assert queue_customer_sms([message], now=timezone.now()) == 0
+    assert not Notification.objects.filter(channel__in=EXTERNAL).exists()

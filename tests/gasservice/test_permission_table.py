@@ -55,6 +55,7 @@ from billing.models import DisputeKind, ImportRun
 from complaints import services as complaint_services
 from complaints.models import ComplaintCategory, Source
 from notifications.models import Notification
+from satisfaction import improvements
 from satisfaction import services as satisfaction_services
 from satisfaction.models import Survey
 from tests.billing.factories import bills_from
@@ -78,9 +79,9 @@ TRANSFERRING = {AG, OS, BM, CM, AD}  # accounts.roles.ROLES_TRANSFERRING_CASES
 CUSTOMER_EDITORS = {FD, AG, OS, BM, CM, AD}  # accounts.change_customer (technicians only view)
 READINGS = [(datetime.date(2026, 1, 1), 1000), (datetime.date(2026, 9, 1), 1850),
             (datetime.date(2026, 11, 1), 2050)]  # fmt: skip
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are re-encoded on upload)
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 
 
@@ -189,6 +190,7 @@ API_ROWS = {
     ("POST", "/api/v1/billing/disputes/{reference}/propose/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/approve/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/apply/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/withdraw/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/inform/"): scoped(NOT_TECH),
     # The billing system's files: the integration account (administrator) and the centre.
     ("GET", "/api/v1/billing/adjustments/"): staff(BILLING_SYSTEM),
@@ -200,6 +202,8 @@ API_ROWS = {
     ("GET", "/api/v1/surveys/{reference}/"): scoped(NOT_TECH),
     ("GET", "/api/v1/recoveries/"): staff(NOT_TECH),
     ("GET", "/api/v1/recoveries/{reference}/"): scoped(NOT_TECH),
+    ("GET", "/api/v1/improvements/"): staff(NOT_TECH),
+    ("GET", "/api/v1/improvements/{reference}/"): scoped(NOT_TECH),
 }
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -249,6 +253,17 @@ PAGE_ROWS = {
         methods=POST
     ),
     "satisfaction/figures/": staff(SUPERVISORS),
+    "satisfaction/improvements/": staff(NOT_TECH),
+    "satisfaction/improvements/new/": staff(SUPERVISORS).on(methods=BOTH),
+    "satisfaction/improvements/<str:reference>/": scoped(NOT_TECH),
+    "satisfaction/improvements/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
+    # Billing pages: as the billing API (field technicians read, re-read and test meters only).
+    "billing/bills/<str:external_id>/": scoped(),
+    "billing/customers/<str:account_no>/disputes/new/": scoped(NOT_TECH).on(methods=BOTH),
+    "billing/disputes/<str:reference>/": scoped(),
+    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),  # step: finding
+    "billing/imports/": staff(BILLING_SYSTEM).on(methods=BOTH),  # the upload form posts here
+    "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
     "satisfaction/answers/": staff(SUPERVISORS),
     "complaints/": staff(NOT_TECH),
     "complaints/new/": public().on(methods=BOTH),
@@ -345,6 +360,7 @@ class Side:
     dispute: object = None
     survey: object = None
     recovery: object = None
+    improvement: object = None
 
 
 @dataclass
@@ -357,7 +373,7 @@ class World:
     import_run: object = None
 
 
-def _side(unit, *, filer, residential, now, tmp) -> Side:
+def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     customer = CustomerFactory(
         outlet=unit, category=residential, mobile="13800000000", id_number="11010519491231002X"
     )
@@ -399,10 +415,33 @@ def _side(unit, *, filer, residential, now, tmp) -> Side:
     side = Side(customer, ticket, complaint, attachment, failed, unit)
     bills, _readings = bills_from(billing_meter(customer), READINGS)
     side.dispute = billing_services.register_dispute(
-        customer=customer, kind=DisputeKind.ESTIMATE, bills=bills[-1:], description="估抄读数过高",
-        channel=Channel.SERVICE_HALL, actor=filer, now=now)
+        customer=customer,
+        kind=DisputeKind.ESTIMATE,
+        bills=bills[-1:],
+        description="估抄读数过高",
+        channel=Channel.SERVICE_HALL,
+        actor=filer,
+        now=now,
+    )
     side.survey = Survey.objects.create(
-        ticket=ticket, org_unit=unit, service_type=ticket.service_type, case_closed_at=now, created_at=now)
+        ticket=ticket, org_unit=unit, service_type=ticket.service_type, case_closed_at=now, created_at=now
+    )
+    unit.phone = "023-63800001"
+    unit.save()
+    side.improvement = improvements.open_improvement(
+        problem="回访中“按约定时间到达”得分低",
+        source="dimension",
+        source_detail="reliability",
+        org_unit=unit,
+        owner=filer,
+        plan="每日排班预留机动人员",
+        due_date=now.date() + datetime.timedelta(days=30),
+        measure="dimension_score",
+        measure_subject="reliability",
+        target="4.00",
+        actor=manager,
+        now=now,
+    )
     side.recovery = satisfaction_services.open_recovery(survey=side.survey, reasons=["not_solved"], now=now)
     return side
 
@@ -425,8 +464,8 @@ def _build(tmp) -> World:
     filer_b = create_staff(username="perm_filer_b", password=None, role=FD, org_unit=outlet_b)
     world = World(
         users=users,
-        a=_side(outlet_a, filer=filer_a, residential=residential, now=now, tmp=tmp),
-        b=_side(outlet_b, filer=filer_b, residential=residential, now=now, tmp=tmp),
+        a=_side(outlet_a, filer=filer_a, manager=users[CM], residential=residential, now=now, tmp=tmp),
+        b=_side(outlet_b, filer=filer_b, manager=users[CM], residential=residential, now=now, tmp=tmp),
     )
     for role, user in users.items():
         world.notifications[role] = Notification.objects.create(
@@ -463,8 +502,9 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         note = world.notifications[role or FD] if side == "a" else world.stranger_notification
         return {"id": note.pk, "pk": note.pk}
     if kind == "import":
-        return {"id": world.import_run.pk}
+        return {"id": world.import_run.pk, "pk": world.import_run.pk}
     reference = {
+        "improvement": s.improvement.ticket.reference,
         "complaint": s.complaint.reference,
         "dispute": s.dispute.ticket.reference,
         "survey": s.survey.ticket.reference,
@@ -473,6 +513,8 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
     return {
         "reference": reference,
         "token": "not-a-token",
+        "step": {"dispute": "finding", "improvement": "done"}.get(kind, ""),
+        "external_id": s.dispute.bills.first().external_id,
         "account_no": s.customer.account_no,
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
@@ -489,6 +531,8 @@ def _api_object(path: str) -> str:
         return "survey"
     if path.startswith("/api/v1/recoveries/"):
         return "recovery"
+    if path.startswith("/api/v1/improvements/"):
+        return "improvement"
     if "{id}" in path:
         return "notification"
     if path.startswith("/api/v1/complaints/"):
@@ -507,6 +551,12 @@ def _page_object(route: str) -> str:
         return "survey"
     if route.startswith("satisfaction/recoveries/"):
         return "recovery"
+    if route.startswith("satisfaction/improvements/"):
+        return "improvement"
+    if route.startswith("billing/disputes/"):
+        return "dispute"
+    if route.startswith("billing/imports/"):
+        return "import"
     if route.startswith("complaints/"):
         return "complaint"
     if route.startswith("notifications/<int:pk>"):
