@@ -34,7 +34,7 @@ def _follow_up_url(ticket):
 
 
 def _add_demo_data(sender, now, **kwargs):
-    from tickets.outbox import withheld
+    from notifications.services import withheld
 
     from .demo import seed_demo_surveys
 
@@ -49,6 +49,8 @@ class SatisfactionConfig(AppConfig):
     def ready(self):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind, ticket_status_changing
+
+        from . import outbox  # noqa: F401  (registers the satisfaction message templates)
 
         post_migrate.connect(_seed_after_migrate, sender=self, dispatch_uid="satisfaction_seed")
         ticket_status_changing.connect(_status_changing, dispatch_uid="satisfaction_status_changing")
