@@ -77,9 +77,10 @@ TRANSFERRING = {AG, OS, BM, CM, AD}  # accounts.roles.ROLES_TRANSFERRING_CASES
 CUSTOMER_EDITORS = {FD, AG, OS, BM, CM, AD}  # accounts.change_customer (technicians only view)
 READINGS = [(datetime.date(2026, 1, 1), 1000), (datetime.date(2026, 9, 1), 1850),
             (datetime.date(2026, 11, 1), 2050)]  # fmt: skip
+# A 1x1 PNG with valid checksums (attachments are verified and re-encoded with Pillow).
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    "1f15c4890000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 
 
@@ -527,7 +528,6 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         "uuid": s.attachment.uuid,
         "pk": s.failed_delivery.pk,
         "external_id": s.bill.external_id,
-        "step": "finding",
     }
 
 
