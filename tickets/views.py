@@ -34,7 +34,7 @@ from .forms import (
     TransitionForm,
     apply_service_errors,
 )
-from .models import Channel, ServiceType, Status
+from .models import Channel, ServiceType, Status, Ticket
 from .templatetags.tickets_ui import local_name, promise_text
 
 QUEUE_PAGE_SIZE = 25
@@ -257,6 +257,8 @@ def _action(request, reference, *, form_name, build_form, perform, success):
             apply_service_errors(form, error)
         else:
             messages.success(request, success)
+            if not Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect("tickets:queue")  # transferred out of the user's part of the organisation
             return redirect("tickets:detail", reference=ticket.reference)
     ticket = _visible_ticket(request.user, reference)
     response = render(

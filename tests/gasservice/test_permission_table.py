@@ -262,6 +262,14 @@ PAGE_ROWS = {
     "billing/imports/": staff(BILLING_SYSTEM),
     "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
     "satisfaction/answers/": staff(SUPERVISORS),
+    # Billing: every staff role reads bills and disputes; technicians take no step on these pages
+    # (they record re-reads through the API), refused before the lookup (403 on either unit).
+    "billing/bills/<str:external_id>/": scoped(),
+    "billing/customers/<str:account_no>/disputes/new/": scoped(NOT_TECH).on(methods=BOTH),
+    "billing/disputes/<str:reference>/": scoped(),
+    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
+    "billing/imports/": staff(BILLING_SYSTEM).on(methods=BOTH),
+    "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
     "complaints/": staff(NOT_TECH),
     "complaints/new/": public().on(methods=BOTH),
     "complaints/new/done/": public(),
@@ -355,6 +363,7 @@ class Side:
     failed_delivery: object
     unit: object
     dispute: object = None
+    bill: object = None
     survey: object = None
     recovery: object = None
     improvement: object = None
@@ -411,6 +420,7 @@ def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     )
     side = Side(customer, ticket, complaint, attachment, failed, unit)
     bills, _readings = bills_from(billing_meter(customer), READINGS)
+    side.bill = bills[-1]
     side.dispute = billing_services.register_dispute(
         customer=customer,
         kind=DisputeKind.ESTIMATE,
@@ -516,6 +526,8 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
         "pk": s.failed_delivery.pk,
+        "external_id": s.bill.external_id,
+        "step": "finding",
     }
 
 
@@ -544,6 +556,10 @@ def _api_object(path: str) -> str:
 
 
 def _page_object(route: str) -> str:
+    if route.startswith("billing/imports/"):
+        return "import"
+    if route.startswith("billing/disputes/"):
+        return "dispute"
     if route.startswith("satisfaction/surveys/"):
         return "survey"
     if route.startswith("satisfaction/recoveries/"):
