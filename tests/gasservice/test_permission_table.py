@@ -254,13 +254,6 @@ PAGE_ROWS = {
     "satisfaction/improvements/new/": staff(SUPERVISORS).on(methods=BOTH),
     "satisfaction/improvements/<str:reference>/": scoped(NOT_TECH),
     "satisfaction/improvements/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
-    # Billing pages: as the billing API (field technicians read, re-read and test meters only).
-    "billing/bills/<str:external_id>/": scoped(),
-    "billing/customers/<str:account_no>/disputes/new/": scoped(NOT_TECH).on(methods=BOTH),
-    "billing/disputes/<str:reference>/": scoped(),
-    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),  # step: finding
-    "billing/imports/": staff(BILLING_SYSTEM),
-    "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
     "satisfaction/answers/": staff(SUPERVISORS),
     # Billing: every staff role reads bills and disputes; technicians take no step on these pages
     # (they record re-reads through the API), refused before the lookup (403 on either unit).
@@ -521,13 +514,11 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         "reference": reference,
         "token": "not-a-token",
         "step": {"dispute": "finding", "improvement": "done"}.get(kind, ""),
-        "external_id": s.dispute.bills.first().external_id,
         "account_no": s.customer.account_no,
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
         "pk": s.failed_delivery.pk,
         "external_id": s.bill.external_id,
-        "step": "finding",
     }
 
 
@@ -566,10 +557,6 @@ def _page_object(route: str) -> str:
         return "recovery"
     if route.startswith("satisfaction/improvements/"):
         return "improvement"
-    if route.startswith("billing/disputes/"):
-        return "dispute"
-    if route.startswith("billing/imports/"):
-        return "import"
     if route.startswith("complaints/"):
         return "complaint"
     if route.startswith("notifications/<int:pk>"):
