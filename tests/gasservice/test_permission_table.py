@@ -59,6 +59,7 @@ from satisfaction import services as satisfaction_services
 from satisfaction.models import Survey
 from tests.billing.factories import bills_from
 from tests.billing.factories import meter as billing_meter
+from tests.complaints.factories import PNG_BYTES
 from tests.factories import CustomerFactory, OrgUnitFactory
 from tests.tickets.factories import CustomerCategoryFactory, service
 from tickets import services as ticket_services
@@ -77,10 +78,6 @@ TRANSFERRING = {AG, OS, BM, CM, AD}  # accounts.roles.ROLES_TRANSFERRING_CASES
 CUSTOMER_EDITORS = {FD, AG, OS, BM, CM, AD}  # accounts.change_customer (technicians only view)
 READINGS = [(datetime.date(2026, 1, 1), 1000), (datetime.date(2026, 9, 1), 1850),
             (datetime.date(2026, 11, 1), 2050)]  # fmt: skip
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
 
 
 # ---------------------------------------------------------------- the vocabulary of the table
@@ -386,7 +383,7 @@ def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     )
     attachment = ticket_services.add_attachment(
         ticket=ticket,
-        file=SimpleUploadedFile("photo.png", PNG, content_type="image/png"),
+        file=SimpleUploadedFile("photo.png", PNG_BYTES, content_type="image/png"),
         actor=filer,
         now=now,
     )
