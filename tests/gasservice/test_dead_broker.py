@@ -101,8 +101,8 @@ def test_a_request_that_queues_a_task_answers_within_300_ms(
 
     ms = [round(t * 1000, 1) for t in totals], [round(t * 1000, 1) for t in publishing]
     print(f"dead broker {dead_broker}: request {ms[0]} ms, of which publishing {ms[1]} ms")
-    assert max(publishing) < 0.1, ms
     assert max(totals) < BUDGET, ms
+    assert publishing[1] < 0.01, ms  # the circuit is open: no attempt at all
     assert "publishing paused" in caplog.text
     pending = Notification.objects.filter(kind="complaint_acknowledgement", status="pending")
     assert pending.count() == 3  # the outbox keeps them for the retry sweep
