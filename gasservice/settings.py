@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "supervisor-digest": {"task": "tickets.send_supervisor_digests", "schedule": crontab(hour=8, minute=0)},
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
     "clear-expired-sessions": {
         "task": "gasservice.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),

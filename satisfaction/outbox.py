@@ -8,6 +8,7 @@ from django.conf import settings
 
 from tickets.models import Notification
 from tickets.notifications import create_notifications
+from tickets.outbox import is_withheld
 from tickets.tasks import deliver_pending_notifications, enqueue_on_commit
 
 SURVEY_SMS_KIND = "satisfaction_survey"
@@ -15,7 +16,12 @@ REPEAT_RECOVERY_KIND = "satisfaction_repeat_recovery"
 
 
 def queue_customer_sms(messages: list[dict], *, now) -> int:
-    """messages: dicts of ticket_id, phone, text, send_at. One INSERT for all; returns the count."""
+    """messages: dicts of ticket_id, phone, text, send_at. One INSERT for all; returns the count.
+
+    Nothing is queued while the demo loads (tickets.outbox.withheld): its customers are fictional.
+    """
+    if is_withheld():
+        return 0
     rows = Notification.objects.bulk_create(
         [
             Notification(

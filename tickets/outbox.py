@@ -29,6 +29,11 @@ def withheld():
         _withheld.reset(token)
 
 
+def is_withheld() -> bool:
+    """True inside withheld(): writers of other apps' customer messages skip them too."""
+    return _withheld.get()
+
+
 def notify_staff(*, recipients, kind: str, title, body="", ticket=None, now, channels=None) -> list:
     """In-app rows (plus the given channels) for staff members."""
     channels = channels or (Notification.Channel.IN_APP,)

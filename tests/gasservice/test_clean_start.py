@@ -12,7 +12,7 @@ from tests.tickets.factories import Org, at, make_ticket
 from tickets import outbox, services
 from tickets.delivery import ConsoleSmsGateway, FileSmsGateway
 from tickets.demo import seed_demo_tickets
-from tickets.models import Notification
+from tickets.models import Notification, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,8 @@ def _console(settings):
 
 def test_demo_tickets_send_nothing_outside(db):
     org = Org()
-    assert seed_demo_tickets(now=timezone.now(), count=30) == 30
+    assert seed_demo_tickets(now=timezone.now(), count=30) == 30  # one of them a caller waiting in triage
+    assert Ticket.objects.filter(needs_routing=True).count() == 1
     assert not Notification.objects.filter(channel__in=EXTERNAL).exists()
     # Outside the demo, a reply is sent again.
     ticket = make_ticket(org, now=timezone.now())
@@ -75,3 +76,14 @@ def test_a_setting_opens_the_api_docs(settings, db):
     settings.API_DOCS_PUBLIC = True
     assert Client().get("/api/docs/").status_code == 200
     assert Client().get("/api/schema/").status_code == 200
+
+
+def test_withheld_covers_the_satisfaction_survey_sms(db):
+    from satisfaction.outbox import queue_customer_sms
+
+    org = Org()
+    ticket = make_ticket(org, now=timezone.now())
+    message = {"ticket_id": ticket.pk, "phone": "13912345678", "text": "请评价", "send_at": timezone.now()}
+    with outbox.withheld():
+        assert queue_customer_sms([message], now=timezone.now()) == 0
+    assert not Notification.objects.filter(channel__in=EXTERNAL).exists()

@@ -59,7 +59,6 @@ from satisfaction import services as satisfaction_services
 from satisfaction.models import Survey
 from tests.billing.factories import bills_from
 from tests.billing.factories import meter as billing_meter
-from tests.complaints.factories import PNG_BYTES
 from tests.factories import CustomerFactory, OrgUnitFactory
 from tests.tickets.factories import CustomerCategoryFactory, service
 from tickets import services as ticket_services
@@ -78,6 +77,10 @@ TRANSFERRING = {AG, OS, BM, CM, AD}  # accounts.roles.ROLES_TRANSFERRING_CASES
 CUSTOMER_EDITORS = {FD, AG, OS, BM, CM, AD}  # accounts.change_customer (technicians only view)
 READINGS = [(datetime.date(2026, 1, 1), 1000), (datetime.date(2026, 9, 1), 1850),
             (datetime.date(2026, 11, 1), 2050)]  # fmt: skip
+PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are re-encoded on upload)
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+)
 
 
 # ---------------------------------------------------------------- the vocabulary of the table
@@ -185,6 +188,7 @@ API_ROWS = {
     ("POST", "/api/v1/billing/disputes/{reference}/propose/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/approve/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/apply/"): scoped(NOT_TECH),
+    ("POST", "/api/v1/billing/disputes/{reference}/withdraw/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/inform/"): scoped(NOT_TECH),
     # The billing system's files: the integration account (administrator) and the centre.
     ("GET", "/api/v1/billing/adjustments/"): staff(BILLING_SYSTEM),
@@ -251,15 +255,14 @@ PAGE_ROWS = {
     "satisfaction/improvements/new/": staff(SUPERVISORS).on(methods=BOTH),
     "satisfaction/improvements/<str:reference>/": scoped(NOT_TECH),
     "satisfaction/improvements/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
-    "satisfaction/answers/": staff(SUPERVISORS),
-    # Billing: every staff role reads bills and disputes; technicians take no step on these pages
-    # (they record re-reads through the API), refused before the lookup (403 on either unit).
+    # Billing pages: as the billing API (field technicians read, re-read and test meters only).
     "billing/bills/<str:external_id>/": scoped(),
     "billing/customers/<str:account_no>/disputes/new/": scoped(NOT_TECH).on(methods=BOTH),
     "billing/disputes/<str:reference>/": scoped(),
-    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),
-    "billing/imports/": staff(BILLING_SYSTEM).on(methods=BOTH),
+    "billing/disputes/<str:reference>/<str:step>/": scoped(NOT_TECH).on(methods=POST),  # step: finding
+    "billing/imports/": staff(BILLING_SYSTEM).on(methods=BOTH),  # the upload form posts here
     "billing/imports/<int:pk>/": staff(BILLING_SYSTEM),
+    "satisfaction/answers/": staff(SUPERVISORS),
     "complaints/": staff(NOT_TECH),
     "complaints/new/": public().on(methods=BOTH),
     "complaints/new/done/": public(),
@@ -353,7 +356,6 @@ class Side:
     failed_delivery: object
     unit: object
     dispute: object = None
-    bill: object = None
     survey: object = None
     recovery: object = None
     improvement: object = None
@@ -383,7 +385,7 @@ def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     )
     attachment = ticket_services.add_attachment(
         ticket=ticket,
-        file=SimpleUploadedFile("photo.png", PNG_BYTES, content_type="image/png"),
+        file=SimpleUploadedFile("photo.png", PNG, content_type="image/png"),
         actor=filer,
         now=now,
     )
@@ -410,7 +412,6 @@ def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
     )
     side = Side(customer, ticket, complaint, attachment, failed, unit)
     bills, _readings = bills_from(billing_meter(customer), READINGS)
-    side.bill = bills[-1]
     side.dispute = billing_services.register_dispute(
         customer=customer,
         kind=DisputeKind.ESTIMATE,
@@ -511,11 +512,11 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         "reference": reference,
         "token": "not-a-token",
         "step": {"dispute": "finding", "improvement": "done"}.get(kind, ""),
+        "external_id": s.dispute.bills.first().external_id,
         "account_no": s.customer.account_no,
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
         "pk": s.failed_delivery.pk,
-        "external_id": s.bill.external_id,
     }
 
 
@@ -544,10 +545,6 @@ def _api_object(path: str) -> str:
 
 
 def _page_object(route: str) -> str:
-    if route.startswith("billing/imports/"):
-        return "import"
-    if route.startswith("billing/disputes/"):
-        return "dispute"
     if route.startswith("satisfaction/surveys/"):
         return "survey"
     if route.startswith("satisfaction/recoveries/"):

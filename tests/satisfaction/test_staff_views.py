@@ -8,7 +8,7 @@ from satisfaction import services
 from satisfaction.models import Survey, SurveyRule
 from tests.tickets.factories import staff
 
-from .factories import GOOD, MON, closed_case, survey_of
+from .factories import GOOD, MON, closed_callback_case, closed_case, survey_of
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def callback_case(org):
     org.customer.mobile = ""
     org.customer.landline = "023-61234567"
     org.customer.save()
-    return closed_case(org)
+    return closed_callback_case(org)
 
 
 def test_callback_queue_lists_the_case_with_its_deadline_and_masked_phone(org, callback_case):
