@@ -551,6 +551,10 @@ def _page_object(route: str) -> str:
         return "recovery"
     if route.startswith("satisfaction/improvements/"):
         return "improvement"
+    if route.startswith("billing/disputes/"):
+        return "dispute"
+    if route.startswith("billing/imports/"):
+        return "import"
     if route.startswith("complaints/"):
         return "complaint"
     if route.startswith("notifications/<int:pk>"):
