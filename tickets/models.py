@@ -475,6 +475,8 @@ class Milestone(models.Model):
                 name="milestone_due_action",
                 condition=Q(next_action_at__isnull=False, met_at__isnull=True),
             ),
+            # The dashboards read milestones by the day their deadline falls in.
+            models.Index(fields=["due_at"], name="milestone_due"),
         ]
 
     def __str__(self):
