@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "complaints",
     "billing",
     "satisfaction",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "supervisor-digest": {"task": "tickets.send_supervisor_digests", "schedule": crontab(hour=8, minute=0)},
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "roll-up-days": {"task": "dashboards.roll_up_days", "schedule": crontab(hour=1, minute=15)},
     "clear-expired-sessions": {
         "task": "gasservice.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("tickets.notification_api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("dashboards.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("complaints/", include("complaints.urls")),
     path("tickets/", include("tickets.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("notifications/", include("tickets.notification_urls")),
     path("", include("accounts.urls")),
 ]

@@ -212,7 +212,8 @@ class PreviewForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET). Empty status means every open status."""
 
-    SLA_CHOICES = [("", _("Any")), (SlaState.AT_RISK, _("At risk")), (SlaState.BREACHED, _("Breached"))]
+    SLA_CHOICES = [("", _("Any")), (SlaState.ON_TIME, _("On time")), (SlaState.AT_RISK, _("At risk")),
+                   (SlaState.BREACHED, _("Breached"))]
 
     status = forms.ChoiceField(label=_("Status"), required=False)
     service_type = forms.ChoiceField(label=_("Service"), required=False)

@@ -200,7 +200,7 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
             message = _("Unknown status %(status)s.") % {"status": ", ".join(unknown)}
             raise ValidationError({"status": message})
         qs = qs.filter(status__in=statuses)
-    elif not period:
+    elif not period and (escalated_level is None or not escalated_on):
         qs = qs.filter(status__in=OPEN_STATUSES)
     if priority:
         if priority not in Priority.values:
