@@ -23,14 +23,28 @@ def org(db):
     return DashOrg()
 
 
-def deadline(org, *, due_at, met_at=None, unit="working_hours", amount=8, org_unit=None, paused_at=None,
-             status=None, code="RPR-RES", assignee=None, priority=None):
+def deadline(
+    org,
+    *,
+    due_at,
+    met_at=None,
+    unit="working_hours",
+    amount=8,
+    org_unit=None,
+    paused_at=None,
+    status=None,
+    code="RPR-RES",
+    assignee=None,
+    priority=None,
+    customer=None,
+):
     """One ticket holding exactly one deadline, due and met when the case says (arranged, not lived)."""
-    ticket = make_ticket(org, code=code, now=at(2026, 10, 1, 9, 0))
+    ticket = make_ticket(org, code=code, now=at(2026, 10, 1, 9, 0), customer=customer)
     first = ticket.milestones.order_by("sort_order").first()
     ticket.milestones.exclude(pk=first.pk).delete()
-    Milestone.objects.filter(pk=first.pk).update(due_at=due_at, met_at=met_at, unit=unit, amount=amount,
-                                                 started_at=at(2026, 10, 1, 9, 0))
+    Milestone.objects.filter(pk=first.pk).update(
+        due_at=due_at, met_at=met_at, unit=unit, amount=amount, started_at=at(2026, 10, 1, 9, 0)
+    )
     fields = {"org_unit": org_unit or org.outlet}
     if paused_at is not None:
         fields.update(status=Status.WAITING_CUSTOMER, paused_at=paused_at)

@@ -25,15 +25,20 @@ def cases(org):
         "breached open": deadline(org, due_at=at(2026, 11, 15, 17, 30)),
         "pending": deadline(org, due_at=at(2026, 11, 25, 17, 30)),
         "paused before its deadline passed: clock stands still": deadline(
-            org, due_at=at(2026, 11, 18, 17, 30), paused_at=at(2026, 11, 14, 9, 0)),
+            org, due_at=at(2026, 11, 18, 17, 30), paused_at=at(2026, 11, 14, 9, 0)
+        ),
         "paused after its deadline passed: breached": deadline(
-            org, due_at=at(2026, 11, 17, 17, 30), paused_at=at(2026, 11, 19, 9, 0)),
+            org, due_at=at(2026, 11, 17, 17, 30), paused_at=at(2026, 11, 19, 9, 0)
+        ),
         "last instant of the period: in it, pending": deadline(org, due_at=at(2026, 11, 30, 23, 59, 59)),
-        "midnight after the period: outside": deadline(org, due_at=at(2026, 12, 1, 0, 0), met_at=at(2026, 11, 2)),
+        "midnight after the period: outside": deadline(
+            org, due_at=at(2026, 12, 1, 0, 0), met_at=at(2026, 11, 2)
+        ),
         "before the period: outside": deadline(org, due_at=at(2026, 10, 31, 23, 59), met_at=at(2026, 11, 2)),
         "cancelled case: not judged": deadline(org, due_at=at(2026, 11, 5, 17, 30), status=Status.CANCELLED),
         "another branch: outside the supervisor's scope": deadline(
-            org, due_at=at(2026, 11, 6, 17, 30), org_unit=org.far_outlet),
+            org, due_at=at(2026, 11, 6, 17, 30), org_unit=org.far_outlet
+        ),
     }
 
 
@@ -53,20 +58,32 @@ def test_time_taken_and_lateness_in_working_hours(org, cases):
     """On time: met 7 working hours before the 8-hour deadline -> 1 h taken; late: 9 working hours
     after (all of Wednesday 7.5 h + 1.5 h Thursday morning) -> 17 h taken, 9 h late."""
     [durations] = figures(org.supervisor).durations()
-    assert durations == {"unit": "working_hours", "met": 2, "taken_median": 1.0, "taken_p90": 17.0,
-                         "late_median": 9.0}
+    assert durations == {
+        "unit": "working_hours",
+        "met": 2,
+        "taken_median": 1.0,
+        "taken_p90": 17.0,
+        "late_median": 9.0,
+    }
 
 
 def test_working_days_are_counted_as_a_deadline_counts_them(org):
     """Due Tuesday 10th close of business, met Friday 13th: 3 working days late; 2 allowed -> 5 taken."""
-    deadline(org, due_at=at(2026, 11, 10, 17, 30), met_at=at(2026, 11, 13, 9, 0), unit="working_days", amount=2)
+    deadline(
+        org, due_at=at(2026, 11, 10, 17, 30), met_at=at(2026, 11, 13, 9, 0), unit="working_days", amount=2
+    )
     [durations] = figures(org.supervisor).durations()
-    assert (durations["unit"], durations["taken_median"], durations["late_median"]) == ("working_days", 5.0, 3.0)
+    assert (durations["unit"], durations["taken_median"], durations["late_median"]) == (
+        "working_days",
+        5.0,
+        3.0,
+    )
 
 
 def test_the_centre_sees_every_branch_and_compares_branches(org, cases):
-    rows = selectors.sla_rows(org.centre_manager, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW,
-                              group_by=("branch",))
+    rows = selectors.sla_rows(
+        org.centre_manager, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, group_by=("branch",)
+    )
     assert [(r.names[0], r.tally.counted) for r in rows] == [("江北分公司", 1), ("渝中分公司", 4)]
 
 
@@ -76,14 +93,24 @@ def test_front_desk_sees_only_the_cases_they_handle(org, cases):
     assert (tally.counted, tally.met_on_time) == (1, 1)
 
 
-@pytest.mark.parametrize("outcome, expected", [
-    ("counted", 4), ("met_on_time", 1), ("met_late", 1), ("breached_open", 2), ("pending", 3)])
+@pytest.mark.parametrize(
+    "outcome, expected",
+    [("counted", 4), ("met_on_time", 1), ("met_late", 1), ("breached_open", 2), ("pending", 3)],
+)
 def test_the_drill_down_lists_the_same_count(org, cases, client, outcome, expected):
     client.force_login(org.supervisor)
-    rows = selectors.sla_rows(org.supervisor, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, group_by=("outlet",))
+    rows = selectors.sla_rows(
+        org.supervisor, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, group_by=("outlet",)
+    )
     [row] = rows
-    params = selectors.drill_params(start=NOVEMBER[0], end=NOVEMBER[1], unit=None, group_by=("outlet",),
-                                    codes=row.codes, user=org.supervisor)
+    params = selectors.drill_params(
+        start=NOVEMBER[0],
+        end=NOVEMBER[1],
+        unit=None,
+        group_by=("outlet",),
+        codes=row.codes,
+        user=org.supervisor,
+    )
     assert getattr(row.tally, outcome) == expected
     with time_machine.travel(NOW, tick=False):
         response = client.get("/tickets/", {**params, "outcome": outcome})
