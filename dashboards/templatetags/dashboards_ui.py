@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets.models import Unit
@@ -25,7 +26,7 @@ def durations(tally):
     """One line per unit: median / p90 of the time taken, and the median lateness of the late ones."""
     rows = tally.durations()
     if not rows:
-        return format_html('<span class="muted">—</span>')
+        return mark_safe('<span class="muted">—</span>')
     return format_html_join(
         "",
         "<div>{} / {} {}{}</div>",
