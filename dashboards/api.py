@@ -44,7 +44,13 @@ class SlaReportView(APIView):
         data, unit = _query(request, SlaQuerySerializer)
         group_by = (data["group_by"],) if data.get("group_by") else ()
         rows = selectors.sla_rows(
-            request.user, start=data["from"], end=data["to"], now=timezone.now(), group_by=group_by, unit=unit
+            request.user,
+            start=data["from"],
+            end=data["to"],
+            now=timezone.now(),
+            group_by=group_by,
+            unit=unit,
+            with_durations=True,
         )
         whole = selectors.total(rows)
         body = {

@@ -38,8 +38,15 @@ def seed_demo_targets(sender=None, *, now, **kwargs) -> int:
         if Target.objects.filter(measure=measure, org_unit=units[code], service_type=None).exists():
             continue
         try:
-            services.set_target(measure=measure, org_unit=units[code], value=Decimal(value), valid_from=start,
-                                amber_margin=Decimal(margin), actor=actor, now=now)
+            services.set_target(
+                measure=measure,
+                org_unit=units[code],
+                value=Decimal(value),
+                valid_from=start,
+                amber_margin=Decimal(margin),
+                actor=actor,
+                now=now,
+            )
             created += 1
         except ValidationError:
             continue

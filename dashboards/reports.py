@@ -23,6 +23,7 @@ from .selectors import (
     sla_rows,
     total,
 )
+from .services import TargetBook
 
 FIGURE_OUTCOMES = ("counted", *OUTCOME_FIELDS)
 GROUP_LABELS = {
@@ -54,7 +55,9 @@ class Table:
 
 
 def period_table(user, *, key, title, group_by, start, end, previous, now, unit, labels) -> Table:
-    rows = sla_rows(user, start=start, end=end, now=now, group_by=group_by, unit=unit, labels=labels)
+    rows = sla_rows(
+        user, start=start, end=end, now=now, group_by=group_by, unit=unit, labels=labels, with_durations=True
+    )
     before = {
         r.key: r
         for r in sla_rows(
@@ -133,6 +136,7 @@ def scorecard(user, unit, *, start, end, now, labels, comparison) -> list[dict]:
         )
         per_10k = {r["unit"].pk: r["per_10k"] for r in figures["by_branch"]}
     cards = []
+    book = TargetBook()
     for row in rows:
         org_unit = labels.units.get(row.key[0])
         if org_unit is None:
@@ -144,6 +148,7 @@ def scorecard(user, unit, *, start, end, now, labels, comparison) -> list[dict]:
             on_time_rate=row.tally.on_time_rate,
             by_type=types,
             labels=labels,
+            book=book,
             complaints_per_10k=per_10k.get(org_unit.pk),
         )
         params = drill_params(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OrgUnit
 
 from .models import LOWER_IS_BETTER, Measure
-from .services import effective_target
+from .services import TargetBook
 
 RULE = _(
     "Green: the figure meets the target. Amber: it falls short by no more than the target's amber "
@@ -39,12 +39,12 @@ class Score:
 
 
 def unit_scores(
-    unit: OrgUnit, *, day, on_time_rate, by_type: dict, labels, complaints_per_10k=None
+    unit: OrgUnit, *, day, on_time_rate, by_type: dict, labels, book: TargetBook, complaints_per_10k=None
 ) -> list[Score]:
     """The scores of one unit: the overall on-time rate, each service type that has its own target,
     and complaints per 10,000 customers where the complaints app gives it (branches)."""
     scores = []
-    target = effective_target(measure=Measure.ON_TIME_RATE, org_unit=unit, day=day)
+    target = book.effective(measure=Measure.ON_TIME_RATE, org_unit=unit, day=day)
     scores.append(
         Score(
             Measure.ON_TIME_RATE,
@@ -56,7 +56,7 @@ def unit_scores(
     )
     for service_type_id, rate in sorted(by_type.items(), key=lambda kv: labels.types[kv[0]].code):
         service_type = labels.types[service_type_id]
-        target = effective_target(
+        target = book.effective(
             measure=Measure.ON_TIME_RATE, org_unit=unit, service_type=service_type, day=day
         )
         if target is None or target.service_type_id is None:
@@ -71,7 +71,7 @@ def unit_scores(
             )
         )
     if complaints_per_10k is not None or unit.kind == OrgUnit.Kind.BRANCH:
-        target = effective_target(measure=Measure.COMPLAINTS_PER_10K, org_unit=unit, day=day)
+        target = book.effective(measure=Measure.COMPLAINTS_PER_10K, org_unit=unit, day=day)
         value = Decimal(str(complaints_per_10k)) if complaints_per_10k is not None else None
         scores.append(
             Score(

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,6 +118,11 @@ class Labels:
         self.types = {t.pk: t for t in ServiceType.objects.all()}
         self._milestones = None
 
+    def calendars(self):
+        if not hasattr(self, "_calendars"):
+            self._calendars = {c.pk: get_snapshot(c) for c in WorkCalendar.objects.all()}
+        return self._calendars
+
     def branch_of(self, unit_id):
         unit = self.units.get(unit_id)
         if unit is None:
@@ -133,7 +138,9 @@ class Labels:
             from tickets.templatetags.tickets_ui import local_name
 
             self._milestones = {}
-            for standard in MilestoneStandard.objects.order_by("sort_order", "pk"):
+            for standard in MilestoneStandard.objects.select_related("service_type").order_by(
+                "sort_order", "pk"
+            ):
                 self._milestones.setdefault(standard.code, local_name(standard))
         return self._milestones.get(code, code)
 
@@ -193,15 +200,23 @@ def _day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
-def add_raw(tallies, labels, keys, milestones, now) -> None:
+def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> None:
     fields = list(dict.fromkeys(KEY_FIELDS[k] for k in keys))
     annotations = {
         name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in OUTCOME_FIELDS
     }
-    for row in milestones.values(*fields).annotate(**annotations).order_by():
+    grouped = (
+        milestones.values(*fields).annotate(**annotations).order_by()
+        if fields
+        else [milestones.aggregate(**annotations)]
+    )
+    for row in grouped:
         key = tuple(labels.fold(k, row[KEY_FIELDS[k]]) for k in keys)
-        tallies[key].add_counts(**row)
-    calendars = {c.pk: get_snapshot(c) for c in WorkCalendar.objects.all()}
+        if any(row[name] for name in OUTCOME_FIELDS):
+            tallies[key].add_counts(**row)
+    if not with_durations:
+        return
+    calendars = labels.calendars()
     met = (
         milestones.filter(met_at__isnull=False)
         .values_list(*fields, "unit", "amount", "due_at", "met_at", "ticket__service_type__calendar_id")
@@ -216,7 +231,18 @@ def add_raw(tallies, labels, keys, milestones, now) -> None:
         )
 
 
-def _add_rollups(tallies, labels, keys, user, unit, days_from, days_to, service_type=None, milestone=None):
+def _add_rollups(
+    tallies,
+    labels,
+    keys,
+    user,
+    unit,
+    days_from,
+    days_to,
+    service_type=None,
+    milestone=None,
+    with_durations=True,
+):
     rows = DailyRollup.objects.filter(
         day__gte=days_from, day__lte=days_to, org_unit__in=OrgUnit.objects.visible_to(user)
     )
@@ -233,6 +259,14 @@ def _add_rollups(tallies, labels, keys, user, unit, days_from, days_to, service_
         "service_type": "service_type_id",
         "milestone": "milestone",
     }
+    if not with_durations:
+        fields = list(dict.fromkeys(attr[k] for k in keys))
+        sums = {name: Sum(name) for name in OUTCOME_FIELDS}
+        grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
+        for row in grouped:
+            if any(row[name] for name in OUTCOME_FIELDS):
+                tallies[tuple(labels.fold(k, row[attr[k]]) for k in keys)].add_counts(**row)
+        return
     for row in rows.values(*fetch).iterator(chunk_size=5000):
         key = tuple(labels.fold(k, row[attr[k]]) for k in keys)
         tally = tallies[key]
@@ -258,10 +292,12 @@ def sla_rows(
     milestone=None,
     use_rollups=True,
     labels=None,
+    with_durations=False,
 ) -> list[Row]:
     """The SLA figures of the period for the viewer's scope (or `unit`'s subtree), one row per group.
 
     Days before today with a fresh rollup are read from it; the other days from the milestones.
+    The durations (time taken, lateness) are read only when asked: counts alone are cheaper.
     """
     keys = check_group_by(group_by)
     check_range(start, end)
@@ -273,7 +309,18 @@ def sla_rows(
         yesterday = timezone.localdate(now) - dt.timedelta(days=1)
         rolled = fresh_rolled_days(start, min(end, yesterday)) if start <= yesterday else set()
         for first, last in _day_ranges(list(rolled)):
-            _add_rollups(tallies, labels, keys, user, unit, first, last, service_type, milestone)
+            _add_rollups(
+                tallies,
+                labels,
+                keys,
+                user,
+                unit,
+                first,
+                last,
+                service_type,
+                milestone,
+                with_durations=with_durations,
+            )
         raw_days = [d for d in raw_days if d not in rolled]
     for first, last in _day_ranges(raw_days):
         milestones = ticket_selectors.period_milestones(
@@ -286,7 +333,7 @@ def sla_rows(
             milestone=milestone,
             handler=handler,
         )
-        add_raw(tallies, labels, keys, milestones, now)
+        add_raw(tallies, labels, keys, milestones, now, with_durations=with_durations)
     rows = []
     for key, tally in tallies.items():
         pairs = [labels.label(k, v) for k, v in zip(keys, key, strict=True)]

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
@@ -17,25 +16,42 @@ from .models import LOWER_IS_BETTER, Measure, Target
 PERCENT_MEASURES = frozenset(Measure.values) - LOWER_IS_BETTER
 
 
+class TargetBook:
+    """Every target, read once, for a page that looks up many (scorecards): the same rule as below."""
+
+    def __init__(self):
+        self.targets = list(Target.objects.select_related("org_unit", "service_type"))
+
+    def effective(
+        self, *, measure: str, org_unit: OrgUnit, service_type=None, day: dt.date, below: bool = False
+    ) -> Target | None:
+        """The target in force for a unit on a day: its own, else the nearest above it (`below`: only
+        those above the unit). A service type's own target comes before the general one of the same unit."""
+        codes = org_unit.path.strip("/").split("/")
+        if below:
+            codes = codes[:-1]
+        depth = {code: i for i, code in enumerate(codes)}
+        best = None
+        for target in self.targets:
+            if target.measure != measure or target.org_unit.code not in depth or target.valid_from > day:
+                continue
+            if target.service_type_id is not None and (
+                service_type is None or target.service_type_id != service_type.pk
+            ):
+                continue
+            rank = (depth[target.org_unit.code], target.service_type_id is not None, target.valid_from)
+            if best is None or rank > best[0]:
+                best = (rank, target)
+        return best[1] if best else None
+
+
 def effective_target(
     *, measure: str, org_unit: OrgUnit, service_type=None, day: dt.date, below: bool = False
 ) -> Target | None:
-    """The target in force for a unit on a day: its own, else the nearest above it (`below`: only
-    those above the unit). A service type's own target comes before the general one of the same unit."""
-    codes = org_unit.path.strip("/").split("/")
-    if below:
-        codes = codes[:-1]
-    kinds = Q(service_type__isnull=True)
-    if service_type is not None:
-        kinds |= Q(service_type=service_type)
-    candidates = Target.objects.filter(kinds, measure=measure, org_unit__code__in=codes, valid_from__lte=day)
-    depth = {code: i for i, code in enumerate(codes)}
-    best = None
-    for target in candidates.select_related("org_unit", "service_type"):
-        rank = (depth[target.org_unit.code], target.service_type_id is not None, target.valid_from)
-        if best is None or rank > best[0]:
-            best = (rank, target)
-    return best[1] if best else None
+    """The target in force for a unit on a day (see TargetBook.effective)."""
+    return TargetBook().effective(
+        measure=measure, org_unit=org_unit, service_type=service_type, day=day, below=below
+    )
 
 
 def is_looser(measure: str, value: Decimal, than: Decimal) -> bool:

@@ -43,7 +43,9 @@ def cases(org):
 
 
 def figures(user, **kwargs):
-    rows = selectors.sla_rows(user, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, **kwargs)
+    rows = selectors.sla_rows(
+        user, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, with_durations=True, **kwargs
+    )
     return selectors.total(rows)
 
 

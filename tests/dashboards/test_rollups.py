@@ -82,12 +82,24 @@ def test_rollups_plus_live_part_equal_the_raw_computation(org, pool, specs):
     for start, end in [(FIRST + dt.timedelta(days=2), FIRST + dt.timedelta(days=14))]:
         for group_by in GROUPINGS:
             for user in (org.centre_manager, org.branch_manager):
-                rolled = selectors.sla_rows(user, start=start, end=end, now=NOW, group_by=group_by)
+                rolled = selectors.sla_rows(
+                    user, start=start, end=end, now=NOW, group_by=group_by, with_durations=True
+                )
                 raw = selectors.sla_rows(
-                    user, start=start, end=end, now=NOW, group_by=group_by, use_rollups=False
+                    user,
+                    start=start,
+                    end=end,
+                    now=NOW,
+                    group_by=group_by,
+                    use_rollups=False,
+                    with_durations=True,
                 )
                 assert [(r.key, r.tally.as_dict()) for r in rolled] == [
                     (r.key, r.tally.as_dict()) for r in raw
+                ]
+                counts = selectors.sla_rows(user, start=start, end=end, now=NOW, group_by=group_by)
+                assert [(r.key, r.tally.as_dict()["counted"], r.tally.pending) for r in counts] == [
+                    (r.key, r.tally.counted, r.tally.pending) for r in raw
                 ]
 
 
@@ -100,7 +112,9 @@ def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
     )
     day = dt.date(2026, 11, 16)
     rollups.roll_day(day, now=NOW)
-    before = selectors.total(selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW))
+    before = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
     assert (before.breached_open, before.met_late) == (1, 0)
 
     with time_machine.travel(NOW, tick=False):
@@ -108,10 +122,14 @@ def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
             ticket=Ticket.objects.get(pk=ticket.pk), code=milestone.code, actor=org.supervisor, now=NOW
         )
     assert RolledDay.objects.get(day=day).is_stale
-    live = selectors.total(selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW))
+    live = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
     assert (live.breached_open, live.met_late) == (0, 1)
 
     assert rollups.roll_due_days(now=NOW) == {"2026-11-16": 1, "2026-11-19": 0}
     assert not RolledDay.objects.get(day=day).is_stale
-    after = selectors.total(selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW))
+    after = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
     assert after.as_dict() == live.as_dict()
