@@ -130,3 +130,12 @@ def test_the_dashboard_page_states_the_definitions_and_links_each_figure(org, ca
     assert response.status_code == 200
     assert "belongs to the period in which it falls" in body
     assert "outcome=breached_open" in body and "due_from=2026-11-01" in body
+
+
+def test_supervisors_land_on_the_dashboard_and_the_front_desk_at_home(org, client):
+    for user, landing in ((org.branch_manager, "/dashboards/"), (org.clerk, "/")):
+        user.set_password("pass-12345")
+        user.save(update_fields=["password"])
+        response = client.post("/login/", {"username": user.username, "password": "pass-12345"})
+        assert response["Location"] == landing
+        client.logout()

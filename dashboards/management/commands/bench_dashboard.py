@@ -79,7 +79,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=200_000)
         parser.add_argument("--days", type=int, default=3 * 365, help="days the deadlines spread over")
-        parser.add_argument("--roll-days", type=int, default=120, help="days before today to roll up")
+        parser.add_argument("--roll-days", type=int, default=200, help="days before today to roll up")
         parser.add_argument("--rounds", type=int, default=10)
         parser.add_argument("--skip-load", action="store_true")
         parser.add_argument("--force", action="store_true", help="run on a database not named *_bench")
