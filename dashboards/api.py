@@ -4,8 +4,10 @@ Bad ranges and an unknown group_by are field errors (400); a unit outside the vi
 """
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -74,6 +76,8 @@ class ComplaintReportView(APIView):
     )
     def get(self, request):
         data, _unit = _query(request, ReportQuerySerializer)
+        if selectors.own_handler(request.user):
+            raise PermissionDenied(_("Complaint figures are for supervisors and managers."))
         figures = reports.complaints_panel(request.user, start=data["from"], end=data["to"])
         figures["by_branch"] = [
             {

@@ -94,6 +94,7 @@ def dashboard(request):
         for w in trend
     ]
     query = request.GET.urlencode()
+    own_only = selectors.own_handler(request.user) is not None
     context = {
         "form": form,
         "unit": unit,
@@ -105,10 +106,10 @@ def dashboard(request):
         "trend": trend,
         "target": target,
         "warnings": early_warnings(request.user, unit, now=now),
-        "complaints": reports.complaints_panel(request.user, start=start, end=end),
+        "complaints": None if own_only else reports.complaints_panel(request.user, start=start, end=end),
         "rule": RULE,
         "query": query,
-        "own_only": selectors.own_handler(request.user) is not None,
+        "own_only": own_only,
         "can_set_targets": _may_set_targets(request.user),
         "now": now,
         **data,
