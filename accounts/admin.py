@@ -6,17 +6,27 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .masking import mask_phone
-from .models import Customer, CustomerCategory, OrgUnit, PersonalDataView, StaffProfile
+from .models import Customer, CustomerCategory, OrganisationProfile, OrgUnit, PersonalDataView, StaffProfile
 from .roles import sync_staff_groups
 
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "parent", "path", "is_active"]
+    list_display = ["code", "name", "kind", "parent", "phone", "opening_hours", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
     readonly_fields = ["path"]
+
+
+@admin.register(OrganisationProfile)
+class OrganisationProfileAdmin(admin.ModelAdmin):
+    """One row: the company name, hotline and website printed on receipts and sent in messages."""
+
+    list_display = ["name", "sms_signature", "hotline", "website", "updated_at"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not OrganisationProfile.objects.exists()
 
 
 class StaffProfileInline(admin.StackedInline):

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -50,6 +51,10 @@ class OrgUnit(models.Model):
     path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    opening_hours = models.CharField(
+        _("opening hours"), max_length=100, blank=True,
+        help_text=_("As printed for customers, e.g. 周一至周日 8:30-17:30"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = OrgUnitQuerySet.as_manager()
@@ -74,6 +79,48 @@ class OrgUnit(models.Model):
         codes = [c for c in self.path.strip("/").split("/")][:-1]
         units = {u.code: u for u in OrgUnit.objects.filter(code__in=codes)}
         return [units[c] for c in reversed(codes) if c in units]
+
+
+class OrganisationProfile(models.Model):
+    """The company as customers see it, on receipts, SMS and email texts and the public pages.
+
+    One row, edited in the admin; without it the settings' SITE_NAME and SERVICE_HOTLINE stand in.
+    """
+
+    name = models.CharField(_("company name"), max_length=100)
+    name_en = models.CharField(_("English company name"), max_length=150, blank=True)
+    sms_signature = models.CharField(
+        _("SMS signature"), max_length=20, blank=True, help_text=_("The short name SMS texts start with.")
+    )
+    hotline = models.CharField(_("customer service hotline"), max_length=30)
+    website = models.URLField(_("website"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("organisation profile")
+        verbose_name_plural = _("organisation profile")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls) -> "OrganisationProfile":
+        """The profile row, or one made from the settings (unsaved) while none is kept."""
+        profile = cls.objects.order_by("pk").first()
+        if profile is None:
+            profile = cls(name=settings.SITE_NAME, hotline=getattr(settings, "SERVICE_HOTLINE", ""))
+        return profile
+
+    @property
+    def local_name(self) -> str:
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name
+
+    @property
+    def signature(self) -> str:
+        return self.sms_signature or self.name
 
 
 class StaffProfile(models.Model):
@@ -189,6 +236,9 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["mobile"], name="customer_mobile"),
             models.Index(fields=["landline"], name="customer_landline"),
+            # The front desk's "last 4 digits of the phone" search.
+            models.Index(Right("mobile", 4), name="customer_mobile_tail"),
+            models.Index(Right("landline", 4), name="customer_landline_tail"),
             models.Index(fields=["outlet", "account_no"], name="customer_outlet_account"),
         ]
 

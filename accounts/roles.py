@@ -43,6 +43,25 @@ def sees_own_figures_only(user) -> bool:
     """Front desk, agents and technicians see the figures of the cases they handle, nobody else's."""
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in ROLES_SEEING_OWN_FIGURES_ONLY and not user.is_superuser
+# Who works cases themselves: the people a case can be assigned to ("assign to").
+ROLES_HANDLING_CASES = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN, Role.OUTLET_SUPERVISOR}
+# Who may move a case to another unit (transfer); where to is accounts.visibility.transfer_scope.
+ROLES_TRANSFERRING_CASES = {
+    Role.AGENT,
+    Role.OUTLET_SUPERVISOR,
+    Role.BRANCH_MANAGER,
+    Role.CENTRE_MANAGER,
+    Role.ADMINISTRATOR,
+}
+
+
+def may_transfer_cases(user) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_TRANSFERRING_CASES
 
 
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}

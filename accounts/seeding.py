@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import synthetic
-from .models import Customer, CustomerCategory, OrgUnit, Role, Segment, StaffProfile
+from .models import Customer, CustomerCategory, OrganisationProfile, OrgUnit, Role, Segment, StaffProfile
 from .services import create_staff, set_staff_role
 
 # Categories are data: (code, name, English name, segment, parent code, sort order).
@@ -41,6 +41,25 @@ ORG_UNITS = (
     ("OUT06", "弹子石营业厅", OrgUnit.Kind.OUTLET, "BR03"),
     ("CC", "呼叫中心", OrgUnit.Kind.CALL_CENTRE, "GSC"),
 )
+
+# The demo company and its outlets as customers see them (an administrator's edits are kept).
+DEMO_PROFILE = {
+    "name": "山城燃气有限公司",
+    "name_en": "Shancheng Gas Co., Ltd.",
+    "sms_signature": "山城燃气",
+    "hotline": "023-96577",
+    "website": "https://gas.example.cn",
+}
+DEMO_HOURS = "周一至周日 8:30-17:30"
+DEMO_OUTLET_CONTACTS = {
+    "OUT01": ("渝中区民族路168号", "023-63800101"),
+    "OUT02": ("渝中区大坪正街118号", "023-68800102"),
+    "OUT03": ("江北区建新北路65号", "023-67800103"),
+    "OUT04": ("江北区北城天街28号", "023-67800104"),
+    "OUT05": ("南岸区南坪西路36号", "023-62800105"),
+    "OUT06": ("南岸区弹子石正街9号", "023-62800106"),
+    "CC": ("渝中区中山三路131号", "023-96577"),
+}
 
 DEMO_PASSWORD = "demo12345"
 # (username, role, org unit code, full name)
@@ -83,6 +102,9 @@ def seed_org() -> dict[str, OrgUnit]:
     for code, name, kind, parent in ORG_UNITS:
         unit = OrgUnit.objects.filter(code=code).first() or OrgUnit(code=code)
         unit.name, unit.kind, unit.parent = name, kind, units.get(parent)
+        if code in DEMO_OUTLET_CONTACTS and not (unit.address or unit.phone):
+            unit.address, unit.phone = DEMO_OUTLET_CONTACTS[code]
+            unit.opening_hours = unit.opening_hours or DEMO_HOURS
         unit.save()
         units[code] = unit
     return units
@@ -159,6 +181,8 @@ def seed_demo() -> dict:
     with transaction.atomic():
         categories = seed_categories()
         units = seed_org()
+        if not OrganisationProfile.objects.exists():
+            OrganisationProfile.objects.create(**DEMO_PROFILE)
         sync_role_groups()
         logins = seed_demo_users(units)
         customers = seed_demo_customers(units)

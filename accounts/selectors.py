@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.functions import Right
 
 from .models import Customer, CustomerCategory, OrgUnit
 from .validators import ACCOUNT_NO_RE, LANDLINE_RE, MOBILE_RE, normalize_landline
@@ -16,8 +17,23 @@ MIN_FRAGMENT = 3
 class CustomerSearch:
     """What a search box's text was taken to mean."""
 
-    kind: str  # "account_no" | "mobile" | "landline" | "name_prefix" | "fragment" | "all" | "none"
+    # "account_no" | "mobile" | "landline" | "phone_tail" | "name_prefix" | "fragment" | "all" | "none"
+    kind: str
     value: str
+    rest: str = ""  # with phone_tail: a name or address fragment typed beside the 4 digits
+
+
+PHONE_TAIL_DIGITS = 4
+
+
+def _phone_tail(q: str) -> CustomerSearch | None:
+    """"5678", "5678 张" or "张 5678": the last 4 digits of a phone, alone or with a fragment."""
+    words = q.split(" ")
+    tails = [w for w in words if len(w) == PHONE_TAIL_DIGITS and w.isascii() and w.isdigit()]
+    if len(tails) != 1:
+        return None
+    rest = " ".join(w for w in words if w != tails[0])
+    return CustomerSearch("phone_tail", tails[0], rest)
 
 
 def classify_query(q: str) -> CustomerSearch:
@@ -34,6 +50,8 @@ def classify_query(q: str) -> CustomerSearch:
         return CustomerSearch("mobile", compact.removeprefix("+86"))
     if LANDLINE_RE.match(q.replace(" ", "")):
         return CustomerSearch("landline", normalize_landline(q.replace(" ", "")))
+    if tail := _phone_tail(q):
+        return tail
     if len(q) < MIN_FRAGMENT:
         return CustomerSearch("name_prefix", q)
     return CustomerSearch("fragment", q)
@@ -44,7 +62,8 @@ def customer_search_queryset(
 ):
     """Visible customers matching `q` and the filters, unordered and unlimited.
 
-    Exact account number or phone use their b-tree indexes; a 3+ character fragment of the
+    Exact account number or phone use their b-tree indexes; the last 4 digits of a phone use
+    the expression indexes on RIGHT(mobile, 4) and RIGHT(landline, 4); a 3+ character fragment of the
     name or address uses the trigram GIN indexes on UPPER(name)/UPPER(address) (PostgreSQL),
     which is what Django's icontains compiles to; shorter text is a name prefix.
     """
@@ -69,6 +88,12 @@ def apply_customer_search(qs, q: str):
         qs = qs.filter(mobile=search.value)
     elif search.kind == "landline":
         qs = qs.filter(landline=search.value)
+    elif search.kind == "phone_tail":
+        qs = qs.alias(mobile_tail=Right("mobile", PHONE_TAIL_DIGITS),
+                      landline_tail=Right("landline", PHONE_TAIL_DIGITS))
+        qs = qs.filter(Q(mobile_tail=search.value) | Q(landline_tail=search.value))
+        if search.rest:
+            qs = qs.filter(Q(name__icontains=search.rest) | Q(address__icontains=search.rest))
     elif search.kind == "name_prefix":
         qs = qs.filter(name__startswith=search.value)
     elif search.kind == "fragment":

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
 from .masking import mask_id_number, mask_phone
 from .roles import SUPERVISOR_ROLES, may_see_full_personal_data
@@ -175,6 +176,7 @@ def _render_detail(request, customer, *, revealed):
         "mobile": customer.mobile if revealed else mask_phone(customer.mobile),
         "landline": customer.landline if revealed else mask_phone(customer.landline),
         "id_number": customer.id_number if revealed else mask_id_number(customer.id_number),
+        **customer_page.page_extras(request, customer),
     }
     return render(request, "accounts/customer_detail.html", context)
 

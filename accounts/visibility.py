@@ -7,7 +7,7 @@ to its responsible org unit (`org_field`); UI and API both go through `visible_t
 
 from django.db import models
 
-from .roles import ROLES_SEEING_ALL
+from .roles import ROLES_SEEING_ALL, Role, may_transfer_cases
 
 ALL = object()
 
@@ -24,6 +24,22 @@ def org_scope(user):
     if profile.role in ROLES_SEEING_ALL:
         return ALL
     return profile.org_unit.path
+
+
+def transfer_scope(user):
+    """The org path prefix inside which `user` may transfer cases, `ALL`, or None.
+
+    The units they see; an outlet supervisor also hands a misplaced case to the other
+    outlets of their branch (beyond it, the branch manager or the call centre moves it).
+    """
+    if not may_transfer_cases(user):
+        return None
+    scope = org_scope(user)
+    profile = getattr(user, "staff_profile", None)
+    if scope is ALL or profile is None or profile.role != Role.OUTLET_SUPERVISOR:
+        return scope
+    parent = profile.org_unit.parent
+    return parent.path if parent is not None else scope
 
 
 class VisibleQuerySet(models.QuerySet):

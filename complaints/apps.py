@@ -18,6 +18,23 @@ def _complaint_url(ticket):
     return reverse("complaints:detail", args=[ticket.reference])
 
 
+def _new_complaint_action(request, customer):
+    """"New complaint" on a customer's page: the staff intake with the account filled in."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+
+    if not request.user.has_perm("complaints.add_complaint"):
+        return None
+    query = urlencode({"customer": customer.account_no})
+    return _("New complaint"), f"{reverse('complaints:intake')}?{query}"
+
+
+def _complainant_email(ticket):
+    complaint = getattr(ticket, "complaint", None)
+    return complaint.complainant_email if complaint is not None else ""
+
+
 def _complaint_extra(ticket):
     complaint = getattr(ticket, "complaint", None)
     if complaint is None:
@@ -44,12 +61,14 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints")
 
     def ready(self):
+        from accounts.customer_page import register_action
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
+        register_action("complaints_new", _new_complaint_action)
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="complaints_seed_categories")
         demo_seeded.connect(_add_demo_data, dispatch_uid="complaints_demo")
         # Complaints (CMP-STD, CMP-SAFE) and 12345 orders have the complaint page as their detail page.
         for category in ("complaint", "hotline"):
             register_kind(category, detail_url=_complaint_url, extra_data=_complaint_extra,
-                          prefetch=["complaint__category"])
+                          prefetch=["complaint__category"], contact_email=_complainant_email)

@@ -37,6 +37,7 @@ def complaints_for(
     severity: str = "",
     repeat_only: bool = False,
     breached: bool = False,
+    at_risk: bool = False,
     q: str = "",
 ):
     """The complaint worklist the user may see: open ones first by nearest deadline, then newest."""
@@ -59,6 +60,8 @@ def complaints_for(
         qs = qs.filter(is_repeat=True)
     if breached:
         qs = qs.filter(ticket__sla_state=SlaState.BREACHED)
+    if at_risk:
+        qs = qs.filter(ticket__sla_state=SlaState.AT_RISK)
     if q:
         q = q.strip()
         qs = qs.filter(

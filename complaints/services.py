@@ -93,29 +93,6 @@ def service_type_code_for(*, source: str, category: ComplaintCategory) -> str:
     return SERVICE_TYPE_STANDARD
 
 
-def responsible_unit(*, customer=None, actor=None) -> OrgUnit:
-    """Where a new complaint is handled.
-
-    1. the customer's outlet (a verified account); 2. the outlet or call centre of the staff
-    member taking it; 3. the call centre, which triages complaints nobody can place yet
-    (anonymous web or letter without an account); 4. the root of the organisation.
-    """
-    if customer is not None:
-        return customer.outlet
-    profile = getattr(actor, "staff_profile", None) if actor is not None else None
-    if profile is not None and profile.org_unit.kind in (OrgUnit.Kind.OUTLET, OrgUnit.Kind.CALL_CENTRE):
-        return profile.org_unit
-    unit = (
-        OrgUnit.objects.filter(kind=OrgUnit.Kind.CALL_CENTRE, is_active=True).order_by("path").first()
-        or OrgUnit.objects.filter(parent__isnull=True, is_active=True).order_by("path").first()
-    )
-    if unit is None:
-        raise ValidationError(
-            _("No organisation unit exists to take complaints; set up the organisation first.")
-        )
-    return unit
-
-
 def find_earlier_complaint(*, customer, phone: str, address_key: str, received_at) -> Complaint | None:
     """The earliest complaint within the repeat window from the same account, phone or address."""
     match = Q(complainant_phone=phone)
@@ -293,7 +270,7 @@ def file_complaint(
         contact_address=complainant_address,
         received_at=received_at,
         priority=priority,
-        org_unit=responsible_unit(customer=customer, actor=actor),
+        account_no=account_no_given,
         hotline_order_no=(hotline_order_no or "").strip(),
         hotline_due_at=hotline_due_at,
         is_safety_or_supply=category.is_safety or category.is_supply,
@@ -496,7 +473,8 @@ def respond_to_complaint(
     complaint.responded_by = actor
     complaint.save(update_fields=["response_text", "remedy", "remedy_amount", "responded_at", "responded_by"])
     ticket = complaint.ticket
-    ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now)
+    # The answer goes out below, worded for a complaint: the reply itself sends nothing.
+    ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now, notify=False)
     _meet_first(ticket=ticket, codes=REPLY_MILESTONES, actor=actor, now=now)
     _record_event(
         ticket=ticket,

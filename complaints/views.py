@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from accounts.roles import SUPERVISOR_ROLES, Role
+from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
 
 from . import selectors, services
@@ -49,6 +50,8 @@ DEFAULT_RATES = {"ip": "20/h", "phone": "3/h", "track": "30/h"}
 # The same phone sending the same text within this time gets its first reference back, not a copy.
 DUPLICATE_WINDOW = datetime.timedelta(minutes=30)
 SESSION_KEY = "complaints_submitted"
+
+CUSTOMER_SEARCH_LIMIT = 20
 
 
 def _rate(name: str) -> str:
@@ -239,7 +242,8 @@ def worklist(request):
         "source": params.get("source", ""),
         "severity": params.get("severity", ""),
         "repeat_only": params.get("repeat") == "1",
-        "breached": params.get("breached") == "1",
+        "breached": params.get("breached") == "1" or params.get("sla") == "breached",
+        "at_risk": params.get("sla") == "at_risk",
         "q": params.get("q", "")[:40],
     }
     page = Paginator(selectors.complaints_for(request.user, **filters), 50).get_page(params.get("page"))
@@ -449,6 +453,7 @@ def link(request, reference):
 def intake(request):
     """Staff intake for the service hall, the hotline, 12345 orders, letters, media and regulators."""
     _require_staff(request.user)
+    lookup = _customer_lookup(request)
     if request.method == "POST":
         form = StaffComplaintForm(request.POST, request.FILES)
         if form.is_valid():
@@ -484,8 +489,28 @@ def intake(request):
                     request, _("Complaint %(reference)s filed.") % {"reference": complaint.reference}
                 )
                 return redirect("complaints:detail", complaint.reference)
-        return render(request, "complaints/intake.html", {"form": form}, status=400)
-    return render(request, "complaints/intake.html", {"form": StaffComplaintForm()})
+        return render(request, "complaints/intake.html", {"form": form, **lookup}, status=400)
+    customer = lookup["customer"]
+    initial = {}
+    if customer is not None:
+        # The account holder complains: the clerk still asks for the number to call back on.
+        initial = {"account_no": customer.account_no, "name": customer.name, "address": customer.address}
+    return render(request, "complaints/intake.html", {"form": StaffComplaintForm(initial=initial), **lookup})
+
+
+def _customer_lookup(request) -> dict:
+    """The intake page's customer search (?q=) and choice (?customer=), as on ticket intake."""
+    account_no = (request.GET.get("customer") or "").strip()
+    customer = customer_for(request.user, account_no) if account_no else None
+    query = (request.GET.get("q") or "").strip()
+    results = search_customers(request.user, query, limit=CUSTOMER_SEARCH_LIMIT) if query else None
+    return {
+        "customer": customer,
+        "unknown_account": account_no if account_no and customer is None else "",
+        "query": query,
+        "results": results[:CUSTOMER_SEARCH_LIMIT] if results is not None else None,
+        "has_more_results": results is not None and len(results) > CUSTOMER_SEARCH_LIMIT,
+    }
 
 
 @login_required

@@ -173,6 +173,11 @@ SPECTACULAR_SETTINGS = {
         "CustomerStatusEnum": "accounts.models.Customer.Status",
         "NotificationDeliveryStatusEnum": "tickets.models.Notification.DeliveryStatus",
         "ComplaintStageEnum": "complaints.models.Stage",
+        "ReadingSourceEnum": "billing.models.ReadingSource",
+        "DisputeKindEnum": "billing.models.DisputeKind",
+        "BillingImportKindEnum": "billing.models.ImportKind",
+        "ComplaintSourceEnum": "complaints.models.Source",
+        "ChannelEnum": "tickets.models.Channel",
     },
 }
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tickets import views as ticket_views
+
 from . import views
 
 api_v1 = [
@@ -10,6 +12,8 @@ api_v1 = [
     path("", include("tickets.notification_api_urls")),
     path("", include("complaints.api_urls")),
     path("", include("dashboards.api_urls")),
+    path("billing/", include("billing.api_urls")),
+    path("", include("satisfaction.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +26,9 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("tickets/", include("tickets.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("track/", ticket_views.track, name="track"),
     path("notifications/", include("tickets.notification_urls")),
+    path("satisfaction/", include("satisfaction.urls")),
+    path("survey/", include("satisfaction.public_urls")),
     path("", include("accounts.urls")),
 ]

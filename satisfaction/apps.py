@@ -1,7 +1,52 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _seed_after_migrate(sender, using="default", **kwargs):
+    """Questions, survey rules and the recovery service type (idempotent; after the catalogue)."""
+    from .seed import seed_satisfaction
+
+    if using == "default":
+        seed_satisfaction()
+
+
+def _status_changing(sender, ticket, before, after, actor, now, **kwargs):
+    from .services import on_status_changing
+
+    on_status_changing(ticket=ticket, before=before, after=after, actor=actor, now=now)
+
+
+def _follow_up_url(ticket):
+    """A callback ticket opens on its survey's page, a recovery ticket on the recovery page."""
+    from django.urls import reverse
+
+    recovery = getattr(ticket, "recovery", None)
+    if recovery is not None:
+        return reverse("satisfaction:recovery", args=[ticket.reference])
+    survey = getattr(ticket, "callback_survey", None)
+    if survey is not None:
+        return reverse("satisfaction:survey", args=[survey.ticket.reference])
+    return None
+
+
+def _add_demo_data(sender, now, **kwargs):
+    from .demo import seed_demo_surveys
+
+    seed_demo_surveys(now=now)
 
 
 class SatisfactionConfig(AppConfig):
     name = "satisfaction"
     verbose_name = _("Satisfaction")
+
+    def ready(self):
+        from accounts.signals import demo_seeded
+        from tickets.hooks import register_kind, ticket_status_changing
+
+        post_migrate.connect(_seed_after_migrate, sender=self, dispatch_uid="satisfaction_seed")
+        ticket_status_changing.connect(_status_changing, dispatch_uid="satisfaction_status_changing")
+        demo_seeded.connect(_add_demo_data, dispatch_uid="satisfaction_demo")
+        register_kind(
+            "follow_up", detail_url=_follow_up_url, prefetch=["recovery", "callback_survey__ticket"]
+        )

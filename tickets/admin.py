@@ -16,6 +16,7 @@ from .models import (
     Milestone,
     MilestoneStandard,
     Notification,
+    ServiceArea,
     ServiceType,
     Ticket,
     TicketEvent,
@@ -56,6 +57,16 @@ class CalendarDayInline(admin.TabularInline):
 class WorkCalendarAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "time_zone", "updated_at"]
     inlines = [WorkingPeriodInline, CalendarDayInline]
+
+
+@admin.register(ServiceArea)
+class ServiceAreaAdmin(admin.ModelAdmin):
+    """Routing by address: which outlet serves a district, or a street or community in it."""
+
+    list_display = ["district", "street", "outlet", "is_active"]
+    list_filter = ["is_active", "district", "outlet"]
+    list_editable = ["outlet", "is_active"]
+    search_fields = ["district", "street", "outlet__name"]
 
 
 @admin.register(CalendarYear)

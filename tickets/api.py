@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import OrgUnit
 from accounts.roles import may_see_full_personal_data
 from accounts.services import record_personal_data_view
 
@@ -30,6 +31,7 @@ from .serializers import (
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
+    TransferSerializer,
     TransitionSerializer,
 )
 
@@ -133,6 +135,20 @@ class TicketViewSet(viewsets.GenericViewSet):
         if assignee is None:
             raise serializers.ValidationError({"assignee": [_("No staff member with this username.")]})
         services.assign_ticket(ticket=ticket, assignee=assignee, actor=request.user, now=timezone.now())
+        return self._detail(reference)
+
+    @extend_schema(request=TransferSerializer, responses=TicketSerializer,
+                   summary="Transfer the case to another unit inside your scope, with a reason")
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, reference=None):
+        ticket = self._ticket()
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unit = OrgUnit.objects.filter(code=serializer.validated_data["org_unit"], is_active=True).first()
+        if unit is None:
+            raise serializers.ValidationError({"org_unit": [_("No active unit with this code.")]})
+        services.transfer_ticket(ticket=ticket, to_unit=unit, reason=serializer.validated_data["reason"],
+                                 actor=request.user, now=timezone.now())
         return self._detail(reference)
 
     @extend_schema(request=None, responses=TicketSerializer, summary="Record a milestone as met")

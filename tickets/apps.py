@@ -33,6 +33,12 @@ class TicketsConfig(AppConfig):
             from accounts.signals import demo_seeded
         except ImportError:  # pragma: no cover - the accounts app predates the demo seed
             demo_seeded = None
+        from accounts.customer_page import register_action, register_section
+
+        from .customer_page import cases_section, new_ticket_action
+
+        register_section("tickets_cases", cases_section)
+        register_action("tickets_new", new_ticket_action)
         if demo_seeded is not None:
             from .demo import seed_demo_tickets
 

@@ -17,7 +17,7 @@ from accounts.roles import ROLES_SEEING_ALL
 
 from . import services
 from .catalogue import seed_catalogue
-from .models import Channel, ServiceType, Ticket
+from .models import Channel, ServiceArea, ServiceType, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,39 @@ def _staff_by_outlet():
     return by_outlet, seeing_all
 
 
+# The demo city's service areas: (district, street or community, outlet code). 北碚区 is served
+# by nobody in the demo, so a case from there lands in the call centre's triage queue.
+DEMO_SERVICE_AREAS = (
+    ("渝中区", "", "OUT01"),
+    ("渝中区", "大坪", "OUT02"),
+    ("渝中区", "石油路", "OUT02"),
+    ("九龙坡区", "", "OUT02"),
+    ("大渡口区", "", "OUT02"),
+    ("江北区", "", "OUT03"),
+    ("沙坪坝区", "", "OUT03"),
+    ("渝北区", "", "OUT04"),
+    ("南岸区", "", "OUT05"),
+    ("南岸区", "弹子石", "OUT06"),
+    ("巴南区", "", "OUT06"),
+)
+
+
+def seed_service_areas() -> int:
+    """The demo's service-area table (idempotent: existing rows, and edits to them, are kept)."""
+    outlets = {u.code: u for u in OrgUnit.objects.filter(kind=OrgUnit.Kind.OUTLET)}
+    created = 0
+    for district, street, code in DEMO_SERVICE_AREAS:
+        if code in outlets:
+            created += ServiceArea.objects.get_or_create(
+                district=district, street=street, defaults={"outlet": outlets[code]})[1]
+    return created
+
+
 def seed_demo_tickets(sender=None, *, now, count=DEMO_COUNT, **kwargs) -> int:
     """Create the demo tickets once (skipped when the database already holds service tickets;
-    complaints filed by the complaints demo do not count)."""
+    complaints filed by the complaints demo do not count). The service areas come first, so the
+    complaints demo routes by address."""
+    seed_service_areas()
     if Ticket.objects.exclude(service_type__category__in=LEFT_TO_OTHER_APPS).exists():
         return 0
     seed_catalogue()

@@ -17,6 +17,9 @@ class QueueFilterSerializer(serializers.Serializer):
     due_before = serializers.DateTimeField(required=False)
     sla_state = serializers.ChoiceField(choices=SlaState.choices, required=False)
     customer = serializers.CharField(required=False, help_text=_("Account number"))
+    needs_routing = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text=_("Only cases waiting in triage (true) or placed ones (false)"))
     cursor = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
 

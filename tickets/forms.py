@@ -239,6 +239,8 @@ class QueueFilterForm(forms.Form):
     escalated_level = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
                                              choices=Escalation.Level.choices, widget=forms.HiddenInput)
     escalated_on = forms.DateField(required=False, widget=forms.HiddenInput)
+    needs_routing = forms.BooleanField(label=_("Needs routing only"), required=False)
+    customer = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -264,6 +266,8 @@ class QueueFilterForm(forms.Form):
             "priority": data["priority"] or None,
             "handler": data["handler"] or None,
             "due_window_name": data["due_window"] or None,
+            "needs_routing": True if data["needs_routing"] else None,
+            "customer": data["customer"] or None,
         }
         if data["due_from"] or data["due_to"] or data["milestone"] or data["outcome"]:
             filters["period"] = {"due_from": data["due_from"], "due_to": data["due_to"],
@@ -301,6 +305,36 @@ class AssignForm(forms.Form):
 
     def clean_assignee(self):
         return self.staff[self.cleaned_data["assignee"]]
+
+
+class TrackForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"), max_length=20,
+        error_messages={"required": _("Enter the reference from your receipt or SMS.")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number you gave us"), max_length=20,
+        error_messages={"required": _("Enter the phone number you gave us.")},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+class TransferForm(forms.Form):
+    org_unit = forms.ChoiceField(label=_("Transfer to"))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, ticket, user, **kwargs):
+        from . import services
+
+        super().__init__(*args, **kwargs)
+        self.units = {u.code: u for u in services.transfer_targets(user).exclude(pk=ticket.org_unit_id)}
+        self.fields["org_unit"].choices = [
+            ("", _("Choose a unit…")),
+            *[(code, f"{u.name} · {u.get_kind_display()}") for code, u in self.units.items()],
+        ]
+
+    def clean_org_unit(self):
+        return self.units[self.cleaned_data["org_unit"]]
 
 
 REASON_REQUIRED = {Status.WAITING_CUSTOMER, Status.CANCELLED}

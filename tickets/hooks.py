@@ -5,6 +5,11 @@ Signals are sent after the transaction commits (transaction.on_commit), with kwa
 - ticket_status_changed: ticket, before, after, actor
 - ticket_closed: ticket, actor
 
+One signal is sent inside the transaction of the change, so that what an upper app writes in
+answer (a follow-up survey on closing, its withdrawal on reopening) commits or rolls back with
+the change itself:
+- ticket_status_changing: ticket, before, after, actor, now (ticket row locked, status set)
+
 `ticket_kinds` lets an upper app say how its kind of ticket (a service-type category such as
 "complaint" or "billing") is shown: where its own detail page is and which extra fields the API
 adds, and which related rows the API's reads load with the tickets (`prefetch`: lookups such as
@@ -20,6 +25,7 @@ from django.dispatch import Signal
 ticket_created = Signal()
 ticket_status_changed = Signal()
 ticket_closed = Signal()
+ticket_status_changing = Signal()
 
 
 @dataclass(frozen=True)
@@ -28,16 +34,18 @@ class TicketKind:
     detail_url: Callable | None = None  # ticket -> str | None
     extra_data: Callable | None = None  # ticket -> dict (added to the API representation under "extra")
     prefetch: tuple[str, ...] = ()  # prefetch_related lookups from Ticket that extra_data/detail_url read
+    contact_email: Callable | None = None  # ticket -> str: where replies are emailed besides the SMS
 
 
 ticket_kinds: dict[str, TicketKind] = {}
 
 
 def register_kind(category: str, *, detail_url: Callable | None = None,
-                  extra_data: Callable | None = None, prefetch: Iterable[str] = ()) -> None:
+                  extra_data: Callable | None = None, prefetch: Iterable[str] = (),
+                  contact_email: Callable | None = None) -> None:
     """Called from an upper app's AppConfig.ready(); registering twice replaces the entry."""
     ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data,
-                                        prefetch=tuple(prefetch))
+                                        prefetch=tuple(prefetch), contact_email=contact_email)
 
 
 def prefetch_lookups() -> list[str]:

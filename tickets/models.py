@@ -333,6 +333,9 @@ class Ticket(models.Model):
     org_unit = models.ForeignKey(
         OrgUnit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="tickets"
     )
+    # Neither the account nor the address placed the case: it waits in the call centre's triage
+    # queue until someone transfers it to an outlet.
+    needs_routing = models.BooleanField(_("needs routing"), default=False, db_default=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
@@ -396,6 +399,11 @@ class Ticket(models.Model):
                 fields=["service_type", "next_due_at", "id"],
                 name="ticket_open_type_due",
                 condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["next_due_at", "id"],
+                name="ticket_open_needs_routing",
+                condition=Q(status__in=OPEN_STATUSES, needs_routing=True),
             ),
             models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
@@ -536,6 +544,7 @@ class TicketEvent(models.Model):
         REPLY = "reply", _("Reply to customer")
         ATTACHMENT = "attachment", _("Attachment")
         NOTIFICATION = "notification", _("Notification")
+        TRANSFERRED = "transferred", _("Transferred")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -560,6 +569,36 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ServiceArea(models.Model):
+    """Which outlet serves an address: a district, optionally narrowed to a street or community.
+
+    Routing uses it for a case without an account; the most specific matching row wins
+    (a street row over its district's row).
+    """
+
+    district = models.CharField(
+        _("district"), max_length=30, help_text=_("As written in addresses, e.g. 渝中区.")
+    )
+    street = models.CharField(
+        _("street or community"), max_length=60, blank=True,
+        help_text=_("A road, street or residential community name; empty means the whole district."),
+    )
+    outlet = models.ForeignKey(
+        OrgUnit, verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="service_areas",
+        limit_choices_to={"kind": OrgUnit.Kind.OUTLET},
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service area")
+        verbose_name_plural = _("service areas")
+        ordering = ["district", "street"]
+        constraints = [models.UniqueConstraint(fields=["district", "street"], name="service_area_unique")]
+
+    def __str__(self):
+        return f"{self.district}{self.street} → {self.outlet}"
 
 
 class ReferenceCounter(models.Model):

@@ -176,8 +176,9 @@ def _period_filter(qs, user, *, now, period):
 
 
 def queue_queryset(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-                   due_before=None, sla_state=None, customer=None, priority=None, handler=None,
-                   period=None, due_window_name=None, escalated_level=None, escalated_on=None, now=None):
+                   due_before=None, sla_state=None, customer=None, needs_routing=None, priority=None,
+                   handler=None, period=None, due_window_name=None, escalated_level=None, escalated_on=None,
+                   now=None):
     """The filtered, visible, ordered queryset behind a queue (no slicing).
 
     `period` (due_from, due_to, milestone, outcome) keeps the tickets with such a milestone, of
@@ -236,6 +237,8 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
     if customer:
         lookup = "customer__account_no" if isinstance(customer, str) else "customer"
         qs = qs.filter(**{lookup: customer})
+    if needs_routing is not None:
+        qs = qs.filter(needs_routing=needs_routing)
     return qs.order_by(F("next_due_at").asc(nulls_last=True), "id")
 
 
@@ -258,7 +261,7 @@ def _with_api_data(qs, *, with_escalations, with_kind_data):
 
 
 def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-              due_before=None, sla_state=None, customer=None, after=None, limit=50,
+              due_before=None, sla_state=None, customer=None, needs_routing=None, after=None, limit=50,
               with_milestones=False, with_escalations=False, with_kind_data=False, **more) -> Page:
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
@@ -268,7 +271,7 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
     qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
                         channel=channel, due_before=due_before, sla_state=sla_state, customer=customer,
-                        **more)
+                        needs_routing=needs_routing, **more)
     if after:
         qs = _after(qs, after)
     qs = qs.select_related(*QUEUE_RELATED)
@@ -310,6 +313,16 @@ def visible_ticket(user, reference, *, for_update=False) -> Ticket:
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket
+
+
+def cases_of_customer(user, customer, *, limit=20) -> list[Ticket]:
+    """The customer's cases (every kind) that `user` may see, newest first."""
+    return list(
+        Ticket.objects.visible_to(user).filter(customer=customer)
+        .select_related("service_type", "org_unit", "assignee")
+        .prefetch_related(*hooks.prefetch_lookups())
+        .order_by("-received_at", "-id")[:limit]
+    )
 
 
 def timeline(ticket, *, public_only=False):

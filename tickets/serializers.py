@@ -49,7 +49,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "channel", "description", "contact_name", "contact_phone", "contact_address", "hotline_order_no",
             "hotline_due_at", "is_safety_or_supply", "received_at", "created_at", "resolved_at", "closed_at",
             "paused_at", "pause_reason", "escalation_level", "sla_state", "next_due_at", "milestones",
-            "escalations",
+            "escalations", "needs_routing",
         ]
         read_only_fields = fields
 
@@ -137,6 +137,12 @@ class TransitionSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     assignee = serializers.CharField(help_text=gettext_lazy("Username"))
+
+
+class TransferSerializer(serializers.Serializer):
+    org_unit = serializers.CharField(
+        help_text=gettext_lazy("Code of the receiving unit (an outlet or the call centre)"))
+    reason = serializers.CharField(allow_blank=True, max_length=200)
 
 
 class TextSerializer(serializers.Serializer):

@@ -20,15 +20,18 @@ Decisions (see also the docstrings):
 
 import datetime
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import OrgUnit, Segment
+from accounts.models import OrgUnit, Segment, StaffProfile
+from accounts.roles import SUPERVISOR_ROLES
 from accounts.validators import LANDLINE_RE, MOBILE_RE
+from accounts.visibility import ALL, transfer_scope
 
-from . import hooks, sla
+from . import hooks, outbox, routing, sla
 from .attachments import validate_attachment
 from .calendars import get_snapshot
 from .escalation import policy_for, schedule_milestone
@@ -341,6 +344,8 @@ def _set_status(change, to, actor, *, reason="", extra=None, ticket_fields=()):
         data["milestones_met"] = met
     _event(ticket, Kind.STATUS, actor=actor, now=now, message=reason, data=data)
     change.finish(ticket_fields=["status", *ticket_fields])
+    hooks.ticket_status_changing.send(sender=Ticket, ticket=ticket, before=before, after=to, actor=actor,
+                                      now=now)
     _on_commit_status(ticket, before, to, actor, now)
     return ticket
 
@@ -388,21 +393,16 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
     return rows
 
 
-def _default_org_unit(customer, actor):
-    if customer is not None:
-        return customer.outlet
-    profile = getattr(actor, "staff_profile", None) if actor else None
-    if profile and profile.org_unit.kind == OrgUnit.Kind.OUTLET:
-        return profile.org_unit
-    raise ValidationError({"org_unit": _(
-        "Choose the responsible outlet: the caller has no account and you do not work at an outlet."
-    )})
-
-
 def create_ticket(*, service_type, channel, description, actor, now, customer=None, contact_name="",
                   contact_phone="", contact_address="", received_at=None, priority=None, org_unit=None,
-                  hotline_order_no="", hotline_due_at=None, is_safety_or_supply=False) -> Ticket:
-    """Open a case: reference, milestones from the published standards, their deadlines."""
+                  hotline_order_no="", hotline_due_at=None, is_safety_or_supply=False,
+                  account_no="") -> Ticket:
+    """Open a case: reference, responsible unit, milestones from the published standards, deadlines.
+
+    Without `org_unit` the case is routed (tickets.routing.route_case; `account_no` is an
+    unverified account number that only routes). A case staff take in person or on the phone
+    is accepted at once: its `accept` milestone is met at creation.
+    """
     errors = {}
     if not service_type.is_active:
         errors["service_type"] = [_("This service is no longer offered.")]
@@ -431,11 +431,15 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
     if not service_type.applies_to(segment):
         errors["service_type"] = [_("%(service)s is not offered to %(segment)s customers.") % {
             "service": service_type.name, "segment": Segment(segment).label}]
+    needs_routing = False
     if org_unit is None and not errors:
         try:
-            org_unit = _default_org_unit(customer, actor)
+            route = routing.route_case(customer=customer, account_no=account_no, address=contact_address,
+                                       actor=actor)
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors.update({"org_unit": exc.messages})
+        else:
+            org_unit, needs_routing = route.org_unit, route.needs_routing
     if errors:
         raise ValidationError(errors)
 
@@ -449,7 +453,8 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             hotline_order_no=(hotline_order_no or "").strip(), hotline_due_at=hotline_due_at,
             is_safety_or_supply=is_safety_or_supply,
             priority=priority or (Priority.URGENT if service_type.is_emergency else Priority.NORMAL),
-            status=Status.NEW, org_unit=org_unit, description=description, received_at=received_at,
+            status=Status.NEW, org_unit=org_unit, needs_routing=needs_routing, description=description,
+            received_at=received_at,
             created_at=now, created_by=actor,
         )
         cal = get_snapshot(service_type.calendar)
@@ -473,7 +478,12 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             "received_at": _iso(received_at), "channel": channel, "service_type": service_type.code,
             "milestones": [{"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
                            for m in milestones],
+            "org_unit": org_unit.code, "needs_routing": needs_routing,
         })
+        if _accepted_on_intake(channel, actor, milestones):
+            # Taken face to face or on the phone: the request is accepted as the clerk takes it.
+            _set_status(_Change(ticket, now), Status.ACCEPTED, actor)
+            milestones = list(ticket.milestones.all())
         transaction.on_commit(lambda: hooks.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor,
                                                                 now=now))
     cached = ticket.milestones.all()
@@ -483,6 +493,16 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
 
 
 # ---------------------------------------------------------------- details
+
+
+# Channels where staff take the request from the customer in person or on the phone.
+STAFF_INTAKE_CHANNELS = {Channel.SERVICE_HALL, Channel.HOTLINE, Channel.FIELD}
+ACCEPT_MILESTONE = "accept"
+
+
+def _accepted_on_intake(channel, actor, milestones) -> bool:
+    has_accept = any(m.code == ACCEPT_MILESTONE for m in milestones)
+    return has_accept and channel in STAFF_INTAKE_CHANNELS and hasattr(actor, "staff_profile")
 
 
 def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
@@ -622,6 +642,70 @@ def assign_ticket(*, ticket, assignee, actor, now) -> Ticket:
         if ticket.status in (Status.NEW, Status.ACCEPTED):
             return _set_status(change, Status.ASSIGNED, actor, ticket_fields=["assignee"])
         return change.finish(ticket_fields=["assignee"])
+
+
+def transfer_targets(user):
+    """The units `user` may transfer cases to: active outlets and call centres inside their scope."""
+    scope = transfer_scope(user)
+    if scope is None:
+        return OrgUnit.objects.none()
+    units = OrgUnit.objects.filter(is_active=True, kind__in=(OrgUnit.Kind.OUTLET, OrgUnit.Kind.CALL_CENTRE))
+    if scope is not ALL:
+        units = units.filter(path__startswith=scope)
+    return units.order_by("path")
+
+
+def _receiving_staff(unit) -> list:
+    """Who hears of a case arriving: the unit's supervisors, else (a call centre) its active staff."""
+    profiles = StaffProfile.objects.filter(org_unit=unit, user__is_active=True).select_related("user")
+    supervisors = [p.user for p in profiles if p.role in SUPERVISOR_ROLES]
+    return supervisors or [p.user for p in profiles]
+
+
+def transfer_ticket(*, ticket, to_unit, reason, actor, now) -> Ticket:
+    """Move a case to another unit with a reason: recorded on the timeline, the receiving unit's
+    supervisor notified, an assignee who works outside the new unit cleared."""
+    if not transfer_targets(actor).exists():
+        raise PermissionDenied(_("Only supervisors, call-centre agents and managers may transfer cases."))
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if not Ticket.objects.visible_to(actor).filter(pk=ticket.pk).exists():
+            raise PermissionDenied(_("You cannot see this case."))
+        if ticket.status in (Status.CLOSED, Status.CANCELLED):
+            raise ValidationError({"org_unit": _("A %(status)s case cannot be transferred.")
+                                   % {"status": _label(ticket.status)}})
+        if to_unit is None or not transfer_targets(actor).filter(pk=to_unit.pk).exists():
+            raise ValidationError({"org_unit": _(
+                "%(unit)s is outside the units you may transfer cases to; choose one of yours."
+            ) % {"unit": to_unit.name if to_unit else "—"}})
+        if to_unit.pk == ticket.org_unit_id:
+            raise ValidationError({"org_unit": _("The case is already with %(unit)s.")
+                                   % {"unit": to_unit.name}})
+        before = ticket.org_unit
+        fields = ["org_unit", "needs_routing"]
+        cleared = None
+        if ticket.assignee_id and not ticket.assignee.staff_profile.org_unit.path.startswith(to_unit.path):
+            cleared, ticket.assignee = ticket.assignee, None
+            fields.append("assignee")
+        ticket.org_unit, ticket.needs_routing = to_unit, False
+        status_before = ticket.status
+        if cleared is not None and ticket.status == Status.ASSIGNED:
+            ticket.status = Status.ACCEPTED  # nobody holds it any more: it waits to be assigned again
+            fields.append("status")
+        _event(ticket, Kind.TRANSFERRED, actor=actor, now=now, message=reason, data={
+            "before": before.code, "after": to_unit.code, "reason": reason,
+            "assignee_cleared": cleared.pk if cleared else None,
+            **({"status_before": status_before, "status_after": ticket.status}
+               if status_before != ticket.status else {}),
+        })
+        outbox.notify_staff(
+            recipients=_receiving_staff(to_unit), kind="transfer", ticket=ticket, now=now,
+            title=_("Case %(reference)s transferred to %(unit)s") % {"reference": ticket.reference,
+                                                                     "unit": to_unit.name},
+            body=_("From %(unit)s: %(reason)s") % {"unit": before.name, "reason": reason},
+        )
+        return _Change(ticket, now).finish(ticket_fields=fields)
 
 
 def start_work(*, ticket, actor, now) -> Ticket:
@@ -825,12 +909,35 @@ def add_note(*, ticket, text, actor, now) -> TicketEvent:
         return _event(ticket, Kind.NOTE, actor=actor, now=now, message=text)
 
 
-def add_reply(*, ticket, text, actor, now) -> TicketEvent:
-    """A reply to the customer: shown on the public tracking page and printed replies."""
+def add_reply(*, ticket, text, actor, now, notify=True) -> TicketEvent:
+    """A reply to the customer: shown on the public tracking page and sent by SMS (and email when
+    known) through notification rows written with it; `notify=False` when the caller sends its own."""
     text = _text(text)
     with transaction.atomic():
         ticket = _locked(ticket)
-        return _event(ticket, Kind.REPLY, actor=actor, now=now, message=text, is_public=True)
+        event = _event(ticket, Kind.REPLY, actor=actor, now=now, message=text, is_public=True)
+        if notify:
+            _send_reply(ticket, text, now)
+        return event
+
+
+def _send_reply(ticket, text, now):
+    from accounts.models import OrganisationProfile
+
+    from .tracking import tracking_url
+
+    kind = hooks.kind_for(ticket)
+    email = kind.contact_email(ticket) if kind and kind.contact_email else ""
+    phone = ticket.contact_phone or (ticket.customer.mobile if ticket.customer_id else "")
+    with translation.override(settings.LANGUAGE_CODE):
+        company = OrganisationProfile.current()
+        # The link first: an SMS is cut at 500 characters, a long reply is read in full on the page.
+        body = _("%(company)s: a reply on your request %(reference)s (also at %(url)s):\n\n%(text)s") % {
+            "company": company.signature, "reference": ticket.reference,
+            "url": tracking_url(ticket.reference), "text": text}
+        title = _("Reply on %(reference)s") % {"reference": ticket.reference}
+    outbox.notify_customer(ticket=ticket, kind="reply", title=title, body=body, now=now, phone=phone,
+                           email=email)
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 
 from accounts.models import OrgUnit
+from accounts.roles import ROLES_HANDLING_CASES
 
 from . import selectors
 from .models import (
@@ -50,10 +51,11 @@ def visible_org_units(user) -> list[OrgUnit]:
 
 
 def assignable_staff(ticket: Ticket) -> list:
-    """Active staff of the ticket's responsible unit and the units below it."""
+    """Active staff who handle cases, in the ticket's responsible unit and the units below it."""
     return list(
         get_user_model()
-        .objects.filter(is_active=True, staff_profile__org_unit__path__startswith=ticket.org_unit.path)
+        .objects.filter(is_active=True, staff_profile__org_unit__path__startswith=ticket.org_unit.path,
+                        staff_profile__role__in=ROLES_HANDLING_CASES)
         .select_related("staff_profile", "staff_profile__org_unit")
         .order_by("staff_profile__org_unit__path", "username")
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/receipt/", views.receipt, name="receipt"),
     path("<str:reference>/assign/", views.assign, name="assign"),
+    path("<str:reference>/transfer/", views.transfer, name="transfer"),
     path("<str:reference>/transition/", views.transition, name="transition"),
     path("<str:reference>/pause/", views.pause, name="pause"),
     path("<str:reference>/resume/", views.resume, name="resume"),

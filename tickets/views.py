@@ -4,21 +4,21 @@ catalogue of commitments. Thin: forms read input, services make every change, se
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Segment
-from accounts.roles import SUPERVISOR_ROLES
+from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
-from . import selectors, services, ui_selectors
+from . import selectors, services, tracking, ui_selectors
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -29,6 +29,8 @@ from .forms import (
     PreviewForm,
     QueueFilterForm,
     ReplyForm,
+    TrackForm,
+    TransferForm,
     TransitionForm,
     apply_service_errors,
 )
@@ -185,19 +187,17 @@ def _visible_ticket(user, reference: str):
 
 @login_required
 def receipt(request, reference):
-    """The printable receipt handed to the customer (A5/A4)."""
+    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code."""
+    import segno
+
     ticket = _visible_ticket(request.user, reference)
-    track_url = ""
-    if ticket.service_type.category == ServiceType.Category.COMPLAINT:
-        try:
-            track_url = request.build_absolute_uri(reverse("complaints:track"))
-        except Exception:  # noqa: BLE001 - the tracking page belongs to the complaints app, which may be absent
-            track_url = ""
+    track_url = tracking.tracking_url(ticket.reference)
     context = {
         "ticket": ticket,
         "milestones": list(ticket.milestones.all()),
         "track_url": track_url,
-        "hotline": getattr(settings, "SERVICE_HOTLINE", "") or settings.SITE_NAME,
+        # Drawn here, offline: an inline SVG, no image service, prints sharp.
+        "track_qr": mark_safe(segno.make(track_url, error="m").svg_inline(scale=3, title=track_url)),  # noqa: S308
         "printed_at": timezone.now(),
     }
     return render(request, "tickets/receipt.html", context)
@@ -230,6 +230,7 @@ def _detail_context(request, ticket, **forms):
         "note_form": forms.get("note_form") or NoteForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "attachment_form": forms.get("attachment_form") or AttachmentForm(),
+        "transfer_form": forms.get("transfer_form") or TransferForm(ticket=ticket, user=request.user),
         "has_open_milestones": any(m.met_at is None for m in milestones),
         "failed": next(iter(forms), ""),
     }
@@ -273,6 +274,23 @@ def assign(request, reference):
             ticket=t, assignee=d["assignee"], actor=request.user, now=now
         ),
         success=_("Assigned."),
+    )
+
+
+@login_required
+@require_POST
+def transfer(request, reference):
+    if not may_transfer_cases(request.user):
+        raise PermissionDenied(_("Only supervisors, call-centre agents and managers may transfer cases."))
+    return _action(
+        request,
+        reference,
+        form_name="transfer_form",
+        build_form=lambda t: TransferForm(request.POST, ticket=t, user=request.user),
+        perform=lambda t, d, now: services.transfer_ticket(
+            ticket=t, to_unit=d["org_unit"], reason=d["reason"], actor=request.user, now=now
+        ),
+        success=_("Transferred."),
     )
 
 
@@ -451,6 +469,36 @@ def queue(request):
         "previous_url": previous_url,
     }
     return render(request, "tickets/queue.html", context)
+
+
+# ---------------------------------------------------------------- public tracking
+
+TRACK_RATE = "30/h"
+
+
+def track(request):
+    """Any case by reference + phone: status, promised dates, replies; one answer for every mismatch."""
+    from django_ratelimit.core import is_ratelimited
+
+    case, not_found = None, False
+    if request.method == "POST":
+        rate = getattr(settings, "TRACKING_RATE", TRACK_RATE)
+        try:
+            limited = is_ratelimited(request, group="tickets.track.ip", key="ip", rate=rate, increment=True)
+        except Exception:  # noqa: BLE001 - the cache is down: answer rather than refuse
+            limited = False
+        if limited:
+            return render(request, "429.html", status=429)
+        form = TrackForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            case = tracking.track_case(reference=data["reference"], phone=data["phone"])
+            not_found = case is None
+    else:
+        form = TrackForm(initial={"reference": request.GET.get("reference", "")[:20]})
+    response = render(request, "tickets/track.html", {"form": form, "case": case, "not_found": not_found})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # ---------------------------------------------------------------- public commitments

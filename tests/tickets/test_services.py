@@ -118,11 +118,11 @@ def test_walk_in_needs_a_valid_phone(org):
     assert t.org_unit == org.outlet and t.customer is None  # the clerk's outlet
 
 
-def test_walk_in_by_call_centre_agent_needs_an_outlet(org):
-    with pytest.raises(ValidationError) as exc:
-        services.create_ticket(service_type=service("ENQ"), channel=Channel.HOTLINE, description="咨询",
-                               actor=org.agent, now=MON, contact_phone="13812345678")
-    assert "responsible outlet" in messages(exc, "org_unit")[0]
+def test_caller_without_account_or_known_address_waits_in_triage(org):
+    # No call centre in this organisation: triage falls back to its root.
+    ticket = services.create_ticket(service_type=service("ENQ"), channel=Channel.HOTLINE, description="咨询",
+                                    actor=org.agent, now=MON, contact_phone="13812345678")
+    assert (ticket.org_unit, ticket.needs_routing) == (org.centre, True)
 
 
 def test_service_not_offered_to_segment(org):

@@ -95,6 +95,8 @@ class Command(BaseCommand):
             "name (3+ chars)": [r[3] for r in sample if len(r[3]) >= 3][:repeat],
             "name prefix (2 chars)": [r[3][:2] for r in sample][:repeat],
             "address fragment": [address_fragment(rng, r[4]) for r in sample][:repeat],
+            "phone last 4": [r[1][-4:] for r in sample if r[1]][:repeat],
+            "last 4 + surname": [f"{r[1][-4:]} {r[3][:1]}" for r in sample if r[1]][:repeat],
             "no match": [
                 f"{rng.choice(synthetic.ESTATE_STEMS)}不存在{rng.randint(1, 999)}" for _ in range(repeat)
             ],

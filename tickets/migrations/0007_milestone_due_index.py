@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_milestone_name_en'),
+        ('tickets', '0006_routing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

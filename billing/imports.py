@@ -1,0 +1,785 @@
+"""Imports from the billing system: meters, readings and bills from a CSV file.
+
+Streamed (the file is never read whole), in batches of BATCH_SIZE rows; each batch is one
+transaction: rows are checked for shape in Python, copied into a temporary staging table
+(PostgreSQL COPY), checked against the database in one query and merged in one INSERT or
+UPDATE, so a batch is either wholly in or not at all. Idempotent on `external_id`: a row seen
+before with the same content is "unchanged"; with other content it is refused (readings and
+bills are never changed in place) or, for meters, updated. Every refused row is recorded with
+its row number and a reason code.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import pricing, selectors
+from .models import (
+    Bill,
+    BillLine,
+    BillStatus,
+    ImportKind,
+    ImportRefusal,
+    ImportRun,
+    Meter,
+    MeterType,
+    ReadingSource,
+)
+
+BATCH_SIZE = 5000
+COLUMNS = {
+    ImportKind.METERS: ["external_id", "account_no", "serial", "meter_type", "fitted_on", "verify_by"],
+    ImportKind.READINGS: ["external_id", "meter_serial", "read_on", "value_m3", "source"],
+    ImportKind.BILLS: [
+        "external_id",
+        "account_no",
+        "opening_reading_id",
+        "closing_reading_id",
+        "amount",
+        "due_on",
+        "paid",
+    ],
+}
+MAX_EXTERNAL_ID = 64
+
+
+def refusal_messages() -> dict[str, str]:
+    """Reason codes of refused rows, rendered in the reader's language."""
+    return {
+        "columns": _("The row has %(found)s columns; %(expected)s are expected."),
+        "utf8": _("The row is not valid UTF-8."),
+        "bom": _("The row contains a stray byte-order mark (BOM)."),
+        "required": _("%(column)s is empty."),
+        "too_long": _("%(column)s is longer than %(max)s characters."),
+        "date": _("%(column)s is not a date (YYYY-MM-DD): %(value)s."),
+        "number": _("%(column)s is not a number: %(value)s."),
+        "decimals": _("%(column)s has more than %(places)s decimals: %(value)s."),
+        "negative": _("%(column)s cannot be negative."),
+        "choice": _("%(column)s must be one of %(choices)s, not %(value)s."),
+        "future": _("%(column)s %(value)s is in the future."),
+        "duplicate": _("external_id %(external_id)s appears again with different content."),
+        "conflict": _("external_id %(external_id)s was imported before with different content."),
+        "unknown_account": _("No customer has account number %(value)s."),
+        "unknown_meter": _("No meter has serial %(value)s."),
+        "unknown_reading": _("No reading has external_id %(value)s."),
+        "serial_taken": _("Serial %(value)s belongs to another meter."),
+        "removed_meter": _("Meter %(serial)s was removed on %(removed_on)s; it takes no readings."),
+        "same_day": _("Meter %(serial)s already has another reading on %(read_on)s."),
+        "lower": _(
+            "%(value)s m³ is lower than the reading of %(before_on)s (%(before)s m³) on the same meter, "
+            "and the meter was not changed."
+        ),
+        "higher": _("%(value)s m³ is higher than the later reading of %(after_on)s (%(after)s m³)."),
+        "other_meter": _("The two readings belong to different meters."),
+        "other_customer": _("The readings' meter belongs to another account."),
+        "order": _("The closing reading must be later than the opening one."),
+        "negative_volume": _("The closing reading is lower than the opening one."),
+        "overlap": _("The period %(start)s to %(end)s overlaps bill %(other)s of the same meter."),
+        "no_plan": _("No tariff plan covers this customer's category."),
+        "pricing": _("The bill cannot be priced: %(detail)s"),
+    }
+
+
+def refusal_text(code: str, params: dict) -> str:
+    template = refusal_messages().get(code, code)
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (wrong header)."""
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: list[tuple[int, str, str, dict]] = field(default_factory=list)  # row, external_id, code, params
+
+
+class Refused(Exception):
+    def __init__(self, code, *, external_id="", **params):
+        super().__init__(code)
+        self.code, self.params, self.external_id = code, params, external_id
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+def count_data_rows(binary) -> int:
+    """Lines after the header, counted in chunks (for the progress bar; the file is rewound)."""
+    binary.seek(0)
+    lines, last = 0, b"\n"
+    for chunk in iter(lambda: binary.read(1 << 20), b""):
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    binary.seek(0)
+    return max(lines + (last != b"\n") - 1, 0)
+
+
+def read_rows(binary, kind) -> Iterator[tuple[int, list[str] | Refused]]:
+    """(row number, cells or a refusal) for every data row; the header must be exactly the kind's columns.
+
+    Bad bytes do not stop the file: they are kept as surrogates and the row they are in is refused.
+    """
+    text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    header = next(reader, None)
+    expected = COLUMNS[kind]
+    if header is None:
+        raise ImportFileError(_("The file is empty."))
+    header = [h.strip().lstrip("\ufeff").strip() for h in header]
+    if header != expected:
+        raise ImportFileError(
+            _("The header must be exactly: %(expected)s (found: %(found)s).")
+            % {"expected": ", ".join(expected), "found": ", ".join(header)[:300]}
+        )
+    for number, cells in enumerate(reader, start=2):
+        if not cells or cells == [""]:
+            continue
+        joined = "".join(cells)
+        if any("\udc80" <= ch <= "\udcff" for ch in joined):
+            yield number, Refused("utf8")
+        elif "\ufeff" in joined:
+            yield number, Refused("bom")
+        elif len(cells) != len(expected):
+            yield (
+                number,
+                Refused("columns", external_id=cells[0].strip(), found=len(cells), expected=len(expected)),
+            )
+        else:
+            yield number, [c.strip() for c in cells]
+    text.detach()
+
+
+def _text(cells, index, column, *, required=True, max_length=64):
+    value = cells[index]
+    if required and not value:
+        raise Refused("required", column=column)
+    if len(value) > max_length:
+        raise Refused("too_long", column=column, max=max_length)
+    return value
+
+
+def _date(value, column, *, required=True):
+    if not value and not required:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Refused("date", column=column, value=value[:40]) from None
+
+
+def _decimal(value, column, places, *, required=True):
+    if not value and not required:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise Refused("number", column=column, value=value[:40]) from None
+    if not number.is_finite():
+        raise Refused("number", column=column, value=value[:40])
+    if number.as_tuple().exponent < -places:
+        raise Refused("decimals", column=column, places=places, value=value[:40])
+    if number < 0:
+        raise Refused("negative", column=column)
+    if abs(number) >= Decimal(10) ** (12 - places):
+        raise Refused("number", column=column, value=value[:40])
+    return number
+
+
+def _choice(value, column, choices):
+    if value not in choices:
+        raise Refused("choice", column=column, choices=", ".join(choices), value=value[:40])
+    return value
+
+
+def parse_meter(cells, today):
+    return (
+        _text(cells, 0, "external_id"),
+        _text(cells, 1, "account_no", max_length=12),
+        _text(cells, 2, "serial", max_length=40),
+        _choice(cells[3], "meter_type", MeterType.values),
+        _date(cells[4], "fitted_on"),
+        _date(cells[5], "verify_by", required=False),
+    )
+
+
+def parse_reading(cells, today):
+    read_on = _date(cells[2], "read_on")
+    if read_on > today:
+        raise Refused("future", column="read_on", value=read_on.isoformat())
+    return (
+        _text(cells, 0, "external_id"),
+        _text(cells, 1, "meter_serial", max_length=40),
+        read_on,
+        _decimal(cells[3], "value_m3", 3),
+        _choice(cells[4], "source", ReadingSource.values),
+    )
+
+
+def parse_bill(cells, today):
+    return (
+        _text(cells, 0, "external_id"),
+        _text(cells, 1, "account_no", max_length=12),
+        _text(cells, 2, "opening_reading_id"),
+        _text(cells, 3, "closing_reading_id"),
+        _decimal(cells[4], "amount", 2, required=False),
+        _date(cells[5], "due_on"),
+        _decimal(cells[6], "paid", 2, required=False) or Decimal("0"),
+    )
+
+
+PARSERS = {ImportKind.METERS: parse_meter, ImportKind.READINGS: parse_reading, ImportKind.BILLS: parse_bill}
+
+
+def batches(
+    binary, kind, *, today, size=BATCH_SIZE
+) -> Iterator[tuple[list[tuple[int, tuple]], Outcome, int]]:
+    """Parsed rows in batches: (good rows, refusals of this batch, rows read)."""
+    parse = PARSERS[kind]
+    rows = read_rows(binary, kind)
+    while True:
+        chunk = list(itertools.islice(rows, size))
+        if not chunk:
+            return
+        good, outcome, seen = [], Outcome(), {}
+        for number, cells in chunk:
+            try:
+                if isinstance(cells, Refused):
+                    raise cells
+                values = parse(cells, today)
+            except Refused as refused:
+                ext = (cells[0] if isinstance(cells, list) else refused.external_id)[:MAX_EXTERNAL_ID]
+                outcome.refused.append((number, ext, refused.code, refused.params))
+                continue
+            # The same external_id twice in a batch: once if identical, else refused.
+            before = seen.get(values[0])
+            if before is not None:
+                if before != values:
+                    outcome.refused.append((number, values[0], "duplicate", {"external_id": values[0]}))
+                else:
+                    outcome.unchanged += 1
+                continue
+            seen[values[0]] = values
+            good.append((number, values))
+        yield good, outcome, len(chunk)
+
+
+# ---------------------------------------------------------------- merging a batch (PostgreSQL)
+
+
+def _stage(cursor, table: str, definition: str) -> None:
+    """A temporary staging table for this batch (dropped at commit; a nested batch replaces it)."""
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+
+
+def _copy(cursor, table: str, columns: str, rows) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
+
+
+def merge_meters(cursor, rows, outcome: Outcome) -> None:
+    _stage(
+        cursor,
+        "stage_meters",
+        "row_number int, external_id text, account_no text, serial text, "
+        "meter_type text, fitted_on date, verify_by date",
+    )
+    _copy(
+        cursor,
+        "stage_meters",
+        "row_number, external_id, account_no, serial, meter_type, fitted_on, verify_by",
+        ((n, *v) for n, v in rows),
+    )
+    cursor.execute(
+        """
+        SELECT s.row_number, s.external_id, s.account_no, s.serial, c.id, m.id,
+               (m.serial = s.serial AND m.customer_id = c.id AND m.meter_type = s.meter_type
+                AND m.fitted_on = s.fitted_on AND m.verify_by IS NOT DISTINCT FROM s.verify_by),
+               other.id IS NOT NULL
+          FROM stage_meters s
+          LEFT JOIN accounts_customer c ON c.account_no = s.account_no
+          LEFT JOIN billing_meter m ON m.external_id = s.external_id
+          LEFT JOIN billing_meter other ON other.serial = s.serial
+               AND other.external_id IS DISTINCT FROM s.external_id
+        """
+    )
+    fresh, changed = [], []
+    for number, ext, account_no, serial, customer_id, meter_id, same, serial_taken in cursor.fetchall():
+        if customer_id is None:
+            outcome.refused.append((number, ext, "unknown_account", {"value": account_no}))
+        elif serial_taken:
+            outcome.refused.append((number, ext, "serial_taken", {"value": serial}))
+        elif meter_id is None:
+            fresh.append(number)
+        elif same:
+            outcome.unchanged += 1
+        else:
+            changed.append(number)
+    if fresh:
+        cursor.execute(
+            """
+            INSERT INTO billing_meter
+                   (serial, external_id, meter_type, customer_id, fitted_on, verify_by, status)
+            SELECT s.serial, s.external_id, s.meter_type, c.id, s.fitted_on, s.verify_by, 'in_service'
+              FROM stage_meters s JOIN accounts_customer c ON c.account_no = s.account_no
+             WHERE s.row_number = ANY(%s)
+            """,
+            [fresh],
+        )
+        outcome.created += len(fresh)
+    if changed:
+        cursor.execute(
+            """
+            UPDATE billing_meter m SET serial = s.serial, meter_type = s.meter_type, customer_id = c.id,
+                   fitted_on = s.fitted_on, verify_by = s.verify_by
+              FROM stage_meters s JOIN accounts_customer c ON c.account_no = s.account_no
+             WHERE m.external_id = s.external_id AND s.row_number = ANY(%s)
+            """,
+            [changed],
+        )
+        outcome.updated += len(changed)
+
+
+READINGS_CHECK = """
+WITH s AS (
+    SELECT st.*, m.id AS meter_id, m.status AS meter_status, m.removed_on,
+           r.id AS existing_id,
+           (r.meter_id = m.id AND r.read_on = st.read_on AND r.value_m3 = st.value_m3
+            AND r.source = st.source) AS same
+      FROM stage_readings st
+      LEFT JOIN billing_meter m ON m.serial = st.meter_serial
+      LEFT JOIN billing_meterreading r ON r.external_id = st.external_id
+),
+w AS (
+    SELECT s.*,
+           lag(value_m3) OVER win AS s_prev, lag(read_on) OVER win AS s_prev_on,
+           lead(value_m3) OVER win AS s_next, lead(read_on) OVER win AS s_next_on,
+           count(*) OVER (PARTITION BY meter_id, read_on) AS s_same_day
+      FROM s WHERE meter_id IS NOT NULL AND existing_id IS NULL
+    WINDOW win AS (PARTITION BY meter_id ORDER BY read_on, row_number)
+)
+SELECT s.row_number, s.external_id, s.meter_serial, s.read_on, s.value_m3, s.meter_id, s.meter_status,
+       s.removed_on, s.existing_id, s.same, w.s_prev, w.s_prev_on, w.s_next, w.s_next_on, w.s_same_day,
+       ep.value_m3, ep.read_on, en.value_m3, en.read_on, ed.id
+  FROM s
+  LEFT JOIN w ON w.row_number = s.row_number
+  LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
+                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on < w.read_on
+                      ORDER BY r.read_on DESC LIMIT 1) ep ON w.row_number IS NOT NULL
+  LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
+                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on > w.read_on
+                      ORDER BY r.read_on LIMIT 1) en ON w.row_number IS NOT NULL
+  LEFT JOIN LATERAL (SELECT id FROM billing_meterreading r
+                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on = w.read_on
+                      LIMIT 1) ed ON w.row_number IS NOT NULL
+"""
+
+
+def _later(a_value, a_on, b_value, b_on, *, latest=True):
+    """The neighbour nearer in time of two candidates (the staged one or the stored one)."""
+    if a_on is None:
+        return b_value, b_on
+    if b_on is None:
+        return a_value, a_on
+    return (a_value, a_on) if (a_on > b_on) == latest else (b_value, b_on)
+
+
+def merge_readings(cursor, rows, outcome: Outcome) -> None:
+    _stage(
+        cursor,
+        "stage_readings",
+        "row_number int, external_id text, meter_serial text, read_on date, "
+        "value_m3 numeric(12,3), source text",
+    )
+    _copy(
+        cursor,
+        "stage_readings",
+        "row_number, external_id, meter_serial, read_on, value_m3, source",
+        ((n, *v) for n, v in rows),
+    )
+    cursor.execute(READINGS_CHECK)
+    accepted = []
+    for row in cursor.fetchall():
+        (
+            number,
+            ext,
+            serial,
+            read_on,
+            value,
+            meter_id,
+            status,
+            removed_on,
+            existing_id,
+            same,
+            s_prev,
+            s_prev_on,
+            s_next,
+            s_next_on,
+            s_same_day,
+            e_prev,
+            e_prev_on,
+            e_next,
+            e_next_on,
+            e_same_day,
+        ) = row
+        refuse = None
+        if meter_id is None:
+            refuse = ("unknown_meter", {"value": serial})
+        elif existing_id is not None:
+            if same:
+                outcome.unchanged += 1
+                continue
+            refuse = ("conflict", {"external_id": ext})
+        elif status == Meter.Status.REMOVED and removed_on and read_on > removed_on:
+            refuse = ("removed_meter", {"serial": serial, "removed_on": removed_on.isoformat()})
+        elif s_same_day > 1 or e_same_day is not None:
+            refuse = ("same_day", {"serial": serial, "read_on": read_on.isoformat()})
+        else:
+            before, before_on = _later(s_prev, s_prev_on, e_prev, e_prev_on, latest=True)
+            # A row is checked against the stored readings on both sides, and against the rows before
+            # it in the file: of two rows that disagree, the later one is refused.
+            after, after_on = e_next, e_next_on
+            if before is not None and value < before:
+                refuse = (
+                    "lower",
+                    {"value": str(value), "before": str(before), "before_on": before_on.isoformat()},
+                )
+            elif after is not None and value > after:
+                refuse = (
+                    "higher",
+                    {"value": str(value), "after": str(after), "after_on": after_on.isoformat()},
+                )
+        if refuse:
+            outcome.refused.append((number, ext, *refuse))
+        else:
+            accepted.append(number)
+    if accepted:
+        cursor.execute(
+            """
+            INSERT INTO billing_meterreading (external_id, meter_id, read_on, value_m3, source, created_at)
+            SELECT s.external_id, m.id, s.read_on, s.value_m3, s.source, now()
+              FROM stage_readings s JOIN billing_meter m ON m.serial = s.meter_serial
+             WHERE s.row_number = ANY(%s)
+            """,
+            [accepted],
+        )
+        outcome.created += len(accepted)
+
+
+BILLS_CHECK = """
+SELECT s.row_number, s.external_id, s.account_no, s.opening_reading_id, s.closing_reading_id, s.amount,
+       s.due_on, s.paid, c.id, o.id, o.meter_id, o.read_on, o.value_m3, o.source, cl.id, cl.meter_id,
+       cl.read_on, cl.value_m3, cl.source, m.customer_id, b.id,
+       (b.customer_id = c.id AND b.opening_reading_id = o.id AND b.closing_reading_id = cl.id
+        AND b.due_on = s.due_on AND b.amount_paid = s.paid AND (s.amount IS NULL OR b.amount = s.amount))
+  FROM stage_bills s
+  LEFT JOIN accounts_customer c ON c.account_no = s.account_no
+  LEFT JOIN billing_meterreading o ON o.external_id = s.opening_reading_id
+  LEFT JOIN billing_meterreading cl ON cl.external_id = s.closing_reading_id
+  LEFT JOIN billing_meter m ON m.id = o.meter_id
+  LEFT JOIN billing_bill b ON b.external_id = s.external_id
+ ORDER BY s.row_number
+"""
+
+
+def merge_bills(cursor, rows, outcome: Outcome) -> None:
+    """Bills priced by the engine (the lines always; the amount when the file has none), bulk-created."""
+    from accounts.models import Customer
+
+    _stage(
+        cursor,
+        "stage_bills",
+        "row_number int, external_id text, account_no text, "
+        "opening_reading_id text, closing_reading_id text, amount numeric(12,2), due_on date, "
+        "paid numeric(12,2)",
+    )
+    _copy(
+        cursor,
+        "stage_bills",
+        "row_number, external_id, account_no, opening_reading_id, closing_reading_id, amount, due_on, paid",
+        ((n, *v) for n, v in rows),
+    )
+    cursor.execute(BILLS_CHECK)
+    candidates = []
+    for row in cursor.fetchall():
+        (
+            number,
+            ext,
+            account_no,
+            opening_ext,
+            closing_ext,
+            amount,
+            due_on,
+            paid,
+            customer_id,
+            o_id,
+            o_meter,
+            o_on,
+            o_value,
+            o_source,
+            c_id,
+            c_meter,
+            c_on,
+            c_value,
+            c_source,
+            meter_customer,
+            bill_id,
+            same,
+        ) = row
+        refuse = None
+        if bill_id is not None:
+            if same:
+                outcome.unchanged += 1
+                continue
+            refuse = ("conflict", {"external_id": ext})
+        elif customer_id is None:
+            refuse = ("unknown_account", {"value": account_no})
+        elif o_id is None:
+            refuse = ("unknown_reading", {"value": opening_ext})
+        elif c_id is None:
+            refuse = ("unknown_reading", {"value": closing_ext})
+        elif o_meter != c_meter:
+            refuse = ("other_meter", {})
+        elif meter_customer != customer_id:
+            refuse = ("other_customer", {})
+        elif c_on <= o_on:
+            refuse = ("order", {})
+        elif c_value < o_value:
+            refuse = ("negative_volume", {})
+        if refuse:
+            outcome.refused.append((number, ext, *refuse))
+            continue
+        candidates.append(
+            {
+                "row": number,
+                "external_id": ext,
+                "customer_id": customer_id,
+                "meter_id": o_meter,
+                "opening": o_id,
+                "closing": c_id,
+                "start": o_on,
+                "end": c_on,
+                "volume": c_value - o_value,
+                "amount": amount,
+                "due_on": due_on,
+                "paid": paid,
+                "estimated": ReadingSource.ESTIMATED in (o_source, c_source),
+            }
+        )
+    if not candidates:
+        return
+    # Overlaps with stored bills of the same meters, in one query.
+    stored = defaultdict(list)
+    for meter_id, start, end, other in (
+        Bill.objects.filter(meter_id__in={c["meter_id"] for c in candidates})
+        .exclude(status=BillStatus.VOID)
+        .values_list("meter_id", "period_start", "period_end", "external_id")
+    ):
+        stored[meter_id].append((start, end, other))
+    customers = Customer.objects.select_related("category__parent", "sub_category").in_bulk(
+        {c["customer_id"] for c in candidates}
+    )
+    plans, engine_plans = {}, {}
+    bills, lines_by_row = [], {}
+    for c in sorted(candidates, key=lambda c: (c["customer_id"], c["start"])):
+        clash = next((o for o in stored[c["meter_id"]] if o[0] < c["end"] and o[1] > c["start"]), None)
+        if clash is not None:
+            outcome.refused.append(
+                (
+                    c["row"],
+                    c["external_id"],
+                    "overlap",
+                    {"start": c["start"].isoformat(), "end": c["end"].isoformat(), "other": clash[2]},
+                )
+            )
+            continue
+        customer = customers[c["customer_id"]]
+        if customer.pk not in plans:
+            plans[customer.pk] = selectors.plan_for(customer)
+            if plans[customer.pk] is not None:
+                engine_plans[customer.pk] = selectors.engine_plan(plans[customer.pk], customer)
+        plan = plans[customer.pk]
+        if plan is None:
+            outcome.refused.append((c["row"], c["external_id"], "no_plan", {}))
+            continue
+        usage = selectors.cycle_usage_before(customer, c["start"])
+        for bill in bills:
+            if bill.customer_id == customer.pk:
+                for line in lines_by_row[bill.row_number]:
+                    if line.cycle == c["start"].year and line.start < c["start"]:
+                        usage.add(line.cycle, line.volume)
+        try:
+            priced = pricing.price_bill(engine_plans[customer.pk], c["start"], c["end"], c["volume"], usage)
+        except pricing.PricingError as exc:
+            outcome.refused.append((c["row"], c["external_id"], "pricing", {"detail": str(exc)}))
+            continue
+        bill = Bill(
+            customer_id=customer.pk,
+            meter_id=c["meter_id"],
+            external_id=c["external_id"],
+            plan=plan,
+            opening_reading_id=c["opening"],
+            closing_reading_id=c["closing"],
+            period_start=c["start"],
+            period_end=c["end"],
+            volume_m3=c["volume"],
+            amount=priced.amount if c["amount"] is None else c["amount"],
+            due_on=c["due_on"],
+            amount_paid=c["paid"],
+            status=BillStatus.PAID if c["paid"] >= (c["amount"] or priced.amount) else BillStatus.ISSUED,
+            is_estimated=c["estimated"],
+        )
+        bill.row_number = c["row"]
+        bills.append(bill)
+        lines_by_row[c["row"]] = priced.lines
+        stored[c["meter_id"]].append((c["start"], c["end"], c["external_id"]))
+    created = Bill.objects.bulk_create(bills)
+    BillLine.objects.bulk_create(
+        BillLine(
+            bill=bill,
+            position=i,
+            segment_start=line.start,
+            segment_end=line.end,
+            cycle=line.cycle,
+            season=line.season,
+            tier=line.tier,
+            volume_m3=line.volume,
+            price=line.price,
+            amount=line.amount,
+        )
+        for bill, original in zip(created, bills, strict=True)
+        for i, line in enumerate(lines_by_row[original.row_number], start=1)
+    )
+    outcome.created += len(created)
+
+
+MERGERS = {
+    ImportKind.METERS: merge_meters,
+    ImportKind.READINGS: merge_readings,
+    ImportKind.BILLS: merge_bills,
+}
+
+
+# ---------------------------------------------------------------- running an import
+
+
+def run_import(
+    run: ImportRun,
+    binary,
+    *,
+    today: dt.date,
+    progress: Callable[[ImportRun], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportRun:
+    """Import the file batch by batch, recording counts and refusals after every batch (the progress bar).
+
+    A batch that fails (a database error) rolls back whole; the import stops there and says so.
+    """
+    if connection.vendor != "postgresql":
+        raise ImportFileError(_("Imports from the billing system need PostgreSQL."))
+    run.total_rows = count_data_rows(binary)
+    run.status = ImportRun.Status.RUNNING
+    run.save(update_fields=["total_rows", "status"])
+    merge = MERGERS[run.kind]
+    try:
+        for good, outcome, read in batches(binary, run.kind, today=today, size=batch_size):
+            with transaction.atomic(), connection.cursor() as cursor:
+                if good:
+                    merge(cursor, good, outcome)
+                ImportRefusal.objects.bulk_create(
+                    ImportRefusal(
+                        run=run,
+                        row_number=n,
+                        external_id=(ext or "")[:MAX_EXTERNAL_ID],
+                        code=code,
+                        params=params,
+                    )
+                    for n, ext, code, params in outcome.refused
+                )
+                run.done_rows += read
+                run.created += outcome.created
+                run.updated += outcome.updated
+                run.unchanged += outcome.unchanged
+                run.refused += len(outcome.refused)
+                run.save(update_fields=["done_rows", "created", "updated", "unchanged", "refused"])
+            if progress:
+                progress(run)
+    except ImportFileError as exc:
+        run.status, run.failure = ImportRun.Status.FAILED, str(exc)
+    except Exception as exc:  # a batch that fails is rolled back whole; say where the import stopped
+        run.status = ImportRun.Status.FAILED
+        run.failure = _("Stopped after row %(row)s: %(error)s") % {"row": run.done_rows + 1, "error": exc}
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "failure", "finished_at"])
+        raise
+    else:
+        run.status = ImportRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "failure", "finished_at"])
+    return run
+
+
+# Files up to this size are imported while the caller waits; larger ones by the worker.
+INLINE_MAX_BYTES = 256 * 1024
+
+
+def start_import(*, kind: str, upload, actor, now) -> tuple[ImportRun, bool]:
+    """Import a small file at once, or store a large one and queue it for the worker.
+
+    Returns the run and whether it runs in the background.
+    """
+    from django.core.exceptions import ValidationError
+
+    from tickets.tasks import enqueue_on_commit
+
+    from .tasks import run_billing_import
+
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Choose meters, readings or bills.")})
+    name = (getattr(upload, "name", "") or "import.csv")[-200:]
+    run = ImportRun(kind=kind, file_name=name, created_by=actor, created_at=now)
+    if upload.size <= INLINE_MAX_BYTES:
+        run.save()
+        upload.seek(0)
+        try:
+            return run_import(run, upload, today=timezone.localtime(now).date()), False
+        except ImportFileError as exc:
+            raise ValidationError({"file": str(exc)}) from None
+    with transaction.atomic():
+        run.file.save(name.rsplit("/", 1)[-1], upload, save=False)
+        run.save()
+        enqueue_on_commit(run_billing_import, run.pk)
+    return run, True
+
+
+def run_queued_import(run_id: int) -> ImportRun | None:
+    """The worker's side: claim a queued import (only one worker can) and run it from its stored file."""
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).update(
+        status=ImportRun.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    run = ImportRun.objects.get(pk=run_id)
+    with run.file.open("rb") as binary:
+        return run_import(run, binary, today=timezone.localdate())

@@ -1,0 +1,159 @@
+"""Reads shared by the pages, the API and the services: plans, cycle positions, holds, billing."""
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Prefetch, Sum
+from django.utils import timezone
+
+from . import pricing
+from .models import (
+    Adjustment,
+    Bill,
+    BillLine,
+    BillStatus,
+    Dispute,
+    Household,
+    LateFeeRule,
+    Meter,
+    MeterReading,
+    TariffPlan,
+)
+
+HISTORY_MONTHS = 24
+
+
+def plan_for(customer) -> TariffPlan | None:
+    """The plan of the customer's sub-category, else of its category (tariffs are data by category)."""
+    for category in (customer.sub_category, customer.category, customer.category.parent):
+        if category is None:
+            continue
+        plan = TariffPlan.objects.filter(categories=category).order_by("-valid_from").first()
+        if plan is not None:
+            return plan
+    return None
+
+
+def engine_plan(plan: TariffPlan, customer) -> pricing.Plan:
+    """The tariff plan as the pure engine takes it, with the customer's household allowance."""
+    versions: dict[dt.date, dict[str, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for price in plan.prices.all():
+        versions[price.effective_from][price.season][price.tier] = price.price
+    price_versions = tuple(
+        pricing.PriceVersion(
+            day, {season: tuple(tiers[t] for t in sorted(tiers)) for season, tiers in seasons.items()}
+        )
+        for day, seasons in sorted(versions.items())
+    )
+    allowances = ()
+    if plan.large_household_persons:
+        allowances = tuple(
+            pricing.Allowance(
+                h.recorded_on,
+                plan.large_household_allowance if h.persons >= plan.large_household_persons else Decimal(0),
+            )
+            for h in Household.objects.filter(customer=customer).order_by("recorded_on")
+        )
+    return pricing.Plan(
+        code=plan.code,
+        tier_bounds=tuple(Decimal(str(b)) for b in plan.tier_bounds),
+        price_versions=price_versions,
+        heating_months=frozenset(int(m) for m in plan.heating_months),
+        has_cycle=plan.cycle == TariffPlan.Cycle.CALENDAR_YEAR,
+        allowances=allowances,
+    )
+
+
+def cycle_usage_before(customer, day: dt.date, *, exclude_bills=()) -> pricing.CycleUsage:
+    """Volume billed to the customer in `day`'s cycle before `day` (lines of bills that are not void)."""
+    rows = (
+        BillLine.objects.filter(bill__customer=customer, cycle=day.year, segment_start__lt=day)
+        .exclude(bill__status=BillStatus.VOID)
+        .exclude(bill__in=list(exclude_bills))
+        .values("cycle")
+        .annotate(volume=Sum("volume_m3"))
+    )
+    return pricing.CycleUsage({row["cycle"]: row["volume"] for row in rows})
+
+
+def open_disputes_of(bill_ids) -> dict[int, list[Dispute]]:
+    """Open disputes by bill id: such bills are on hold (no late-fee days, no collection notice)."""
+    held = defaultdict(list)
+    through = Dispute.bills.through
+    for row in through.objects.filter(
+        bill_id__in=list(bill_ids), dispute__closed_at__isnull=True
+    ).select_related("dispute__ticket"):
+        held[row.bill_id].append(row.dispute)
+    return held
+
+
+def is_on_hold(bill) -> bool:
+    return bill.disputes.filter(closed_at__isnull=True).exists()
+
+
+def held_days(bill, *, counting_from: dt.date, on: dt.date) -> int:
+    """Days from `counting_from` (the first late-fee day) to `on` spent under a dispute of this bill."""
+    total = 0
+    for dispute in bill.disputes.all():
+        start = max(timezone.localtime(dispute.opened_at).date(), counting_from)
+        end = min(timezone.localtime(dispute.closed_at).date() if dispute.closed_at else on, on)
+        total += max((end - start).days, 0)
+    return total
+
+
+def late_fee_due(bill, *, on: dt.date) -> Decimal:
+    """The late fee as of `on`: no days count while a dispute of the bill is open."""
+    rule = LateFeeRule.objects.filter(segment=bill.customer.category.segment).first()
+    if rule is None:
+        return Decimal("0.00")
+    counting_from = bill.due_on + dt.timedelta(days=rule.grace_days)
+    return pricing.late_fee(
+        unpaid=bill.unpaid,
+        due_on=bill.due_on,
+        on=on,
+        rate_per_day=rule.rate_per_day,
+        grace_days=rule.grace_days,
+        held_days=held_days(bill, counting_from=counting_from, on=on),
+    )
+
+
+def billing_of(customer, *, today: dt.date):
+    """A customer's meters, the last 24 months of readings and bills with their lines, holds and disputes."""
+    since = dt.date(today.year - HISTORY_MONTHS // 12, today.month, 1)
+    meters = list(Meter.objects.filter(customer=customer).order_by("status", "-fitted_on"))
+    readings = list(
+        MeterReading.objects.filter(meter__customer=customer, read_on__gte=since)
+        .select_related("meter", "corrects")
+        .order_by("-read_on", "-id")
+    )
+    bills = list(
+        Bill.objects.filter(customer=customer, period_end__gte=since)
+        .select_related("meter", "opening_reading", "closing_reading")
+        .prefetch_related(Prefetch("lines", queryset=BillLine.objects.order_by("position")))
+        .order_by("-period_start")
+    )
+    holds = open_disputes_of([b.pk for b in bills])
+    for bill in bills:
+        bill.holds = holds.get(bill.pk, [])
+    disputes = list(
+        Dispute.objects.filter(customer=customer)
+        .select_related("ticket")
+        .prefetch_related("bills")
+        .order_by("-opened_at")
+    )
+    return {
+        "meters": meters,
+        "readings": readings,
+        "bills": bills,
+        "disputes": disputes,
+        "held_bills": [b for b in bills if b.holds],
+    }
+
+
+def adjustments_to_export():
+    return (
+        Adjustment.objects.filter(status=Adjustment.Status.APPROVED)
+        .select_related("dispute__ticket", "dispute__customer")
+        .prefetch_related("lines__bill")
+    )

@@ -1,0 +1,273 @@
+"""Reads shared by the pages, the API and the dashboards: the figures of satisfaction.md, the
+callback queue, the answers behind a figure.
+
+The figures (one definition each; shared/data/satisfaction.md, "Formulas"):
+- satisfaction rate = answers with overall 5 or 4 / valid answers x 100 (target 90%);
+- callback rate = cases with any outcome recorded / cases due for follow-up x 100;
+- valid-answer rate = answered / cases due x 100;
+- dimension score = mean of that dimension's items over valid answers, not applicable left out (1-5);
+- first-time fix rate = solved "yes" / valid answers x 100;
+- recovery success rate = recoveries closed with the customer now satisfied / recoveries closed x 100.
+
+Every figure selector takes the same scope:
+    user      -- rows the user may see (visible_to), or None for every row (dashboards' rollups);
+    scope     -- an OrgUnit: its subtree only (None = everything the user sees);
+    start, end -- local dates, inclusive, of the case's closure (None = open-ended);
+    group_by  -- None (one row), "outlet", "branch", "service_type", "handler" or "month".
+Rates are Decimal percentages to one place (ROUND_HALF_UP), scores Decimal to two places; None
+when the denominator is 0.
+"""
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg, Count, F, IntegerField, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncMonth
+
+from .models import DUE_STATES, OUTCOME_STATES, SERVQUAL, Question, Recovery, Survey
+from .rules import LOCAL_TZ, SATISFACTION_TARGET
+
+ANSWERED = Survey.State.ANSWERED
+TARGET = Decimal(SATISFACTION_TARGET)
+
+# group_by -> (key field, label field), relative to Survey; human codes as keys (URLs use them).
+GROUPS = {
+    "outlet": ("org_unit__code", "org_unit__name"),
+    "branch": ("org_unit__parent__code", "org_unit__parent__name"),
+    "service_type": ("service_type__code", "service_type__name"),
+    "handler": ("handler__username", "handler__first_name"),
+    "month": ("month", "month"),
+}
+
+
+def _pct(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _mean(total, count) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LOCAL_TZ)
+
+
+def surveys_in_scope(
+    *, user=None, scope=None, start: dt.date | None = None, end: dt.date | None = None, prefix: str = ""
+):
+    """Surveys (or, with prefix "survey__", rows of a model pointing at them) in the scope."""
+    model = Recovery if prefix else Survey
+    qs = model.objects.all() if user is None else model.objects.visible_to(user)
+    if scope is not None:
+        qs = qs.filter(**{f"{prefix}org_unit__path__startswith": scope.path})
+    if start is not None:
+        qs = qs.filter(**{f"{prefix}case_closed_at__gte": local_midnight(start)})
+    if end is not None:
+        qs = qs.filter(**{f"{prefix}case_closed_at__lt": local_midnight(end + dt.timedelta(days=1))})
+    return qs
+
+
+def _grouped(qs, group_by, prefix=""):
+    if group_by is None:
+        return qs, None, None
+    if group_by not in GROUPS:
+        raise ValueError(f"group_by must be one of {sorted(GROUPS)} or None")
+    key, label = GROUPS[group_by]
+    if group_by == "month":
+        qs = qs.annotate(month=TruncMonth(f"{prefix}case_closed_at", tzinfo=LOCAL_TZ))
+        return qs.values("month"), "month", "month"
+    return qs.values(f"{prefix}{key}", f"{prefix}{label}"), f"{prefix}{key}", f"{prefix}{label}"
+
+
+def _key_text(group_by, value) -> str:
+    if value is None:
+        return ""
+    if group_by == "month":
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m") if isinstance(value, dt.datetime) else str(value)
+    return str(value)
+
+
+def satisfaction_figures(*, user=None, scope=None, start=None, end=None, group_by=None) -> list[dict]:
+    """The rates and dimension scores, one dict per group (one dict in all when group_by is None).
+
+    Keys: key, label (the group's code and name; "" / "" without grouping), closed, due, with_outcome,
+    answered, satisfied, solved, callback_rate, valid_rate, satisfaction_rate, first_fix_rate,
+    meets_target, scores {dimension: score}. One query.
+    """
+    qs, key_field, label_field = _grouped(
+        surveys_in_scope(user=user, scope=scope, start=start, end=end), group_by
+    )
+    answered = Q(state=ANSWERED)
+    aggregates = {
+        "closed": Count("id"),
+        "due": Count("id", filter=Q(state__in=DUE_STATES)),
+        "with_outcome": Count("id", filter=Q(state__in=OUTCOME_STATES)),
+        "answered": Count("id", filter=answered),
+        "satisfied": Count("id", filter=answered & Q(overall__gte=4)),
+        "solved": Count("id", filter=answered & Q(is_solved=True)),
+    }
+    for dimension in SERVQUAL:
+        aggregates[f"{dimension}_sum"] = Sum(f"{dimension}_sum", filter=answered)
+        aggregates[f"{dimension}_n"] = Sum(f"{dimension}_n", filter=answered)
+    if key_field is None:
+        rows = [qs.aggregate(**aggregates)]
+    else:
+        rows = list(qs.annotate(**aggregates).order_by(key_field))
+    result = []
+    for row in rows:
+        if key_field is not None and not row["closed"]:
+            continue
+        rate = _pct(row["satisfied"], row["answered"])
+        result.append(
+            {
+                "key": _key_text(group_by, row.get(key_field)) if key_field else "",
+                "label": _key_text(group_by, row.get(label_field)) if label_field else "",
+                "closed": row["closed"],
+                "due": row["due"],
+                "with_outcome": row["with_outcome"],
+                "answered": row["answered"],
+                "satisfied": row["satisfied"],
+                "solved": row["solved"],
+                "callback_rate": _pct(row["with_outcome"], row["due"]),
+                "valid_rate": _pct(row["answered"], row["due"]),
+                "satisfaction_rate": rate,
+                "first_fix_rate": _pct(row["solved"], row["answered"]),
+                "meets_target": None if rate is None else rate >= TARGET,
+                "scores": {d.value: _mean(row[f"{d}_sum"] or 0, row[f"{d}_n"] or 0) for d in SERVQUAL},
+            }
+        )
+    return result
+
+
+def recovery_figures(*, user=None, scope=None, start=None, end=None, group_by=None) -> list[dict]:
+    """Service recovery: opened, closed, succeeded (customer now satisfied), success_rate; per group,
+    by the closure date of the original case. Kept apart from the satisfaction rate."""
+    qs, key_field, label_field = _grouped(
+        surveys_in_scope(user=user, scope=scope, start=start, end=end, prefix="survey__"),
+        group_by,
+        prefix="survey__",
+    )
+    aggregates = {
+        "opened": Count("id"),
+        "closed": Count("id", filter=Q(closed_at__isnull=False)),
+        "succeeded": Count("id", filter=Q(closed_at__isnull=False, is_customer_satisfied=True)),
+        "repeats": Count("id", filter=Q(is_repeat=True)),
+    }
+    rows = (
+        [qs.aggregate(**aggregates)]
+        if key_field is None
+        else list(qs.annotate(**aggregates).order_by(key_field))
+    )
+    return [
+        {
+            "key": _key_text(group_by, row.get(key_field)) if key_field else "",
+            "label": _key_text(group_by, row.get(label_field)) if label_field else "",
+            "opened": row["opened"],
+            "closed": row["closed"],
+            "succeeded": row["succeeded"],
+            "repeats": row["repeats"],
+            "success_rate": _pct(row["succeeded"], row["closed"]),
+        }
+        for row in rows
+    ]
+
+
+def worst_items(*, user=None, scope=None, start=None, end=None, limit: int = 5) -> list[dict]:
+    """The questionnaire items with the lowest mean score (not applicable left out), lowest first:
+    code, question, dimension, score, answers. One query."""
+    questions = [q for q in Question.objects.order_by("sort_order", "code") if q.dimension != "overall"]
+    qs = surveys_in_scope(user=user, scope=scope, start=start, end=end).filter(state=ANSWERED)
+    aggregates = {}
+    for q in questions:
+        value = Cast(KT(f"scores__{q.code}"), IntegerField())
+        aggregates[f"{q.code}_avg"] = Avg(value)
+        aggregates[f"{q.code}_n"] = Count(value)
+    if not aggregates:
+        return []
+    row = qs.aggregate(**aggregates)
+    items = [
+        {
+            "code": q.code,
+            "question": q.local_text,
+            "dimension": q.dimension,
+            "score": Decimal(row[f"{q.code}_avg"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            "answers": row[f"{q.code}_n"],
+        }
+        for q in questions
+        if row[f"{q.code}_n"]
+    ]
+    return sorted(items, key=lambda item: (item["score"], item["code"]))[:limit]
+
+
+def answers_behind(*, user, scope=None, start=None, end=None, group_by=None, key: str = "", state: str = ""):
+    """The surveys behind one figure (drill-down): the same scope, one group's key, a state."""
+    qs = surveys_in_scope(user=user, scope=scope, start=start, end=end)
+    if group_by in GROUPS and key:
+        if group_by == "month":
+            try:
+                first = dt.datetime.strptime(key, "%Y-%m").date()
+            except ValueError:
+                return qs.none()
+            following = (first + dt.timedelta(days=32)).replace(day=1)
+            qs = qs.filter(
+                case_closed_at__gte=local_midnight(first), case_closed_at__lt=local_midnight(following)
+            )
+        else:
+            qs = qs.filter(**{GROUPS[group_by][0]: key})
+    if state == "due":
+        qs = qs.filter(state__in=DUE_STATES)
+    elif state == "satisfied":
+        qs = qs.filter(state=ANSWERED, overall__gte=4)
+    elif state == "unsatisfied":
+        qs = qs.filter(state=ANSWERED, overall__lte=3)
+    elif state in Survey.State.values:
+        qs = qs.filter(state=state)
+    return qs.select_related("ticket", "org_unit", "service_type", "handler").order_by(
+        "-case_closed_at", "-id"
+    )
+
+
+def callback_queue(user):
+    """Open phone follow-ups the user may see, nearest callback deadline first."""
+    return (
+        Survey.objects.visible_to(user)
+        .filter(state=Survey.State.PENDING, method=Survey.Method.CALLBACK, callback_ticket__isnull=False)
+        .select_related("ticket", "callback_ticket", "org_unit", "service_type")
+        .annotate(tries=Count("attempts", filter=Q(attempts__counts_as_try=True)))
+        .order_by(F("callback_ticket__next_due_at").asc(nulls_last=True), "id")
+    )
+
+
+def survey_for(user, reference: str) -> Survey | None:
+    """The current survey of a case (by the case's reference) if the user may see it."""
+    return (
+        Survey.objects.visible_to(user)
+        .filter(ticket__reference=reference)
+        .exclude(state=Survey.State.WITHDRAWN)
+        .select_related(
+            "ticket__service_type", "callback_ticket", "org_unit", "service_type", "handler", "customer"
+        )
+        .first()
+    )
+
+
+def recovery_for(user, reference: str) -> Recovery | None:
+    """A recovery by its recovery ticket's reference, if the user may see it."""
+    return (
+        Recovery.objects.visible_to(user)
+        .filter(ticket__reference=reference)
+        .select_related("ticket__assignee", "original__service_type", "original__org_unit", "survey")
+        .first()
+    )
+
+
+def recoveries_for(user, *, open_only: bool = False):
+    qs = Recovery.objects.visible_to(user).select_related("ticket", "original", "survey")
+    if open_only:
+        qs = qs.filter(closed_at__isnull=True)
+    return qs.order_by("-opened_at", "-id")
