@@ -11,11 +11,15 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from satisfaction.selectors import satisfaction_figures
+
 from . import reports, selectors
 from .scorecards import RULE
 from .serializers import (
     ComplaintReportSerializer,
     ReportQuerySerializer,
+    SatisfactionQuerySerializer,
+    SatisfactionReportSerializer,
     SlaQuerySerializer,
     SlaReportSerializer,
     TargetReportSerializer,
@@ -137,3 +141,25 @@ class TargetReportView(APIView):
             ],
         }
         return Response(TargetReportSerializer(body).data)
+
+
+class SatisfactionReportView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[SatisfactionQuerySerializer],
+        responses=SatisfactionReportSerializer,
+        summary="The satisfaction app's figures for cases closed in a period, grouped",
+    )
+    def get(self, request):
+        data, unit = _query(request, SatisfactionQuerySerializer)
+        if selectors.own_handler(request.user):
+            raise PermissionDenied(_("Satisfaction figures are for supervisors and managers."))
+        rows = satisfaction_figures(
+            user=request.user,
+            scope=unit,
+            start=data["from"],
+            end=data["to"],
+            group_by=data.get("group_by") or None,
+        )
+        return Response(SatisfactionReportSerializer({"rows": rows}).data)

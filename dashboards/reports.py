@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from complaints.selectors import complaint_figures
+from satisfaction.selectors import recovery_figures, satisfaction_figures
 from tickets import selectors as ticket_selectors
 from tickets.models import Escalation, SlaState
 
@@ -135,6 +136,10 @@ def scorecard(user, unit, *, start, end, now, labels, comparison) -> list[dict]:
             end=ticket_selectors.local_day_start(end + dt.timedelta(days=1)),
         )
         per_10k = {r["unit"].pk: r["per_10k"] for r in figures["by_branch"]}
+    surveys = {
+        r["key"]: r
+        for r in satisfaction_figures(user=user, scope=unit, start=start, end=end, group_by=comparison)
+    }
     cards = []
     book = TargetBook()
     for row in rows:
@@ -150,6 +155,7 @@ def scorecard(user, unit, *, start, end, now, labels, comparison) -> list[dict]:
             labels=labels,
             book=book,
             complaints_per_10k=per_10k.get(org_unit.pk),
+            satisfaction=surveys.get(org_unit.code, {}),
         )
         params = drill_params(
             start=start, end=end, unit=unit, group_by=(comparison,), codes=row.codes, user=user
@@ -223,3 +229,74 @@ def complaints_panel(user, *, start, end) -> dict:
         start=ticket_selectors.local_day_start(start),
         end=ticket_selectors.local_day_start(end + dt.timedelta(days=1)),
     )
+
+
+def satisfaction_panel(user, unit, *, start, end) -> dict:
+    """The satisfaction app's own figures for cases closed in the period (computed there, shown here)."""
+    [figures] = satisfaction_figures(user=user, scope=unit, start=start, end=end)
+    [recovery] = recovery_figures(user=user, scope=unit, start=start, end=end)
+    params = {"unit": unit.code if unit else "", "start": start.isoformat(), "end": end.isoformat()}
+    base = reverse("satisfaction:answers")
+    return {
+        "figures": figures,
+        "recovery": recovery,
+        "figures_url": f"{reverse('satisfaction:figures')}?{urlencode(params)}",
+        "answers_url": {
+            state: f"{base}?{urlencode({**params, 'state': state})}"
+            for state in ("due", "answered", "satisfied", "unsatisfied")
+        },
+    }
+
+
+def billing_panel(user, unit, *, start, end, now, labels) -> dict:
+    """Billing disputes are cases too: their deadlines by the same definitions, and the open ones now."""
+    codes = [t.code for t in labels.types.values() if t.category == "billing"]
+    rows = []
+    for code in codes:
+        rows += sla_rows(
+            user,
+            start=start,
+            end=end,
+            now=now,
+            group_by=("service_type", "milestone"),
+            unit=unit,
+            service_type=code,
+            labels=labels,
+            with_durations=True,
+        )
+    base = {"scope": "all", "org_unit": unit.code if unit else None, "handler": own_handler(user)}
+    open_cases = [
+        (
+            labels.label("service_type", t.pk)[1],
+            ticket_selectors.queue_queryset(user, now=now, **base, service_type=t.code).order_by().count(),
+            queue_url(base, service_type=t.code),
+        )
+        for t in labels.types.values()
+        if t.category == "billing"
+    ]
+    table = Table(
+        key="billing",
+        title=str(_("Service type and milestone")),
+        group_by=("service_type", "milestone"),
+        total=total(rows),
+    )
+    for row in rows:
+        params = drill_params(
+            start=start, end=end, unit=unit, group_by=table.group_by, codes=row.codes, user=user
+        )
+        table.rows.append(
+            {
+                "names": row.names,
+                "codes": row.codes,
+                "tally": row.tally,
+                "previous": None,
+                "links": {o: queue_url(params, outcome=o) for o in FIGURE_OUTCOMES},
+            }
+        )
+    table.total_links = {}
+    if len(codes) == 1:
+        params = drill_params(
+            start=start, end=end, unit=unit, group_by=("service_type",), codes=(codes[0],), user=user
+        )
+        table.total_links = {o: queue_url(params, outcome=o) for o in FIGURE_OUTCOMES}
+    return {"table": table, "open_cases": open_cases}

@@ -39,10 +39,19 @@ class Score:
 
 
 def unit_scores(
-    unit: OrgUnit, *, day, on_time_rate, by_type: dict, labels, book: TargetBook, complaints_per_10k=None
+    unit: OrgUnit,
+    *,
+    day,
+    on_time_rate,
+    by_type: dict,
+    labels,
+    book: TargetBook,
+    complaints_per_10k=None,
+    satisfaction: dict | None = None,
 ) -> list[Score]:
     """The scores of one unit: the overall on-time rate, each service type that has its own target,
-    and complaints per 10,000 customers where the complaints app gives it (branches)."""
+    complaints per 10,000 customers where the complaints app gives it (branches), and the satisfaction
+    app's satisfaction and callback rates."""
     scores = []
     target = book.effective(measure=Measure.ON_TIME_RATE, org_unit=unit, day=day)
     scores.append(
@@ -82,4 +91,12 @@ def unit_scores(
                 colour(Measure.COMPLAINTS_PER_10K, value, target),
             )
         )
+    if satisfaction is not None:
+        for measure, key in (
+            (Measure.SATISFACTION_RATE, "satisfaction_rate"),
+            (Measure.CALLBACK_RATE, "callback_rate"),
+        ):
+            target = book.effective(measure=measure, org_unit=unit, day=day)
+            value = satisfaction.get(key)
+            scores.append(Score(measure, str(measure.label), value, target, colour(measure, value, target)))
     return scores

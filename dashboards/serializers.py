@@ -117,3 +117,33 @@ class ScorecardSerializer(serializers.Serializer):
 class TargetReportSerializer(serializers.Serializer):
     rule = serializers.CharField()
     units = ScorecardSerializer(many=True)
+
+
+SATISFACTION_GROUPS = ("outlet", "branch", "service_type", "handler", "month")
+
+
+class SatisfactionQuerySerializer(ReportQuerySerializer):
+    group_by = serializers.ChoiceField(
+        choices=SATISFACTION_GROUPS,
+        required=False,
+        allow_blank=True,
+        help_text=_("One of outlet, branch, service_type, handler, month; empty for one total row"),
+    )
+
+
+class SatisfactionRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)
+    closed = serializers.IntegerField(help_text=_("Cases closed in the period"))
+    due = serializers.IntegerField(help_text=_("Cases due for a follow-up"))
+    with_outcome = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    satisfaction_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    callback_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    first_fix_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    meets_target = serializers.BooleanField(allow_null=True)
+
+
+class SatisfactionReportSerializer(serializers.Serializer):
+    rows = SatisfactionRowSerializer(many=True)

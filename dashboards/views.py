@@ -107,6 +107,12 @@ def dashboard(request):
         "target": target,
         "warnings": early_warnings(request.user, unit, now=now),
         "complaints": None if own_only else reports.complaints_panel(request.user, start=start, end=end),
+        "satisfaction": None
+        if own_only
+        else reports.satisfaction_panel(request.user, unit, start=start, end=end),
+        "billing": reports.billing_panel(
+            request.user, unit, start=start, end=end, now=now, labels=selectors.Labels()
+        ),
         "rule": RULE,
         "query": query,
         "own_only": own_only,
