@@ -102,6 +102,33 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def roles_with_permission(perm: str) -> list[Role]:
+    """The roles whose group holds `perm` ("app_label.codename"), to name them when access is refused."""
+    from fnmatch import fnmatchcase
+
+    return [role for role in Role if any(fnmatchcase(perm, p) for p in ROLE_PERMISSIONS[role])]
+
+
+def permission_required_naming_roles(perm: str):
+    """Like Django's permission_required(raise_exception=True), but the 403 says which roles may."""
+    from functools import wraps
+
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                roles = ", ".join(str(r.label) for r in roles_with_permission(perm))
+                raise PermissionDenied(_("This page is for these roles: %(roles)s.") % {"roles": roles})
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def group_name(role: str) -> str:
     """A role's Django group is named after the role's stable value ("front_desk")."""
     return str(role)

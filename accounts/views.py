@@ -6,7 +6,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -18,7 +18,7 @@ from django_ratelimit.core import is_ratelimited
 from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
 from .masking import mask_id_number, mask_phone
-from .roles import SUPERVISOR_ROLES, may_see_full_personal_data
+from .roles import SUPERVISOR_ROLES, may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
 
@@ -187,7 +187,9 @@ def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
     customer = _visible_customer(request, account_no)
     if not may_see_full_personal_data(request.user):
-        raise PermissionDenied(_("Your role may not see personal data in full."))
+        raise PermissionDenied(_(
+            "Only the front desk, call-centre agents, field technicians, supervisors and managers may see "
+            "personal data in full."))
     fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
     record_personal_data_view(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
     response = _render_detail(request, customer, revealed=True)
@@ -202,7 +204,7 @@ def _apply_errors(form, exc: ValidationError):
 
 
 @login_required
-@permission_required("accounts.add_customer", raise_exception=True)
+@permission_required_naming_roles("accounts.add_customer")
 def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -217,7 +219,7 @@ def customer_create(request):
 
 
 @login_required
-@permission_required("accounts.change_customer", raise_exception=True)
+@permission_required_naming_roles("accounts.change_customer")
 def customer_edit(request, account_no):
     customer = _visible_customer(request, account_no)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)

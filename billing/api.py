@@ -18,10 +18,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Customer
-from accounts.roles import Role
 
 from . import imports, selectors, services
 from .models import Adjustment, Bill, Dispute, ImportRun
+from .permissions import may_exchange_with_billing_system, may_handle_billing
 from .serializers import (
     AdjustmentRefSerializer,
     AdjustmentSerializer,
@@ -38,39 +38,21 @@ from .serializers import (
     RereadSerializer,
 )
 
-# Who may import from and export to the billing system (the integration account is an administrator).
-BILLING_SYSTEM_ROLES = {Role.ADMINISTRATOR, Role.CENTRE_MANAGER}
-
-
-def _role(user):
-    profile = getattr(user, "staff_profile", None)
-    return profile.role if profile else None
-
 
 class IsBillingStaff(permissions.BasePermission):
     """Service staff handle billing; field technicians only record re-reads and meter tests."""
 
     message = _("Billing disputes are handled by service staff.")
-    technician_actions = {"retrieve", "list", "reread", "meter_test"}
 
     def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        role = _role(user)
-        if role is None:
-            return False
-        return role != Role.TECHNICIAN or getattr(view, "action", None) in self.technician_actions
+        return may_handle_billing(request.user, getattr(view, "action", None))
 
 
 class IsBillingSystem(permissions.BasePermission):
     message = _("Only administrators exchange files with the billing system.")
 
     def has_permission(self, request, view):
-        user = request.user
-        return user.is_authenticated and (user.is_superuser or _role(user) in BILLING_SYSTEM_ROLES)
+        return may_exchange_with_billing_system(request.user)
 
 
 def _today():

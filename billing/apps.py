@@ -37,11 +37,16 @@ class BillingConfig(AppConfig):
     verbose_name = _("Meter reading and billing")
 
     def ready(self):
+        from accounts.customer_page import register_action, register_section
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
+        from .customer_page import billing_section, new_dispute_action
+
         post_migrate.connect(_seed_rules, sender=self, dispatch_uid="billing_seed_rules")
         demo_seeded.connect(_add_demo_data, dispatch_uid="billing_demo")
+        register_section("billing", billing_section)
+        register_action("billing_dispute", new_dispute_action)
         register_kind(
             "billing", detail_url=_dispute_url, extra_data=_dispute_extra, prefetch=["billing_dispute"]
         )

@@ -273,3 +273,20 @@ def complaint_figures(user, *, start: datetime.datetime, end: datetime.datetime)
         "top_root_causes": top_root_causes,
         "customers": total_customers,
     }
+
+
+def complaint_count(*, unit_path: str, start: datetime.datetime, end: datetime.datetime, category: str = "",
+                    root_cause: str = "") -> int:
+    """Complaints received in [start, end) by the units under `unit_path` (a category or sub-category
+    code, a root cause: optional). For measures such as complaints per 10,000 customers."""
+    qs = Complaint.objects.filter(ticket__org_unit__path__startswith=unit_path, received_at__gte=start,
+                                  received_at__lt=end)
+    if category:
+        qs = qs.filter(Q(category__code=category) | Q(sub_category__code=category))
+    if root_cause:
+        qs = qs.filter(root_cause=root_cause)
+    return qs.count()
+
+
+def category_codes() -> set[str]:
+    return set(ComplaintCategory.objects.values_list("code", flat=True))

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
 from accounts.validators import validate_landline, validate_mobile
+from tickets import outbox
 from tickets import services as ticket_services
 from tickets.attachments import validate_attachment
 from tickets.models import (
@@ -32,7 +33,6 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.tasks import deliver_pending_notifications, enqueue_on_commit
 
 from .models import (
     REPEAT_WINDOW_DAYS,
@@ -148,35 +148,11 @@ def tracking_url(reference: str) -> str:
 def _notify_complainant(*, complaint, kind, title, body, now) -> list[Notification]:
     """SMS to the complainant's mobile (and email when given): rows now, delivery after commit.
 
-    The complainant is no user, so the rows carry the address themselves; the delivery run
-    (tickets.delivery) retries them while the gateway fails, so nothing is lost.
+    A landline cannot take an SMS (the handler calls instead); the delivery run retries the rows
+    while the gateway fails, so nothing is lost.
     """
-    addresses = []
-    try:
-        validate_mobile(complaint.complainant_phone)
-        addresses.append((Notification.Channel.SMS, complaint.complainant_phone))
-    except ValidationError:
-        pass  # a landline cannot take an SMS; the handler calls instead
-    if complaint.complainant_email:
-        addresses.append((Notification.Channel.EMAIL, complaint.complainant_email))
-    rows = Notification.objects.bulk_create(
-        Notification(
-            recipient=None,
-            channel=channel,
-            address=address,
-            ticket=complaint.ticket,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            created_at=now,
-            next_attempt_at=now,
-            status=Notification.DeliveryStatus.PENDING,
-        )
-        for channel, address in addresses
-    )
-    if rows:
-        enqueue_on_commit(deliver_pending_notifications, [row.pk for row in rows])
-    return rows
+    return outbox.notify_customer(ticket=complaint.ticket, kind=kind, title=title, body=body, now=now,
+                                  phone=complaint.complainant_phone, email=complaint.complainant_email)
 
 
 def _promised_reply(ticket) -> Milestone | None:

@@ -26,6 +26,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.roles import SUPERVISOR_ROLES, Role
 from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
+from tickets.timeline import timeline_rows
 
 from . import selectors, services
 from .forms import (
@@ -219,7 +220,8 @@ def _require_staff(user) -> None:
         return
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.role == Role.TECHNICIAN:
-        raise PermissionDenied(_("Complaints are handled by service staff."))
+        raise PermissionDenied(_(
+            "Complaints are handled by the front desk, call-centre agents, supervisors and managers."))
 
 
 def _is_supervisor(user) -> bool:
@@ -229,7 +231,8 @@ def _is_supervisor(user) -> bool:
 
 def _require_supervisor(user) -> None:
     if not _is_supervisor(user):
-        raise PermissionDenied(_("The complaint figures are for supervisors."))
+        raise PermissionDenied(_(
+            "The complaint figures are for outlet supervisors, branch managers and centre managers."))
 
 
 @login_required
@@ -296,7 +299,7 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
             "complaint": complaint,
             "ticket": complaint.ticket,
             "milestones": selectors.milestones(complaint),
-            "events": selectors.timeline(complaint),
+            "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
             "chain": selectors.repeat_chain(complaint)
             if complaint.is_repeat or complaint.repeats.exists()
             else [],

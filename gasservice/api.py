@@ -11,12 +11,25 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
-from rest_framework import status
+from rest_framework import permissions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class MaySeeApiDocs(permissions.BasePermission):
+    """The schema and docs: anyone while settings.API_DOCS_PUBLIC (development), else signed-in staff."""
+
+    def has_permission(self, request, view):
+        from django.conf import settings
+
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active
+                    and (user.is_superuser or hasattr(user, "staff_profile")))
 
 
 def validation_error_payload(exc: DjangoValidationError) -> dict:

@@ -7,7 +7,8 @@ def site(request):
 
     from accounts.models import OrganisationProfile
 
-    profile = getattr(request.user, "staff_profile", None) if request.user.is_authenticated else None
+    user = getattr(request, "user", None)  # absent on a 400 raised before the middleware ran
+    profile = getattr(user, "staff_profile", None) if user is not None and user.is_authenticated else None
     return {
         "SITE_NAME": settings.SITE_NAME,
         "staff_profile": profile,

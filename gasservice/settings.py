@@ -157,7 +157,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "gasservice.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "token": "10/min"},
 }
+# The API schema and Swagger UI: open in development, staff only in production unless opened here.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["gasservice.api.MaySeeApiDocs"],
     "TITLE": "gasservice API",
     "DESCRIPTION": "Service tickets, complaints and customers of the gas utility's service centre.",
     "VERSION": "1.0.0",
@@ -178,6 +181,8 @@ SPECTACULAR_SETTINGS = {
         "BillingImportKindEnum": "billing.models.ImportKind",
         "ComplaintSourceEnum": "complaints.models.Source",
         "ChannelEnum": "tickets.models.Channel",
+        "ImprovementSourceEnum": "satisfaction.models.ImprovementAction.Source",
+        "ImprovementStatusEnum": "satisfaction.models.ImprovementAction.Status",
     },
 }
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from tickets import views as ticket_views
 
@@ -22,8 +22,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", views.api_docs, name="api-docs"),
     path("complaints/", include("complaints.urls")),
+    path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("track/", ticket_views.track, name="track"),

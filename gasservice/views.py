@@ -1,10 +1,13 @@
-"""Project-level views: the health check."""
+"""Project-level views: the health check, the API docs."""
 
 import logging
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from drf_spectacular.views import SpectacularSwaggerView
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +54,14 @@ def healthz(request):
     # Informational only: a stale stamp means beat or the worker stopped (the sweep is not running).
     report["worker_seen_at"] = _worker_seen_at()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+
+_swagger = SpectacularSwaggerView.as_view(url_name="schema")
+
+
+def api_docs(request):
+    """Swagger UI; in production (settings.API_DOCS_PUBLIC off) a visitor is sent to the staff login."""
+    if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _swagger(request)

@@ -1,5 +1,5 @@
-"""Read-only API: /api/v1/surveys/ (state per case, calls, answers), /api/v1/recoveries/, and the
-figures at /api/v1/surveys/figures/. Rows the caller may see only (visible_to)."""
+"""Read-only API: /api/v1/surveys/ (state per case, calls, answers), /api/v1/recoveries/,
+/api/v1/improvements/ and the figures at /api/v1/surveys/figures/. Rows the caller may see only."""
 
 import datetime as dt
 
@@ -15,9 +15,9 @@ from accounts.models import OrgUnit
 from accounts.roles import Role
 
 from . import selectors
-from .models import Recovery, Survey
+from .models import ImprovementAction, Recovery, Survey
 from .rules import SATISFACTION_TARGET
-from .serializers import FiguresSerializer, RecoverySerializer, SurveySerializer
+from .serializers import FiguresSerializer, ImprovementSerializer, RecoverySerializer, SurveySerializer
 
 
 class IsServiceStaff(permissions.BasePermission):
@@ -156,5 +156,37 @@ class RecoveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return (
             Recovery.objects.visible_to(self.request.user)
             .select_related("ticket__assignee", "original", "survey")
+            .order_by("-opened_at", "-id")
+        )
+
+
+class ImprovementFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ImprovementAction.Status.choices)
+    unit = django_filters.CharFilter(method="filter_unit", help_text="Org unit code: its whole subtree.")
+
+    class Meta:
+        model = ImprovementAction
+        fields = []
+
+    def filter_unit(self, qs, name, value):
+        unit = OrgUnit.objects.filter(code=value).first()
+        return qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
+
+
+class ImprovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Improvement actions (PDCA) the caller may see, with each check's before and after."""
+
+    serializer_class = ImprovementSerializer
+    permission_classes = [IsServiceStaff]
+    filterset_class = ImprovementFilter
+    lookup_field = "ticket__reference"
+    lookup_url_kwarg = "reference"
+    lookup_value_regex = "[A-Za-z0-9-]+"
+
+    def get_queryset(self):
+        return (
+            ImprovementAction.objects.visible_to(self.request.user)
+            .select_related("ticket", "org_unit", "owner")
+            .prefetch_related("checks")
             .order_by("-opened_at", "-id")
         )

@@ -18,9 +18,12 @@ def _status_changing(sender, ticket, before, after, actor, now, **kwargs):
 
 
 def _follow_up_url(ticket):
-    """A callback ticket opens on its survey's page, a recovery ticket on the recovery page."""
+    """Callback, recovery and improvement tickets open on their own satisfaction page."""
     from django.urls import reverse
 
+    action = getattr(ticket, "improvement_action", None)
+    if action is not None:
+        return reverse("satisfaction:improvement", args=[ticket.reference])
     recovery = getattr(ticket, "recovery", None)
     if recovery is not None:
         return reverse("satisfaction:recovery", args=[ticket.reference])
@@ -48,5 +51,7 @@ class SatisfactionConfig(AppConfig):
         ticket_status_changing.connect(_status_changing, dispatch_uid="satisfaction_status_changing")
         demo_seeded.connect(_add_demo_data, dispatch_uid="satisfaction_demo")
         register_kind(
-            "follow_up", detail_url=_follow_up_url, prefetch=["recovery", "callback_survey__ticket"]
+            "follow_up",
+            detail_url=_follow_up_url,
+            prefetch=["recovery", "callback_survey__ticket", "improvement_action"],
         )

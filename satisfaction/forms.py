@@ -3,11 +3,12 @@
 import datetime as dt
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
 
-from .models import OVERALL_CODE, CallbackAttempt
+from .models import OVERALL_CODE, SERVQUAL, CallbackAttempt, ImprovementAction, Measure
 from .selectors import GROUPS
 
 NOT_APPLICABLE = "na"
@@ -160,3 +161,73 @@ class FiguresForm(forms.Form):
             "end": end,
             "group_by": data.get("group_by") or "outlet",
         }
+
+
+class ImprovementForm(forms.Form):
+    """Open an improvement action (PDCA): problem, where it was found, plan, owner, measure, target."""
+
+    problem = forms.CharField(label=_("Problem"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    source = forms.ChoiceField(label=_("Found through"), choices=ImprovementAction.Source.choices)
+    root_cause = forms.ChoiceField(label=_("Complaint root cause"), required=False)
+    dimension = forms.ChoiceField(
+        label=_("Low-scoring dimension"),
+        required=False,
+        choices=[("", "—"), *[(d.value, d.label) for d in SERVQUAL]],
+    )
+    org_unit = forms.ModelChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none(), to_field_name="code")
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), to_field_name="username"
+    )
+    plan = forms.CharField(label=_("Plan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    measure = forms.ChoiceField(label=_("Measure to watch"), choices=Measure.choices)
+    measure_subject = forms.CharField(
+        label=_("Of"),
+        max_length=40,
+        help_text=_(
+            "Complaint category code (e.g. billing), service type code (e.g. RPR-RES) or dimension "
+            "(e.g. reliability)."
+        ),
+    )
+    target = forms.DecimalField(label=_("Target"), max_digits=8, decimal_places=2)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .improvements import root_cause_choices
+
+        self.fields["root_cause"].choices = [("", "—"), *root_cause_choices()]
+        self.fields["org_unit"].queryset = OrgUnit.objects.visible_to(user).order_by("path")
+        scope = OrgUnit.objects.visible_to(user).values("pk")
+        self.fields["owner"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, staff_profile__org_unit__in=scope)
+            .select_related("staff_profile")
+            .order_by("staff_profile__org_unit__path", "username")
+        )
+        self.fields["owner"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.username} · {u.staff_profile.get_role_display()}"
+        )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        source = data["source"]
+        detail = (
+            data.get("root_cause") if source == ImprovementAction.Source.ROOT_CAUSE else data.get("dimension")
+        )
+        return {
+            "problem": data["problem"],
+            "source": source,
+            "source_detail": detail or "",
+            "org_unit": data["org_unit"],
+            "owner": data["owner"],
+            "plan": data["plan"],
+            "due_date": data["due_date"],
+            "measure": data["measure"],
+            "measure_subject": data["measure_subject"].strip(),
+            "target": data["target"],
+        }
+
+
+class NewPlanForm(forms.Form):
+    plan = forms.CharField(label=_("New plan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -294,3 +294,112 @@ class Recovery(models.Model):
     @property
     def reference(self) -> str:
         return self.ticket.reference
+
+
+class Measure(models.TextChoices):
+    """What an improvement action watches (the same unit, 8 weeks before against 8 weeks after)."""
+
+    COMPLAINTS_PER_10K = "complaints_per_10k", _("Complaints of a category per 10,000 customers")
+    ON_TIME_RATE = "on_time_rate", _("On-time rate of a service type (%)")
+    DIMENSION_SCORE = "dimension_score", _("Satisfaction dimension score (1-5)")
+
+
+# Complaints should go down; on-time rates and scores up.
+LOWER_IS_BETTER = {Measure.COMPLAINTS_PER_10K}
+
+
+class ImprovementQuerySet(VisibleQuerySet):
+    org_field = "org_unit"
+
+
+class ImprovementAction(models.Model):
+    """An improvement action (PDCA): a problem in a unit, a plan with an owner and a due date (a ticket
+    on the deadline engine), a measure and its target, and the check of its effect."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Plan being carried out")
+        CHECKING = "checking", _("Done: effect being measured")
+        EFFECTIVE = "effective", _("Closed: effective")
+        NOT_EFFECTIVE = "not_effective", _("Closed: not effective")
+
+    class Source(models.TextChoices):
+        ROOT_CAUSE = "root_cause", _("Complaint root cause")
+        DIMENSION = "dimension", _("Low dimension score")
+
+    ticket = models.OneToOneField(
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="improvement_action"
+    )
+    problem = models.TextField(_("problem"))
+    source = models.CharField(_("found through"), max_length=20, choices=Source.choices)
+    source_detail = models.CharField(_("root cause or dimension"), max_length=40)
+    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.TextField(_("plan"))
+    due_date = models.DateField(_("due date"))
+    measure = models.CharField(_("measure"), max_length=30, choices=Measure.choices)
+    measure_subject = models.CharField(
+        _("of"), max_length=40, help_text=_("Complaint category, service type code or dimension.")
+    )
+    target = models.DecimalField(_("target"), max_digits=8, decimal_places=2)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened at"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = ImprovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("improvement action")
+        verbose_name_plural = _("improvement actions")
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["org_unit", "status"], name="improvement_unit_status")]
+
+    def __str__(self):
+        return self.ticket.reference
+
+    @property
+    def reference(self) -> str:
+        return self.ticket.reference
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.measure in LOWER_IS_BETTER
+
+
+class ImprovementCheck(models.Model):
+    """One round of PDCA: the plan carried out, the measure before and after, and the verdict."""
+
+    action = models.ForeignKey(ImprovementAction, on_delete=models.CASCADE, related_name="checks")
+    plan = models.TextField(_("plan"))
+    done_at = models.DateTimeField(_("done at"))
+    before_from = models.DateField(_("before: from"))
+    before_value = models.DecimalField(_("before"), max_digits=8, decimal_places=2, null=True)
+    after_to = models.DateField(_("after: to"))
+    after_value = models.DecimalField(_("after"), max_digits=8, decimal_places=2, null=True)
+    is_effective = models.BooleanField(_("effective"))
+    checked_at = models.DateTimeField(_("checked at"))
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("improvement check")
+        verbose_name_plural = _("improvement checks")
+        ordering = ["action", "checked_at", "id"]
+
+    def __str__(self):
+        return f"{self.action_id} {self.checked_at:%Y-%m-%d}"

@@ -33,11 +33,18 @@ RECOVERY_MILESTONES = [
     ("complete", "补救办结", "Recovery completed", 3, Unit.WORKING_DAYS, "resolved"),
 ]
 CALLBACK_SERVICE_TYPE = "SVY-CB"
+# Improvement actions: the owner's due date is set on the "complete" milestone of each action.
+IMPROVEMENT_SERVICE_TYPE = "IMP-ACT"
+IMPROVEMENT_MILESTONES = [("complete", "措施完成", "Action completed", 30, Unit.DAYS, "resolved")]
+OWN_SERVICE_TYPES = [
+    (RECOVERY_SERVICE_TYPE, "服务补救", "Service recovery", RECOVERY_MILESTONES, 990),
+    (IMPROVEMENT_SERVICE_TYPE, "改进措施", "Improvement action", IMPROVEMENT_MILESTONES, 995),
+]
 
 
 @transaction.atomic
 def seed_satisfaction() -> dict:
-    """Questions, one rule per service type, and the SVY-RCV service type; returns what was added."""
+    """Questions, one rule per service type, the SVY-RCV and IMP-ACT service types; returns what was added."""
     added = {"questions": 0, "rules": 0, "service_types": 0}
     existing = set(Question.objects.values_list("code", flat=True))
     new = [
@@ -48,21 +55,24 @@ def seed_satisfaction() -> dict:
     Question.objects.bulk_create(new)
     added["questions"] = len(new)
     calendar = WorkCalendar.objects.filter(code="CN-OFFICE").first()
-    if calendar is not None and not ServiceType.objects.filter(code=RECOVERY_SERVICE_TYPE).exists():
+    existing_types = set(ServiceType.objects.values_list("code", flat=True))
+    for code, name, name_en, milestones, sort_order in OWN_SERVICE_TYPES:
+        if calendar is None or code in existing_types:
+            continue
         service_type = ServiceType.objects.create(
-            code=RECOVERY_SERVICE_TYPE,
-            name="服务补救",
-            name_en="Service recovery",
+            code=code,
+            name=name,
+            name_en=name_en,
             category=ServiceType.Category.FOLLOW_UP,
             segments=[],
             calendar=calendar,
             is_public=False,
-            sort_order=990,
+            sort_order=sort_order,
         )
         MilestoneStandard.objects.bulk_create(
             MilestoneStandard(
                 service_type=service_type,
-                code=code,
+                code=m_code,
                 name=zh,
                 name_en=en,
                 amount=amount,
@@ -70,9 +80,9 @@ def seed_satisfaction() -> dict:
                 met_on_status=status,
                 sort_order=index * 10,
             )
-            for index, (code, zh, en, amount, unit, status) in enumerate(RECOVERY_MILESTONES, start=1)
+            for index, (m_code, zh, en, amount, unit, status) in enumerate(milestones, start=1)
         )
-        added["service_types"] = 1
+        added["service_types"] += 1
     ruled = set(SurveyRule.objects.values_list("service_type_id", flat=True))
     rules = [
         SurveyRule(service_type=st, share_percent=default_share(st.category, is_emergency=st.is_emergency))

@@ -25,7 +25,7 @@ from django.db.models import Avg, Count, F, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncMonth
 
-from .models import DUE_STATES, OUTCOME_STATES, SERVQUAL, Question, Recovery, Survey
+from .models import DUE_STATES, OUTCOME_STATES, SERVQUAL, ImprovementAction, Question, Recovery, Survey
 from .rules import LOCAL_TZ, SATISFACTION_TARGET
 
 ANSWERED = Survey.State.ANSWERED
@@ -271,3 +271,15 @@ def recoveries_for(user, *, open_only: bool = False):
     if open_only:
         qs = qs.filter(closed_at__isnull=True)
     return qs.order_by("-opened_at", "-id")
+
+
+def improvement_actions(*, user=None, scope=None):
+    """Improvement actions in the scope, newest first, with their checks (before and after)."""
+    qs = ImprovementAction.objects.all() if user is None else ImprovementAction.objects.visible_to(user)
+    if scope is not None:
+        qs = qs.filter(org_unit__path__startswith=scope.path)
+    return (
+        qs.select_related("ticket", "org_unit", "owner")
+        .prefetch_related("checks")
+        .order_by("-opened_at", "-id")
+    )

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.masking import mask_phone
 
-from .models import CallbackAttempt, Recovery, Survey
+from .models import CallbackAttempt, ImprovementAction, ImprovementCheck, Recovery, Survey
 
 
 class CallbackAttemptSerializer(serializers.ModelSerializer):
@@ -136,3 +136,47 @@ class FiguresSerializer(serializers.Serializer):
     target = serializers.IntegerField(help_text="Satisfaction-rate target, percent.")
     total = FigureRowSerializer()
     rows = FigureRowSerializer(many=True)
+
+
+class ImprovementCheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImprovementCheck
+        fields = [
+            "plan",
+            "done_at",
+            "before_from",
+            "before_value",
+            "after_to",
+            "after_value",
+            "is_effective",
+            "checked_at",
+            "note",
+        ]
+
+
+class ImprovementSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="ticket.reference", help_text="The action's ticket.")
+    org_unit = serializers.CharField(source="org_unit.code")
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    checks = ImprovementCheckSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ImprovementAction
+        fields = [
+            "reference",
+            "problem",
+            "source",
+            "source_detail",
+            "org_unit",
+            "owner",
+            "plan",
+            "due_date",
+            "measure",
+            "measure_subject",
+            "target",
+            "status",
+            "opened_at",
+            "done_at",
+            "closed_at",
+            "checks",
+        ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import OrgUnit, StaffProfile
+from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
 from accounts.validators import MOBILE_RE
 from tickets import services as ticket_services
@@ -91,12 +91,12 @@ def _recently_surveyed(tickets, phones: dict[int, str], now) -> tuple[set, set]:
     return customers, numbers
 
 
-def sms_text(*, ticket, link: str) -> str:
+def sms_text(*, ticket, link: str, company: str) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         return _(
-            "%(site)s: your request %(reference)s is completed. Please tell us how we did (1 minute): "
+            "%(company)s: your request %(reference)s is completed. Please tell us how we did (1 minute): "
             "%(link)s (valid for 7 days)"
-        ) % {"site": settings.SITE_NAME, "reference": ticket.reference, "link": link}
+        ) % {"company": company, "reference": ticket.reference, "link": link}
 
 
 def survey_link(survey) -> str:
@@ -164,13 +164,14 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     Survey.objects.bulk_create(surveys, batch_size=1000)
     by_pk = {t.pk: t for t in tickets}
     send_at = rules.sms_send_at(now)
+    company = OrganisationProfile.current().signature
     outbox.queue_customer_sms(
         [
             {
                 "ticket_id": s.ticket_id,
                 "phone": s.phone,
                 "send_at": send_at,
-                "text": sms_text(ticket=by_pk[s.ticket_id], link=survey_link(s)),
+                "text": sms_text(ticket=by_pk[s.ticket_id], link=survey_link(s), company=company),
             }
             for s in surveys
             if s.method == Survey.Method.SMS

@@ -23,9 +23,17 @@ from accounts.roles import SUPERVISOR_ROLES, Role, may_see_full_personal_data
 from accounts.services import record_personal_data_view
 from tickets.models import TicketEvent
 
+from . import improvements as improvement_services
 from . import selectors, services
-from .forms import CallbackForm, FiguresForm, QuestionnaireForm, RecoveryCloseForm
-from .models import CallbackAttempt, Dimension, Survey
+from .forms import (
+    CallbackForm,
+    FiguresForm,
+    ImprovementForm,
+    NewPlanForm,
+    QuestionnaireForm,
+    RecoveryCloseForm,
+)
+from .models import CallbackAttempt, Dimension, ImprovementAction, Measure, Survey
 from .rules import SATISFACTION_TARGET
 
 logger = logging.getLogger(__name__)
@@ -311,6 +319,12 @@ def figures(request):
             "worst": selectors.worst_items(**common),
             "target": SATISFACTION_TARGET,
             "dimensions": [Dimension(d).label for d in total["scores"]],
+            "dimension_rows": sorted(
+                ((d, Dimension(d).label, score) for d, score in total["scores"].items() if score is not None),
+                key=lambda row: row[2],
+            ),
+            "may_open_improvement": improvement_services.may_manage_improvements(request.user),
+            "improvements": selectors.improvement_actions(user=request.user, scope=scope["scope"])[:20],
         },
     )
 
@@ -346,3 +360,142 @@ def answers(request):
             "figures_url": f"{reverse('satisfaction:figures')}?{query.urlencode()}",
         },
     )
+
+
+# ---------------------------------------------------------------- improvement actions (PDCA)
+
+
+@login_required
+def improvements(request):
+    """Improvement actions of the viewer's subtree, with their before/after once checked."""
+    _require_staff(request.user)
+    actions = (
+        ImprovementAction.objects.visible_to(request.user)
+        .select_related("ticket", "org_unit", "owner")
+        .prefetch_related("checks")
+        .order_by("-opened_at")
+    )
+    page = Paginator(actions, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "satisfaction/improvements.html",
+        {"page": page, "may_open": improvement_services.may_manage_improvements(request.user)},
+    )
+
+
+@login_required
+def improvement_new(request):
+    if not improvement_services.may_manage_improvements(request.user):
+        raise PermissionDenied(_("Improvement actions are opened by supervisors and managers."))
+    form = ImprovementForm(
+        request.POST or None,
+        user=request.user,
+        initial={
+            "source": request.GET.get("source", ""),
+            "dimension": request.GET.get("dimension", ""),
+            "measure": request.GET.get("measure", ""),
+            "measure_subject": request.GET.get("subject", "")[:40],
+            "org_unit": request.GET.get("unit", "")[:20],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            action = improvement_services.open_improvement(
+                **form.service_kwargs(), actor=request.user, now=timezone.now()
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Improvement action %(reference)s opened.") % {"reference": action.reference}
+            )
+            return redirect("satisfaction:improvement", reference=action.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "satisfaction/improvement_new.html", {"form": form}, status=status)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for field, errors in exc.message_dict.items():
+        if field == "source_detail":
+            field = "root_cause" if form.data.get("source") == "root_cause" else "dimension"
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+def _improvement_or_404(user, reference):
+    action = (
+        ImprovementAction.objects.visible_to(user)
+        .filter(ticket__reference=reference[:40])
+        .select_related("ticket", "org_unit", "owner")
+        .first()
+    )
+    if action is None:
+        raise Http404(_("No such improvement action."))
+    return action
+
+
+def _improvement_page(request, action, *, plan_form=None, error="", status=200):
+    now = timezone.now()
+    return render(
+        request,
+        "satisfaction/improvement.html",
+        {
+            "action": action,
+            "ticket": action.ticket,
+            "figures": improvement_services.before_and_after(action, now=now),
+            "checks": action.checks.select_related("checked_by"),
+            "milestone": action.ticket.milestones.filter(code="complete").first(),
+            "may_manage": improvement_services.may_manage_improvements(request.user),
+            "is_owner": action.owner_id == request.user.pk,
+            "plan_form": plan_form or NewPlanForm(),
+            "error": error,
+            "measure_label": Measure(action.measure).label,
+        },
+        status=status,
+    )
+
+
+@login_required
+def improvement_detail(request, reference):
+    _require_staff(request.user)
+    return _improvement_page(request, _improvement_or_404(request.user, reference))
+
+
+@login_required
+@require_POST
+def improvement_step(request, reference, step):
+    """done (owner or supervisor), check (after the 8 weeks), replan (a not-effective action)."""
+    _require_staff(request.user)
+    action = _improvement_or_404(request.user, reference)
+    now = timezone.now()
+    plan_form = None
+    try:
+        if step == "done":
+            improvement_services.mark_done(action=action, actor=request.user, now=now)
+        elif step == "check":
+            improvement_services.check_effect(
+                action=action, actor=request.user, now=now, note=request.POST.get("note", "")
+            )
+        elif step == "replan":
+            plan_form = NewPlanForm(request.POST)
+            if not plan_form.is_valid():
+                return _improvement_page(request, action, plan_form=plan_form, status=400)
+            improvement_services.reopen_with_new_plan(
+                action=action,
+                plan=plan_form.cleaned_data["plan"],
+                due_date=plan_form.cleaned_data["due_date"],
+                actor=request.user,
+                now=now,
+            )
+        else:
+            raise Http404
+    except ValidationError as exc:
+        if plan_form is not None and hasattr(exc, "error_dict"):
+            _form_errors(plan_form, exc)
+            return _improvement_page(request, action, plan_form=plan_form, status=400)
+        return _improvement_page(request, action, error=" ".join(exc.messages), status=400)
+    return redirect("satisfaction:improvement", reference=action.reference)

@@ -25,6 +25,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from accounts.masking import mask_phone
+
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -54,10 +56,10 @@ class SmsGateway:
 
 
 class ConsoleSmsGateway(SmsGateway):
-    """Development: writes the message to standard output."""
+    """Development: writes the message to standard output (the number masked, as in any log)."""
 
     def send(self, phone, text, *, key=""):
-        sys.stdout.write(f"SMS to {phone}: {text}\n")
+        sys.stdout.write(f"SMS to {mask_phone(phone)}: {text}\n")
         sys.stdout.flush()
 
 
@@ -65,13 +67,13 @@ _file_lock = threading.Lock()
 
 
 class FileSmsGateway(SmsGateway):
-    """Tests and demos: appends one line per message to settings.SMS_FILE_PATH."""
+    """Tests and demos: appends one line per message to settings.SMS_FILE_PATH (the number masked)."""
 
     def __init__(self, path: str | None = None):
         self.path = Path(path or settings.SMS_FILE_PATH)
 
     def send(self, phone, text, *, key=""):
-        line = json.dumps({"to": phone, "text": text, "key": key}, ensure_ascii=False)
+        line = json.dumps({"to": mask_phone(phone), "text": text, "key": key}, ensure_ascii=False)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _file_lock, self.path.open("a", encoding="utf-8") as f:

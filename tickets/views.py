@@ -18,7 +18,7 @@ from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
-from . import selectors, services, tracking, ui_selectors
+from . import selectors, services, timeline, tracking, ui_selectors
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -209,7 +209,7 @@ def _allowed_statuses(ticket) -> list[str]:
 
 def _detail_context(request, ticket, **forms):
     milestones = list(ticket.milestones.all())
-    events = list(selectors.timeline(ticket))
+    events = timeline.timeline_rows(ticket, selectors.timeline(ticket))
     attachments = ui_selectors.attachments_of(ticket)
     escalations = ui_selectors.escalations_of(ticket)
     allowed = [s for s in _allowed_statuses(ticket) if s != Status.WAITING_CUSTOMER]
