@@ -115,10 +115,16 @@ def test_sla_report_rows_by_group(org, api_client):
     ],
 )
 @pytest.mark.parametrize(
-    "path", ["/api/v1/reports/sla/", "/api/v1/reports/complaints/", "/api/v1/reports/targets/"]
+    "path",
+    [
+        "/api/v1/reports/sla/",
+        "/api/v1/reports/complaints/",
+        "/api/v1/reports/targets/",
+        "/api/v1/reports/satisfaction/",
+    ],
 )
 def test_bad_input_is_a_field_error(org, api_client, path, params, field, message):
-    if "group_by" in params and path != "/api/v1/reports/sla/":
+    if "group_by" in params and path not in ("/api/v1/reports/sla/", "/api/v1/reports/satisfaction/"):
         return
     api_client.force_authenticate(org.branch_manager)
     response = api_client.get(path, params)
@@ -131,7 +137,12 @@ def test_bad_input_is_a_field_error(org, api_client, path, params, field, messag
 
 def test_a_unit_outside_the_scope_is_not_found(org, api_client, client):
     api_client.force_authenticate(org.branch_manager)
-    for path in ("/api/v1/reports/sla/", "/api/v1/reports/targets/", "/api/v1/reports/complaints/"):
+    for path in (
+        "/api/v1/reports/sla/",
+        "/api/v1/reports/targets/",
+        "/api/v1/reports/complaints/",
+        "/api/v1/reports/satisfaction/",
+    ):
         response = api_client.get(path, {"from": "2026-11-01", "to": "2026-11-30", "unit": "OUT03"})
         assert response.status_code == 404, path
     client.force_login(org.branch_manager)
@@ -151,3 +162,21 @@ def test_exports_stream_csv_and_excel(org, client):
     assert lines[1].endswith(",met_late") and len(lines) == 2
     assert xlsx_response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert b"".join(xlsx_response.streaming_content)[:2] == b"PK"
+
+
+def test_satisfaction_report_comes_from_the_satisfaction_app(org, api_client):
+    api_client.force_authenticate(org.branch_manager)
+    response = api_client.get(
+        "/api/v1/reports/satisfaction/", {"from": "2026-11-01", "to": "2026-11-30", "group_by": "outlet"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"rows": []}
+    total = api_client.get("/api/v1/reports/satisfaction/", {"from": "2026-11-01", "to": "2026-11-30"}).json()
+    assert total["rows"][0]["closed"] == 0 and total["rows"][0]["satisfaction_rate"] is None
+
+
+def test_front_desk_gets_no_complaint_or_satisfaction_figures(org, api_client):
+    api_client.force_authenticate(org.clerk)
+    for path in ("/api/v1/reports/complaints/", "/api/v1/reports/satisfaction/"):
+        response = api_client.get(path, {"from": "2026-11-01", "to": "2026-11-30"})
+        assert response.status_code == 403, path
