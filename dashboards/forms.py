@@ -10,6 +10,16 @@ from tickets.models import ServiceType
 from . import selectors
 from .models import Measure
 
+COMPARISONS = [
+    ("branch", _("Branch")),
+    ("outlet", _("Outlet")),
+    ("service_type", _("Service type")),
+    ("milestone", _("Milestone")),
+    ("channel", _("Channel")),
+    ("priority", _("Priority")),
+    ("handler", _("Handler")),
+]
+
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(
@@ -21,10 +31,12 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     unit = forms.ChoiceField(label=_("Unit"), required=False)
+    by = forms.ChoiceField(label=_("Compare by"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["by"].choices = [("", _("Default for my role")), *COMPARISONS]
         units = OrgUnit.objects.visible_to(user).filter(is_active=True).order_by("path")
         self.fields["unit"].choices = [("", _("My scope")), *[(u.code, u.name) for u in units]]
 

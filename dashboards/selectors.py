@@ -171,7 +171,7 @@ class Labels:
 
             self._handlers = {
                 u.username: (u.get_full_name() or u.username)
-                for u in get_user_model().objects.filter(assigned_tickets__isnull=False).distinct()
+                for u in get_user_model().objects.filter(staff_profile__isnull=False)
             }
         return self._handlers
 

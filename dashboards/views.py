@@ -42,10 +42,12 @@ def _controls(request, now):
     form = PeriodForm(request.GET or None, user=request.user)
     today = timezone.localdate(now)
     kind, start, end, unit_code = "month", None, None, ""
+    form.comparison = None
     if form.is_bound and form.is_valid():
         kind = form.cleaned_data["period"] or "month"
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         unit_code = form.cleaned_data["unit"]
+        form.comparison = form.cleaned_data["by"] or None
     elif form.is_bound:
         unit_code = request.GET.get("unit", "") if "unit" not in form.errors else ""
     if kind == "range" and not (start and end):
@@ -72,8 +74,18 @@ def _durations_text(tally) -> str:
 def dashboard(request):
     now = timezone.now()
     form, unit, start, end, kind = _controls(request, now)
-    data = reports.dashboard(request.user, unit, start=start, end=end, kind=kind, now=now)
+    data = reports.dashboard(
+        request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
+    )
     trend = selectors.weekly_trend(request.user, now=now, unit=unit)
+    comparison_points = [
+        (
+            " · ".join(str(n) for n in row["names"])[:8],
+            float(row["tally"].on_time_rate) if row["tally"].on_time_rate is not None else None,
+            row["links"]["counted"],
+        )
+        for row in data["units_table"].rows[:16]
+    ]
     target = effective_target(measure=Measure.ON_TIME_RATE, org_unit=unit, day=end) if unit else None
     points = [
         (
@@ -104,6 +116,11 @@ def dashboard(request):
             points, title=_("On-time rate by week"), target=float(target.value) if target else None
         ),
         "trend": trend,
+        "comparison_svg": charts.rate_bars(
+            comparison_points,
+            title=_("On-time rate by group"),
+            target=float(target.value) if target else None,
+        ),
         "target": target,
         "warnings": early_warnings(request.user, unit, now=now),
         "complaints": None if own_only else reports.complaints_panel(request.user, start=start, end=end),
@@ -163,7 +180,9 @@ def export(request, table, fmt):
             request.user, start=start, end=end, now=now, unit=unit, outcome=request.GET.get("outcome") or None
         )
     elif table == "scorecard":
-        data = reports.dashboard(request.user, unit, start=start, end=end, kind=kind, now=now)
+        data = reports.dashboard(
+            request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
+        )
         header = ["rank", "unit", "measure", "actual", "target", "colour"]
         rows = (
             [c["rank"], c["unit"].name, s.label, s.actual, s.target.value if s.target else None, s.colour]
@@ -171,7 +190,9 @@ def export(request, table, fmt):
             for s in c["scores"]
         )
     else:
-        data = reports.dashboard(request.user, unit, start=start, end=end, kind=kind, now=now)
+        data = reports.dashboard(
+            request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
+        )
         header = TABLE_HEADER
         rows = _table_rows(data["units_table" if table == "units" else "types_table"])
     if fmt == "csv":

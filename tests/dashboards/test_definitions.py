@@ -139,3 +139,22 @@ def test_supervisors_land_on_the_dashboard_and_the_front_desk_at_home(org, clien
         response = client.post("/login/", {"username": user.username, "password": "pass-12345"})
         assert response["Location"] == landing
         client.logout()
+
+
+@pytest.mark.parametrize(
+    "by, expected",
+    [
+        ("channel", "Service hall"),
+        ("priority", "Normal"),
+        ("handler", "Unassigned"),
+        ("milestone", "milestone"),
+    ],
+)
+def test_the_page_compares_by_any_grouping(org, cases, client, by, expected):
+    client.force_login(org.branch_manager)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/dashboards/", {"period": "month", "by": by})
+    assert response.status_code == 200
+    rows = response.context["units_table"].rows
+    assert sum(r["tally"].counted for r in rows) == 4
+    assert expected in " ".join(str(n) for r in rows for n in r["names"]) or by == "milestone"
