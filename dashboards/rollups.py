@@ -32,9 +32,7 @@ def roll_day(day: dt.date, *, now) -> int:
     if day >= timezone.localdate(now):
         raise ValueError("only days before today are rolled up")
     tallies = defaultdict(Tally)
-    milestones = ticket_selectors.period_milestones(
-        None, due_from=day, due_to=day, now=now, tickets=Ticket.objects.all()
-    )
+    milestones = ticket_selectors.period_milestones(None, due_from=day, due_to=day, now=now, every_unit=True)
     add_raw(tallies, Labels(), ROLLUP_KEYS, milestones, now)
     rows = []
     for (org_unit_id, service_type_id, code), tally in tallies.items():

@@ -430,6 +430,10 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class MilestoneQuerySet(VisibleQuerySet):
+    org_field = "ticket__org_unit"
+
+
 class Milestone(models.Model):
     """A published time limit applied to one ticket, with its own clock and next step."""
 
@@ -469,6 +473,8 @@ class Milestone(models.Model):
     next_action_at = models.DateTimeField(_("next action at"), null=True, blank=True)
     next_action_level = models.SmallIntegerField(_("next escalation level"), null=True, blank=True)
     last_error = models.TextField(_("last sweep error"), blank=True)
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("milestone")

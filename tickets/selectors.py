@@ -118,32 +118,37 @@ def _unit_for(org_unit):
 
 def period_milestones(user, *, due_from: datetime.date, due_to: datetime.date, now, org_unit=None,
                       service_type=None, milestone=None, channel=None, priority=None, handler=None,
-                      outcome=None, tickets=None):
+                      outcome=None, tickets=None, every_unit=False):
     """Milestones whose deadline falls in the local days `due_from`..`due_to` (inclusive) on tickets
     `user` may see (cancelled cases are not judged), optionally narrowed by unit subtree, service
     type code, milestone code, channel, priority, handler (username, "-" = unassigned) and outcome.
+
+    `tickets` narrows to a ticket queryset (the queue's); `every_unit` reads every unit's (rollups).
+    The ticket conditions are joins from the milestone, so the deadline index leads the plan.
     """
-    if tickets is None:
-        tickets = Ticket.objects.visible_to(user)
-    tickets = tickets.exclude(status=Status.CANCELLED)
-    if org_unit:
-        unit = _unit_for(org_unit)
-        tickets = tickets.filter(org_unit__path__startswith=unit.path) if unit else tickets.none()
-    if service_type:
-        tickets = tickets.filter(service_type__code=service_type)
-    if channel:
-        tickets = tickets.filter(channel=channel)
-    if priority:
-        tickets = tickets.filter(priority=priority)
-    if handler == UNASSIGNED:
-        tickets = tickets.filter(assignee__isnull=True)
-    elif handler:
-        tickets = tickets.filter(assignee__username=handler)
-    qs = Milestone.objects.filter(
-        ticket__in=tickets,
+    if tickets is not None:
+        qs = Milestone.objects.filter(ticket__in=tickets)
+    elif every_unit:
+        qs = Milestone.objects.all()
+    else:
+        qs = Milestone.objects.visible_to(user)
+    qs = qs.filter(
         due_at__gte=local_day_start(due_from),
         due_at__lt=local_day_start(due_to + datetime.timedelta(days=1)),
-    )
+    ).exclude(ticket__status=Status.CANCELLED)
+    if org_unit:
+        unit = _unit_for(org_unit)
+        qs = qs.filter(ticket__org_unit__path__startswith=unit.path) if unit else qs.none()
+    if service_type:
+        qs = qs.filter(ticket__service_type__code=service_type)
+    if channel:
+        qs = qs.filter(ticket__channel=channel)
+    if priority:
+        qs = qs.filter(ticket__priority=priority)
+    if handler == UNASSIGNED:
+        qs = qs.filter(ticket__assignee__isnull=True)
+    elif handler:
+        qs = qs.filter(ticket__assignee__username=handler)
     if milestone:
         qs = qs.filter(code=milestone)
     if outcome:

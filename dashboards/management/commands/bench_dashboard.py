@@ -100,10 +100,14 @@ class Command(BaseCommand):
             existing = Ticket.objects.filter(reference__startswith=PREFIX).count()
             if existing < opts["tickets"]:
                 self._load(org, opts["tickets"] - existing, start=existing, days=opts["days"])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics, as autovacuum keeps them in production
         tickets, milestones = Ticket.objects.count(), Milestone.objects.count()
         self.stdout.write(f"tickets: {tickets:,}, milestones: {milestones:,}")
         result = {"tickets": tickets, "milestones": milestones, "days": opts["days"]}
         result.update(self._bench_rollup(opts["roll_days"]))
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         result.update(self._bench_pages(org, opts["rounds"]))
         result.update(self._bench_export(org))
         self.stdout.write(json.dumps(result))
