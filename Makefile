@@ -64,7 +64,8 @@ run: compilemessages
 	@echo "  Demo logins (password $(DEMO_PASSWORD)): $(DEMO_USERS)"
 	@echo "  Stop with Ctrl-C."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho -f Procfile start
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" \
+		$(BIN)/honcho -f Procfile start
 
 test: compilemessages
 	@set -e; \

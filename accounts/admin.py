@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .masking import mask_phone
 from .models import Customer, CustomerCategory, OrganisationProfile, OrgUnit, PersonalDataView, StaffProfile
+from .personal_data import MaskedPersonalDataAdmin
 from .roles import sync_staff_groups
 
 
@@ -76,8 +76,11 @@ class CustomerCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    """Search is by exact account number (and name prefix): a scan of millions is never run."""
+class CustomerAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
+    """Search is by exact account number (and name prefix): a scan of millions is never run.
+
+    Phones and ID number are shown masked and read only; they are changed on the staff pages.
+    """
 
     list_display = ["account_no", "name", "category", "masked_mobile", "masked_landline", "outlet", "status"]
     list_filter = ["status", "is_key_account", "category"]
@@ -87,14 +90,6 @@ class CustomerAdmin(admin.ModelAdmin):
     raw_id_fields = ["account_manager"]
     autocomplete_fields = ["outlet"]
     readonly_fields = ["created_at", "updated_at"]
-
-    @admin.display(description=_("mobile phone"))
-    def masked_mobile(self, obj):
-        return mask_phone(obj.mobile)
-
-    @admin.display(description=_("landline"))
-    def masked_landline(self, obj):
-        return mask_phone(obj.landline)
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

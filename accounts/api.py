@@ -9,10 +9,10 @@ from rest_framework.throttling import AnonRateThrottle
 
 from .filters import CustomerFilter
 from .models import Customer, OrgUnit
-from .roles import may_see_full_personal_data
+from .permissions import RoleModelPermissions
+from .personal_data import reveal_if_asked
 from .serializers import CustomerSerializer, OrgUnitSerializer
-from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
-from .views import client_ip
+from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
 REVEAL_PARAM = OpenApiParameter(
     "reveal",
@@ -36,6 +36,7 @@ class CustomerViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = CustomerSerializer
+    permission_classes = [RoleModelPermissions]
     filterset_class = CustomerFilter
     lookup_field = "account_no"
     lookup_value_regex = r"[0-9]+"
@@ -47,25 +48,17 @@ class CustomerViewSet(
             .order_by("account_no")
         )
 
-    def _reveal(self) -> bool:
-        return (
-            self.action == "retrieve"
-            and self.request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and may_see_full_personal_data(self.request.user)
-        )
-
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "reveal": self._reveal()}
+        """Phones and ID number masked; `retrieve` swaps in the full values after `reveal_if_asked`."""
+        return {**super().get_serializer_context(), "reveal": False}
 
     def retrieve(self, request, *args, **kwargs):
         customer = self.get_object()
-        response = Response(self.get_serializer(customer).data)
-        if self._reveal():
-            fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
-            if fields:
-                record_personal_data_view(
-                    user=request.user, customer=customer, fields=fields, ip=client_ip(request)
-                )
+        fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
+        reveal = bool(fields) and reveal_if_asked(request, fields=fields, customer=customer)
+        context = {**self.get_serializer_context(), "reveal": reveal}
+        response = Response(CustomerSerializer(customer, context=context).data)
+        if reveal:
             response["Cache-Control"] = "no-store"
         return response
 

@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .models import Customer, CustomerCategory, OrgUnit
+from .personal_data import masked
 from .selectors import main_categories, outlets_visible_to
-from .services import CUSTOMER_FIELDS
+from .services import CUSTOMER_FIELDS, PERSONAL_DATA_FIELDS
 
 
 class CustomerSearchForm(forms.Form):
@@ -41,7 +42,11 @@ class CustomerSearchForm(forms.Form):
 
 
 class CustomerForm(forms.ModelForm):
-    """Create/edit a customer; saving goes through accounts.services."""
+    """Create/edit a customer; saving goes through accounts.services.
+
+    Editing shows phones and ID number masked and read-only; `revealed` (after a recorded
+    reveal) shows them in full and lets them change.
+    """
 
     class Meta:
         model = Customer
@@ -53,8 +58,17 @@ class CustomerForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, revealed=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.masked_fields = []
+        if self.instance.pk and not revealed:
+            for name in PERSONAL_DATA_FIELDS:
+                value = getattr(self.instance, name)
+                if value:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _("Masked. Show in full to change it.")
+                    self.initial[name] = masked(name, value)
+                    self.masked_fields.append(name)
         self.fields["category"].queryset = main_categories()
         self.fields["sub_category"].queryset = CustomerCategory.objects.filter(is_active=True).exclude(
             parent=None
@@ -73,4 +87,6 @@ class CustomerForm(forms.ModelForm):
         data = dict(self.cleaned_data)
         if self.instance.pk:
             data.pop("account_no", None)
+        for name in self.masked_fields:
+            data.pop(name, None)  # shown masked: left as it is
         return data

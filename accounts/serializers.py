@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .masking import mask_id_number, mask_phone
 from .models import Customer, CustomerCategory, OrgUnit
+from .personal_data import PersonalDataField
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
@@ -53,6 +53,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
     )
+    mobile = PersonalDataField(personal_field="mobile", required=False)
+    landline = PersonalDataField(personal_field="landline", required=False)
+    id_number = PersonalDataField(personal_field="id_number", required=False)
     segment = serializers.CharField(source="category.segment", read_only=True)
     outlet_name = serializers.CharField(source="outlet.name", read_only=True)
     personal_data_masked = serializers.SerializerMethodField()
@@ -84,18 +87,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         # serializer only parses. Unique account_no is checked there too.
         extra_kwargs = {
             "account_no": {"validators": []},
-            "mobile": {"validators": []},
-            "landline": {"validators": []},
-            "id_number": {"validators": []},
         }
 
     def get_personal_data_masked(self, obj) -> bool:
         return not self.context.get("reveal", False)
-
-    def to_representation(self, obj):
-        data = super().to_representation(obj)
-        if not self.context.get("reveal", False):
-            data["mobile"] = mask_phone(obj.mobile)
-            data["landline"] = mask_phone(obj.landline)
-            data["id_number"] = mask_id_number(obj.id_number)
-        return data

@@ -17,11 +17,14 @@ from django_ratelimit.core import is_ratelimited
 
 from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
-from .masking import mask_id_number, mask_phone
+from .models import Customer
+from .permissions import permission_for
+from .personal_data import masked, may_reveal, reveal
 from .roles import SUPERVISOR_ROLES, may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
-from .services import PERSONAL_DATA_FIELDS, create_customer, record_personal_data_view, update_customer
+from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
+VIEW_CUSTOMER = permission_for(Customer, "view")
 EXPORT_LIMIT = 5000
 # Password guessing: failed and successful attempts alike count, per client address and per username.
 LOGIN_RATES = {"ip": "30/10m", "username": "10/10m"}
@@ -90,6 +93,7 @@ def _search(request):
 
 
 @login_required
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_list(request):
     form, q, filters = _search(request)
     searched = form.is_bound and form.is_valid() and (q or any(filters.values()))
@@ -106,6 +110,7 @@ def customer_list(request):
 
 
 @login_required
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_export(request):
     """The search as CSV (UTF-8 with BOM for spreadsheet programs); phones and ID numbers masked."""
     form, q, filters = _search(request)
@@ -141,9 +146,9 @@ def customer_export(request):
                 _csv_cell(c.name),
                 c.category.name,
                 c.sub_category.name if c.sub_category else "",
-                mask_phone(c.mobile),
-                mask_phone(c.landline),
-                mask_id_number(c.id_number),
+                masked("mobile", c.mobile),
+                masked("landline", c.landline),
+                masked("id_number", c.id_number),
                 _csv_cell(c.address),
                 c.outlet.name,
                 c.get_status_display(),
@@ -161,6 +166,7 @@ def _visible_customer(request, account_no):
 
 
 @login_required
+@permission_required_naming_roles(VIEW_CUSTOMER)
 def customer_detail(request, account_no):
     customer = _visible_customer(request, account_no)
     return _render_detail(request, customer, revealed=False)
@@ -170,18 +176,20 @@ def _render_detail(request, customer, *, revealed):
     context = {
         "customer": customer,
         "revealed": revealed,
-        "can_reveal": may_see_full_personal_data(request.user)
+        "can_reveal": may_reveal(request.user)
         and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
-        "can_edit": request.user.has_perm("accounts.change_customer"),
-        "mobile": customer.mobile if revealed else mask_phone(customer.mobile),
-        "landline": customer.landline if revealed else mask_phone(customer.landline),
-        "id_number": customer.id_number if revealed else mask_id_number(customer.id_number),
+        "can_edit": request.user.has_perm(permission_for(Customer, "change")),
+        **{
+            f: getattr(customer, f) if revealed else masked(f, getattr(customer, f))
+            for f in PERSONAL_DATA_FIELDS
+        },
         **customer_page.page_extras(request, customer),
     }
     return render(request, "accounts/customer_detail.html", context)
 
 
 @login_required
+@permission_required_naming_roles(VIEW_CUSTOMER)
 @require_POST
 def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
@@ -191,7 +199,7 @@ def customer_reveal(request, account_no):
             "Only the front desk, call-centre agents, field technicians, supervisors and managers may see "
             "personal data in full."))
     fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
-    record_personal_data_view(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
+    reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
     response = _render_detail(request, customer, revealed=True)
     response["Cache-Control"] = "no-store"
     return response
@@ -204,7 +212,7 @@ def _apply_errors(form, exc: ValidationError):
 
 
 @login_required
-@permission_required_naming_roles("accounts.add_customer")
+@permission_required_naming_roles(permission_for(Customer, "add"))
 def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -219,11 +227,22 @@ def customer_create(request):
 
 
 @login_required
-@permission_required_naming_roles("accounts.change_customer")
+@permission_required_naming_roles(permission_for(Customer, "change"))
 def customer_edit(request, account_no):
+    """Edit a customer; phones and ID number stay masked until a reveal (recorded) lets them change.
+
+    The reveal button posts `_reveal`; the revealed form carries `_revealed`, and every page that
+    shows the full values records the view.
+    """
     customer = _visible_customer(request, account_no)
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    revealing = request.method == "POST" and "_reveal" in request.POST
+    revealed = revealing or (request.method == "POST" and "_revealed" in request.POST)
+    fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
+    if revealed and not may_reveal(request.user):
+        raise PermissionDenied(_("Your role may not see personal data in full."))
+    bound = request.POST if request.method == "POST" and not revealing else None
+    form = CustomerForm(bound, instance=customer, user=request.user, revealed=revealed)
+    if bound is not None and form.is_valid():
         try:
             update_customer(
                 customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
@@ -233,4 +252,15 @@ def customer_edit(request, account_no):
         else:
             messages.success(request, _("Customer %(no)s saved.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)
-    return render(request, "accounts/customer_form.html", {"form": form, "customer": customer})
+    if revealed:
+        reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
+    context = {
+        "form": form,
+        "customer": customer,
+        "revealed": revealed,
+        "can_reveal": bool(form.masked_fields) and may_reveal(request.user),
+    }
+    response = render(request, "accounts/customer_form.html", context)
+    if revealed:
+        response["Cache-Control"] = "no-store"
+    return response

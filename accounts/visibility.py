@@ -6,6 +6,7 @@ to its responsible org unit (`org_field`); UI and API both go through `visible_t
 """
 
 from django.db import models
+from django.db.models import Q
 
 from .roles import ROLES_SEEING_ALL, Role, may_transfer_cases
 
@@ -24,6 +25,14 @@ def org_scope(user):
     if profile.role in ROLES_SEEING_ALL:
         return ALL
     return profile.org_unit.path
+
+
+def is_unit_visible_to(user, unit) -> bool:
+    """The same rule as `visible_to`, for one org unit already in hand (no query)."""
+    scope = org_scope(user)
+    if scope is ALL:
+        return True
+    return scope is not None and unit is not None and unit.path.startswith(scope)
 
 
 def transfer_scope(user):
@@ -45,12 +54,33 @@ def transfer_scope(user):
 class VisibleQuerySet(models.QuerySet):
     # Path from the model to its responsible OrgUnit; "" when the model is OrgUnit itself.
     org_field = "org_unit"
+    # Path to the staff member who filed a case, for "cases I filed"; "" when rows have no filer.
+    filer_field = ""
 
     def visible_to(self, user):
+        """The rows `user` works on: their org subtree (everything for the roles that see all)."""
         scope = org_scope(user)
         if scope is ALL:
             return self
         if scope is None:
             return self.none()
+        return self.filter(self._scope_q(scope))
+
+    def readable_by(self, user):
+        """`visible_to` plus, read only, the cases `user` filed themselves in another unit.
+
+        A customer may complain at any service hall; the case goes to the account's outlet,
+        and the person who took it can still open it to print the receipt.
+        """
+        scope = org_scope(user)
+        if scope is ALL:
+            return self
+        if scope is None:
+            return self.none()
+        if not self.filer_field:
+            return self.filter(self._scope_q(scope))
+        return self.filter(self._scope_q(scope) | Q(**{self.filer_field: user}))
+
+    def _scope_q(self, scope) -> Q:
         lookup = f"{self.org_field}__path__startswith" if self.org_field else "path__startswith"
-        return self.filter(**{lookup: scope})
+        return Q(**{lookup: scope})

@@ -140,7 +140,15 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         fresh = self.get_queryset().get(pk=dispute.pk)
         return Response(DisputeSerializer(fresh).data, status=code)
 
+    def get_object(self):
+        if not hasattr(self, "_dispute"):
+            self._dispute = super().get_object()
+        return self._dispute
+
     def _input(self, serializer_class):
+        """A step's input is read after the dispute was found: another unit's is a 404 whatever the body."""
+        if self.kwargs.get(self.lookup_url_kwarg):
+            self.get_object()
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

@@ -282,8 +282,8 @@ def late_fee(
     `held_days` are days under an open dispute: they count no fee.
     """
     if unpaid <= 0:
-        return ZERO
+        return round_fen(ZERO)
     days = (on - due_on).days - grace_days - held_days
     if days <= 0:
-        return ZERO
+        return round_fen(ZERO)
     return min(round_fen(unpaid * rate_per_day * days), unpaid)

@@ -255,15 +255,14 @@ class Rebill:
         return sum((b.difference for b in self.bills), Decimal("0"))
 
 
-def _affected_bills(meter, from_day: dt.date) -> list[Bill]:
+def _affected_bills(meter_id, from_day: dt.date) -> list[Bill]:
     """The bills of the meter from the one containing `from_day` to the end of the next cycle."""
     return list(
         Bill.objects.filter(
-            meter=meter, period_end__gte=from_day, period_start__lt=dt.date(from_day.year + 2, 1, 1)
+            meter_id=meter_id, period_end__gte=from_day, period_start__lt=dt.date(from_day.year + 2, 1, 1)
         )
         .exclude(status=BillStatus.VOID)
-        .select_related("opening_reading", "closing_reading", "customer")
-        .prefetch_related("lines")
+        .select_related("opening_reading", "closing_reading", "customer", "plan")
         .order_by("period_start")
     )
 
@@ -288,7 +287,7 @@ def rebill_bills(*, customer, bills: list[Bill], volumes: dict[int, Decimal]) ->
 
 def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> Rebill:
     """Re-bill after a corrected reading: the bills it closes or opens, and every later bill it moves."""
-    bills = _affected_bills(disputed.meter, disputed.read_on)
+    bills = _affected_bills(disputed.meter_id, disputed.read_on)
     volumes = {}
     for bill in bills:
         opening = corrected_value if bill.opening_reading_id == disputed.pk else bill.opening_reading.value_m3
@@ -301,7 +300,7 @@ def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> 
     if first is None:
         first = next((i for i, b in enumerate(bills) if b.closing_reading_id == disputed.pk), 0)
     bills = bills[first:]
-    return rebill_bills(customer=disputed.meter.customer, bills=bills, volumes=volumes)
+    return rebill_bills(customer=bills[0].customer if bills else None, bills=bills, volumes=volumes)
 
 
 def rebill_for_meter_error(*, meter: Meter, error_pct: Decimal, until: dt.date, months: int) -> Rebill:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.personal_data import MaskedPersonalDataAdmin
+
 from .models import Complaint, ComplaintCategory
 
 
@@ -12,7 +14,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
     """Read-only: every change to a complaint goes through its steps (the complaint page or the API)."""
 
     list_display = [

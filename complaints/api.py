@@ -17,8 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from accounts.roles import Role, may_see_full_personal_data
-from accounts.services import record_personal_data_view
+from accounts.personal_data import reveal_if_asked
+from accounts.roles import Role
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 
 from . import selectors, services
@@ -27,6 +27,7 @@ from .serializers import (
     AcknowledgeSerializer,
     CloseSerializer,
     ComplaintCreateSerializer,
+    ComplaintDetailSerializer,
     ComplaintSerializer,
     ContactSerializer,
     InvestigateSerializer,
@@ -113,10 +114,23 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     lookup_url_kwarg = "reference"
     lookup_value_regex = "[A-Za-z0-9-]+"
 
+    # Reading also covers the complaints the caller filed for another unit ("cases I filed");
+    # the steps are for the handling unit's staff.
+    def _filed_by_me(self) -> bool:
+        return self.action == "list" and self.request.query_params.get("filed_by_me", "").lower() in (
+            "1", "true", "yes",
+        )
+
     def get_queryset(self):
+        user = self.request.user
+        if self._filed_by_me():
+            base = Complaint.objects.readable_by(user).filter(ticket__created_by=user)
+        elif self.action in ("retrieve", "chain", "create"):
+            base = Complaint.objects.readable_by(user)
+        else:
+            base = Complaint.objects.visible_to(user)
         return (
-            Complaint.objects.visible_to(self.request.user)
-            .select_related(
+            base.select_related(
                 "ticket",
                 "ticket__org_unit",
                 "ticket__service_type",
@@ -124,44 +138,64 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 "sub_category",
                 "customer",
                 "department_at_fault",
-                "repeat_of__ticket",
+                "repeat_of__ticket__org_unit",
             )
             .prefetch_related("related_tickets")
             .order_by("-received_at", "-ticket_id")
         )
 
     def get_serializer_context(self):
-        """Phones masked; in full on `GET one?reveal=1` for the roles that call complainants back (logged)."""
-        reveal = (
-            self.action == "retrieve"
-            and self.request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and may_see_full_personal_data(self.request.user)
-        )
-        return {**super().get_serializer_context(), "reveal": reveal}
+        """Phones masked; `retrieve` swaps in the full phone after `reveal_if_asked` (checked, logged)."""
+        return {**super().get_serializer_context(), "reveal": False}
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "filed_by_me", bool,
+        description="Only the complaints the caller filed, in any unit (read only where another unit "
+                    "handles them).",
+    )])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(parameters=[OpenApiParameter(
         "reveal", bool,
         description="The complainant's phone in full (roles that call back; each view is recorded).",
     )])
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        if self.get_serializer_context()["reveal"] and response.data.get("complainant_phone"):
-            record_personal_data_view(user=request.user, subject=response.data.get("reference", ""),
-                                      fields=["complainant_phone"], ip=request.META.get("REMOTE_ADDR"))
+        complaint = self.get_object()
+        reveal = bool(complaint.complainant_phone) and reveal_if_asked(
+            request, fields=["complainant_phone"], customer=complaint.customer, subject=complaint.reference
+        )
+        context = {**self.get_serializer_context(), "reveal": reveal}
+        response = Response(ComplaintDetailSerializer(complaint, context=context).data)
+        if reveal:
+            response["Cache-Control"] = "no-store"
         return response
+
+    def get_serializer_class(self):
+        return ComplaintDetailSerializer if self.action == "retrieve" else ComplaintSerializer
 
     def _result(self, complaint, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=complaint.pk)
-        return Response(ComplaintSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+        data = ComplaintDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=code)
+
+    def get_object(self):
+        if not hasattr(self, "_complaint"):
+            self._complaint = super().get_object()
+        return self._complaint
 
     def _input(self, serializer_class):
+        """The input of a step is read after the complaint was found: another unit's complaint
+        is a 404 whatever the body says."""
+        if self.kwargs.get(self.lookup_url_kwarg):
+            self.get_object()
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
     @extend_schema(
         request=ComplaintCreateSerializer,
-        responses={201: ComplaintSerializer},
+        responses={201: ComplaintDetailSerializer},
         summary="File a complaint (staff intake: hall, hotline, 12345, letter, media, regulator)",
     )
     def create(self, request):
@@ -288,8 +322,8 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     )
     @action(detail=True, methods=["get"], pagination_class=None)  # one list, oldest first (not paged)
     def chain(self, request, reference=None):
-        chain = selectors.repeat_chain(self.get_object())
-        ids = [c.pk for c in chain]
+        chain = selectors.repeat_chain_for(request.user, self.get_object())
+        ids = [c.pk for c in chain.complaints]
         rows = {c.pk: c for c in self.get_queryset().filter(pk__in=ids)}
         data = [
             ComplaintSerializer(rows[i], context=self.get_serializer_context()).data for i in ids if i in rows

@@ -19,7 +19,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Up to MAX_ATTACHMENTS files, each checked by content (image or PDF) and size (5 MB)."""
+    """Up to MAX_ATTACHMENTS files, each checked by content (image or PDF) and size (20 MB)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
@@ -146,7 +146,7 @@ class PublicComplaintForm(CategoryFieldMixin, forms.Form):
     attachments = MultipleFileField(
         label=_("Photos or documents (optional)"),
         required=False,
-        help_text=_("Up to 3 files: photos (JPEG, PNG) or PDF, 5 MB each."),
+        help_text=_("Up to 3 files: photos (JPEG, PNG) or PDF, 20 MB each."),
     )
     consent = forms.BooleanField(
         label=_(

@@ -122,6 +122,7 @@ class Stage(models.TextChoices):
 
 class ComplaintQuerySet(VisibleQuerySet):
     org_field = "ticket__org_unit"
+    filer_field = "ticket__created_by"
 
 
 class Complaint(models.Model):

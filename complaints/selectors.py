@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
+from accounts.visibility import is_unit_visible_to
 from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status, TicketEvent
 
 from .models import Complaint, ComplaintCategory, RootCause
@@ -37,11 +38,20 @@ def complaints_for(
     severity: str = "",
     repeat_only: bool = False,
     breached: bool = False,
+    filed_by_me: bool = False,
     at_risk: bool = False,
     q: str = "",
 ):
-    """The complaint worklist the user may see: open ones first by nearest deadline, then newest."""
-    qs = Complaint.objects.visible_to(user).select_related(
+    """The complaint worklist the user may see: open ones first by nearest deadline, then newest.
+
+    `filed_by_me`: only the complaints the user filed, including those another unit handles.
+    """
+    base = (
+        Complaint.objects.readable_by(user).filter(ticket__created_by=user)
+        if filed_by_me
+        else Complaint.objects.visible_to(user)
+    )
+    qs = base.select_related(
         "ticket", "ticket__org_unit", "ticket__assignee", "category", "sub_category"
     )
     if any("\x00" in value for value in (status, category, source, severity, q)):
@@ -74,12 +84,16 @@ def complaints_for(
     return qs.order_by(F("ticket__next_due_at").asc(nulls_last=True), "-received_at", "-ticket_id")
 
 
-def complaint_for(user, reference: str) -> Complaint:
-    """One complaint the user may see, by its ticket reference (raises Complaint.DoesNotExist)."""
+def complaint_for(user, reference: str, *, readable: bool = False) -> Complaint:
+    """One complaint the user may work on, by its ticket reference (raises Complaint.DoesNotExist).
+
+    `readable` adds the complaints the user filed for another unit ("cases I filed", read only).
+    """
     if "\x00" in reference:
         raise Complaint.DoesNotExist  # PostgreSQL refuses NUL in text, even in a query
+    base = Complaint.objects.readable_by(user) if readable else Complaint.objects.visible_to(user)
     return (
-        Complaint.objects.visible_to(user)
+        base
         .select_related(
             "ticket",
             "ticket__org_unit",
@@ -98,13 +112,46 @@ def complaint_for(user, reference: str) -> Complaint:
 
 
 def repeat_chain(complaint: Complaint) -> list[Complaint]:
-    """Every complaint of the chain this one belongs to, oldest first (the first plus its repeats)."""
+    """Every complaint of the chain this one belongs to, oldest first (the first plus its repeats).
+
+    For the rules that count repeats; what a person is shown is `repeat_chain_for`.
+    """
     root_id = complaint.repeat_of_id or complaint.pk
     return list(
         Complaint.objects.filter(Q(pk=root_id) | Q(repeat_of_id=root_id))
         .select_related("ticket", "category")
         .order_by("received_at", "ticket_id")
     )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The part of a repeat chain a viewer may read, and how many complaints of it are elsewhere."""
+
+    complaints: list
+    elsewhere: int
+
+
+def repeat_chain_for(user, complaint: Complaint) -> Chain:
+    """The repeat chain as `user` may see it: readable complaints, oldest first, and a count of the rest."""
+    root_id = complaint.repeat_of_id or complaint.pk
+    members = Complaint.objects.filter(Q(pk=root_id) | Q(repeat_of_id=root_id))
+    shown = list(
+        members.readable_by(user).select_related("ticket", "category").order_by("received_at", "ticket_id")
+    )
+    return Chain(complaints=shown, elsewhere=members.count() - len(shown))
+
+
+def is_readable_by(user, complaint: Complaint) -> bool:
+    """`readable_by` for one complaint in hand (its ticket and org unit loaded): no query."""
+    return is_unit_visible_to(user, complaint.ticket.org_unit) or (
+        user.is_authenticated and complaint.ticket.created_by_id == user.pk
+    )
+
+
+def is_workable_by(user, complaint: Complaint) -> bool:
+    """`visible_to` for one complaint in hand: the steps are for its own unit's staff."""
+    return is_unit_visible_to(user, complaint.ticket.org_unit)
 
 
 def related_tickets(complaint: Complaint):

@@ -3,17 +3,18 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
+from accounts.personal_data import PersonalDataField
 
 from .models import Complaint, ComplaintCategory, Remedy, RootCause, Severity, Source
+from .selectors import is_readable_by, repeat_chain_for
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
     """A complaint as the API returns it; the complainant's phone masked unless the context says reveal."""
 
     reference = serializers.CharField(source="ticket.reference", read_only=True)
-    complainant_phone = serializers.SerializerMethodField()
+    complainant_phone = PersonalDataField(personal_field="complainant_phone", read_only=True)
     status = serializers.CharField(source="ticket.status", read_only=True)
     stage = serializers.CharField(read_only=True)
     priority = serializers.CharField(source="ticket.priority", read_only=True)
@@ -30,8 +31,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
     account_no = serializers.CharField(source="customer.account_no", read_only=True, default=None,
                                        allow_null=True)
     department_at_fault = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    repeat_of = serializers.CharField(source="repeat_of.ticket.reference", read_only=True, default=None,
-                                      allow_null=True)
+    repeat_of = serializers.SerializerMethodField(
+        help_text=_("The first complaint of the repeat chain, when the caller may read it."))
     # Blank until given: documented as such (the schema's email format and enums would refuse "").
     complainant_email = serializers.CharField(read_only=True)
     root_cause = serializers.ChoiceField(choices=RootCause.choices, read_only=True, allow_blank=True)
@@ -86,11 +87,34 @@ class ComplaintSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_repeat_of(self, obj) -> str | None:
+        first = obj.repeat_of
+        if first is None:
+            return None
+        request = self.context.get("request")
+        return first.ticket.reference if request and is_readable_by(request.user, first) else None
+
     def get_service_type(self, obj) -> str:
         return obj.ticket.service_type.code
 
-    def get_complainant_phone(self, obj) -> str:
-        return obj.complainant_phone if self.context.get("reveal") else mask_phone(obj.complainant_phone)
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    """One complaint: also how many complaints of its repeat chain are in units the caller cannot see."""
+
+    repeats_elsewhere = serializers.SerializerMethodField(
+        help_text=_("Complaints of the same repeat chain in other units (not shown).")
+    )
+
+    class Meta(ComplaintSerializer.Meta):
+        fields = [*ComplaintSerializer.Meta.fields, "repeats_elsewhere"]
+        read_only_fields = fields
+
+    def get_repeats_elsewhere(self, obj) -> int:
+        if not (obj.is_repeat or obj.repeats.exists()):
+            return 0
+        request = self.context.get("request")
+        return repeat_chain_for(request.user, obj).elsewhere if request else 0
 
 
 class CategoryField(serializers.SlugRelatedField):
@@ -107,7 +131,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MEDIUM)
     description = serializers.CharField(max_length=4000)
     complainant_name = serializers.CharField(max_length=100)
-    complainant_phone = serializers.CharField(max_length=20)
+    complainant_phone = serializers.CharField(max_length=20, write_only=True)
     complainant_email = serializers.EmailField(required=False, allow_blank=True, default="")
     complainant_address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     account_no = serializers.SlugRelatedField(

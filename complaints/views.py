@@ -247,6 +247,7 @@ def worklist(request):
         "repeat_only": params.get("repeat") == "1",
         "breached": params.get("breached") == "1" or params.get("sla") == "breached",
         "at_risk": params.get("sla") == "at_risk",
+        "filed_by_me": params.get("filed") == "me",
         "q": params.get("q", "")[:40],
     }
     page = Paginator(selectors.complaints_for(request.user, **filters), 50).get_page(params.get("page"))
@@ -271,9 +272,9 @@ def worklist(request):
     )
 
 
-def _complaint_or_404(user, reference: str) -> Complaint:
+def _complaint_or_404(user, reference: str, *, readable: bool = False) -> Complaint:
     try:
-        return selectors.complaint_for(user, reference)
+        return selectors.complaint_for(user, reference, readable=readable)
     except Complaint.DoesNotExist:
         raise Http404(_("No complaint with this reference is visible to you.")) from None
 
@@ -294,15 +295,20 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
         name: forms.get(name) or form_class(prefix=name.removesuffix("_form"))
         for name, form_class in STEP_FORMS.items()
     }
+    chain = (
+        selectors.repeat_chain_for(request.user, complaint)
+        if complaint.is_repeat or complaint.repeats.exists()
+        else selectors.Chain(complaints=[], elsewhere=0)
+    )
     context.update(
         {
             "complaint": complaint,
             "ticket": complaint.ticket,
+            "can_work": selectors.is_workable_by(request.user, complaint),
             "milestones": selectors.milestones(complaint),
             "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
-            "chain": selectors.repeat_chain(complaint)
-            if complaint.is_repeat or complaint.repeats.exists()
-            else [],
+            "chain": chain.complaints if len(chain.complaints) > 1 or chain.elsewhere else [],
+            "chain_elsewhere": chain.elsewhere,
             "related": selectors.related_tickets(complaint),
             "attachments": complaint.ticket.attachments.all(),
             "failed": failed,
@@ -313,8 +319,9 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
 
 @login_required
 def detail(request, reference):
+    """The complaint's page; a complaint the user filed for another unit opens read only."""
     _require_staff(request.user)
-    return _detail(request, _complaint_or_404(request.user, reference))
+    return _detail(request, _complaint_or_404(request.user, reference, readable=True))
 
 
 def _step(request, reference, *, form_name, perform, success):

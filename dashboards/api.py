@@ -79,9 +79,9 @@ class ComplaintReportView(APIView):
         summary="The complaints app's figures for complaints received in a period",
     )
     def get(self, request):
-        data, _unit = _query(request, ReportQuerySerializer)
         if selectors.own_handler(request.user):
             raise PermissionDenied(_("Complaint figures are for supervisors and managers."))
+        data, _unit = _query(request, ReportQuerySerializer)
         figures = reports.complaints_panel(request.user, start=data["from"], end=data["to"])
         figures["by_branch"] = [
             {
@@ -152,9 +152,9 @@ class SatisfactionReportView(APIView):
         summary="The satisfaction app's figures for cases closed in a period, grouped",
     )
     def get(self, request):
-        data, unit = _query(request, SatisfactionQuerySerializer)
         if selectors.own_handler(request.user):
             raise PermissionDenied(_("Satisfaction figures are for supervisors and managers."))
+        data, unit = _query(request, SatisfactionQuerySerializer)
         rows = satisfaction_figures(
             user=request.user,
             scope=unit,

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import OrgUnit
-from accounts.roles import ROLES_SETTING_TARGETS
+from accounts.roles import ROLES_SETTING_TARGETS, SUPERVISOR_ROLES
 
 from . import charts, exports, reports, selectors, services
 from .forms import PeriodForm, TargetForm
@@ -204,6 +204,8 @@ def export(request, table, fmt):
 @require_GET
 def monthly_report(request, code, month):
     """One printable page per branch and month: figures against last month, outlets ranked, complaints."""
+    if not _is_supervisor(request.user):
+        raise PermissionDenied(_("The monthly report is for supervisors and managers."))
     unit = selectors.visible_unit(request.user, code)
     try:
         start = dt.date.fromisoformat(f"{month}-01")
@@ -231,6 +233,11 @@ def monthly_report(request, code, month):
     return render(request, "dashboards/monthly_report.html", context)
 
 
+def _is_supervisor(user) -> bool:
+    profile = getattr(user, "staff_profile", None)
+    return user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
+
+
 def _may_set_targets(user) -> bool:
     profile = getattr(user, "staff_profile", None)
     return user.is_superuser or (profile is not None and profile.role in ROLES_SETTING_TARGETS)
@@ -239,6 +246,8 @@ def _may_set_targets(user) -> bool:
 @login_required
 def targets(request):
     """The targets in force in the viewer's scope; the centre and branch managers also set them here."""
+    if not _is_supervisor(request.user):
+        raise PermissionDenied(_("Targets are for supervisors and managers."))
     form = TargetForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":

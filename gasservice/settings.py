@@ -141,7 +141,7 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads (photos to 20 MB) go to a temporary file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -231,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # The broker may be down: publishing must fail fast rather than hang a request. Nothing is
 # lost by not retrying: the rows are in the database and the next sweep picks them up.
+# Requests publish through gasservice.broker: a connect/socket timeout of BROKER_PUBLISH_TIMEOUT
+# seconds, then no publishing for BROKER_CIRCUIT_SECONDS after a failure (a circuit breaker).
+BROKER_PUBLISH_TIMEOUT = env.float("BROKER_PUBLISH_TIMEOUT", default=0.05)
+BROKER_CIRCUIT_SECONDS = env.float("BROKER_CIRCUIT_SECONDS", default=30.0)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)

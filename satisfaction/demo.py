@@ -48,8 +48,8 @@ def seed_demo_surveys(*, now) -> dict:
         .select_related("org_unit")
         .order_by("case_closed_at", "id")
     )
-    # One unhappy answer at the demo outlet, so its supervisor finds a recovery waiting.
-    first_here = next((s for s in pending if s.org_unit.code == DEMO_OUTLET), None)
+    # One unhappy answer at the demo outlet (else the first), so a recovery is waiting.
+    first_here = next((s for s in pending if s.org_unit.code == DEMO_OUTLET), pending[0] if pending else None)
     for survey in pending:
         unhappy = survey is first_here or rng.random() < 0.2
         at = min(survey.created_at + datetime.timedelta(minutes=rng.randint(10, 600)), now)
@@ -76,7 +76,7 @@ def seed_demo_surveys(*, now) -> dict:
         added["calls"] += 1
     closable = (
         Survey.objects.filter(recovery__isnull=False, recovery__closed_at__isnull=True)
-        .exclude(org_unit__code=DEMO_OUTLET)
+        .exclude(pk=getattr(first_here, "pk", None))
         .select_related("recovery__ticket__assignee")
         .first()
     )

@@ -40,6 +40,16 @@ def isolated_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def closed_broker_circuit():
+    """Each test starts with publishing allowed (a dead broker in one test pauses it per process)."""
+    from gasservice import broker
+
+    broker.reset_circuit()
+    yield
+    broker.reset_circuit()
+
+
+@pytest.fixture(autouse=True)
 def english_messages(settings):
     """Tests assert the English source text of messages; the product's default stays zh-Hans.
 

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.personal_data import MaskedPersonalDataAdmin
+
 from . import delivery, notifications
 from .models import (
     CalendarDay,
@@ -94,7 +96,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
     list_display = ["reference", "service_type", "status", "sla_state", "next_due_at", "org_unit", "assignee",
                     "received_at"]
     list_filter = ["status", "sla_state", "channel", "service_type"]
@@ -104,7 +106,7 @@ class TicketAdmin(admin.ModelAdmin):
     inlines = [MilestoneInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Ticket._meta.fields]
+        return [self._masked_name(f.name) for f in Ticket._meta.fields]
 
     def has_add_permission(self, request):
         return False
@@ -114,7 +116,8 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
+    masked_json_fields = ("data",)
     list_display = ["ticket", "kind", "at", "actor", "is_public"]
     list_filter = ["kind"]
     search_fields = ["=ticket__reference"]
@@ -122,7 +125,7 @@ class TicketEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in TicketEvent._meta.fields]
+        return [self._masked_name(f.name) for f in TicketEvent._meta.fields]
 
     def has_add_permission(self, request):
         return False

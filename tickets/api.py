@@ -11,12 +11,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from accounts.models import OrgUnit
-from accounts.roles import may_see_full_personal_data
-from accounts.services import record_personal_data_view
+from accounts.personal_data import personal_fields_in, reveal_if_asked
+from accounts.roles import may_transfer_cases
 
 from . import selectors, services
 from .filters import QueueFilterSerializer
@@ -66,16 +67,8 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     def _render(self, ticket):
         """Contact phone masked; in full on `GET ...?reveal=1` for the roles that call back, and logged."""
-        request = self.request
-        reveal = (
-            request.method == "GET"
-            and request.query_params.get("reveal", "").lower() in ("1", "true", "yes")
-            and may_see_full_personal_data(request.user)
-            and bool(ticket.contact_phone)
-        )
-        if reveal:
-            record_personal_data_view(user=request.user, customer=ticket.customer, subject=ticket.reference,
-                                      fields=["contact_phone"], ip=request.META.get("REMOTE_ADDR"))
+        reveal = bool(ticket.contact_phone) and reveal_if_asked(
+            self.request, fields=["contact_phone"], customer=ticket.customer, subject=ticket.reference)
         return TicketSerializer(ticket, context={"reveal": reveal}).data
 
     def list(self, request):
@@ -141,6 +134,8 @@ class TicketViewSet(viewsets.GenericViewSet):
                    summary="Transfer the case to another unit inside your scope, with a reason")
     @action(detail=True, methods=["post"])
     def transfer(self, request, reference=None):
+        if not may_transfer_cases(request.user):  # the same rule as the page, before reading the body
+            raise PermissionDenied(_("Only supervisors, call-centre agents and managers may transfer cases."))
         ticket = self._ticket()
         serializer = TransferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -188,12 +183,19 @@ class TicketViewSet(viewsets.GenericViewSet):
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=EventSerializer(many=True), summary="The ticket's timeline, oldest first",
-                   parameters=[OpenApiParameter("public", bool, description="Only what the customer sees")])
+                   parameters=[OpenApiParameter("public", bool, description="Only what the customer sees"),
+                               OpenApiParameter("reveal", bool, description=(
+                                   "Phones in changed details in full (roles that call customers back; "
+                                   "each view is recorded)."))])
     @action(detail=True, methods=["get"], pagination_class=None)  # one list, oldest first (not paged)
     def events(self, request, reference=None):
         ticket = self._ticket()
         public_only = request.query_params.get("public") in ("1", "true")
-        return Response(EventSerializer(selectors.timeline(ticket, public_only=public_only), many=True).data)
+        events = list(selectors.timeline(ticket, public_only=public_only))
+        shown = sorted(set().union(*(personal_fields_in(e.data) for e in events)))
+        reveal = bool(shown) and reveal_if_asked(request, fields=shown, customer=ticket.customer,
+                                                 subject=ticket.reference)
+        return Response(EventSerializer(events, many=True, context={"reveal": reveal}).data)
 
 
 class ServiceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

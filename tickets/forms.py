@@ -396,5 +396,5 @@ class ReplyForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=_("File"), help_text=_("Photo (JPEG, PNG, WebP, GIF) or PDF, up to 5 MB."))
+    file = forms.FileField(label=_("File"), help_text=_("Photo (JPEG, PNG, WebP, GIF) or PDF, up to 20 MB."))
     is_public = forms.BooleanField(label=_("Visible to the customer"), required=False)

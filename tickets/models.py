@@ -300,6 +300,7 @@ class SlaState(models.TextChoices):
 
 class TicketQuerySet(VisibleQuerySet):
     org_field = "org_unit"
+    filer_field = "created_by"
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)

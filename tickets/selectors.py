@@ -294,13 +294,15 @@ def _may_exist(reference) -> bool:
     return "\x00" not in str(reference)
 
 
-def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=False) -> Ticket:
+def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=False, readable=False) -> Ticket:
     """The ticket with everything its page shows, or 404 when it does not exist or is not visible.
 
-    The API also asks for the escalation history and the upper apps' kind data.
+    The API also asks for the escalation history and the upper apps' kind data. `readable`
+    adds the cases the user filed in another unit (read only: the receipt).
     """
+    base = Ticket.objects.readable_by(user) if readable else Ticket.objects.visible_to(user)
     qs = (
-        Ticket.objects.visible_to(user)
+        base
         .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
         .prefetch_related(_milestones_prefetch())
     )

@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from accounts.masking import mask_phone
 from accounts.models import Customer, OrgUnit
+from accounts.personal_data import PersonalDataField, masked_data
 
 from . import hooks
 from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
@@ -38,7 +38,7 @@ class TicketSerializer(serializers.ModelSerializer):
     customer = serializers.CharField(source="customer.account_no", default=None, allow_null=True)
     org_unit = serializers.CharField(source="org_unit.code")
     assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
-    contact_phone = serializers.SerializerMethodField()
+    contact_phone = PersonalDataField(personal_field="contact_phone", read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
 
@@ -52,9 +52,6 @@ class TicketSerializer(serializers.ModelSerializer):
             "escalations", "needs_routing",
         ]
         read_only_fields = fields
-
-    def get_contact_phone(self, ticket) -> str:
-        return ticket.contact_phone if self.context.get("reveal") else mask_phone(ticket.contact_phone)
 
     def to_representation(self, ticket):
         data = super().to_representation(ticket)
@@ -73,7 +70,7 @@ class TicketCreateSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20, write_only=True)
     contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
     org_unit = serializers.CharField(required=False, allow_blank=True,
                                      help_text=gettext_lazy("Org unit code"))
@@ -115,7 +112,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20, write_only=True)
     contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
     received_at = serializers.DateTimeField(required=False)
     org_unit = serializers.CharField(required=False)
@@ -164,11 +161,19 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A timeline line; phones and ID numbers in its data masked unless the context says reveal."""
+
     actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = TicketEvent
         fields = ["kind", "at", "actor", "is_public", "message", "data"]
+
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        if not self.context.get("reveal"):
+            data["data"] = masked_data(data["data"])
+        return data
 
 
 class StandardSerializer(serializers.ModelSerializer):

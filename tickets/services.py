@@ -32,7 +32,7 @@ from accounts.validators import LANDLINE_RE, MOBILE_RE
 from accounts.visibility import ALL, transfer_scope
 
 from . import hooks, outbox, routing, sla
-from .attachments import validate_attachment
+from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
 from .escalation import policy_for, schedule_milestone
 from .models import (
@@ -941,11 +941,16 @@ def _send_reply(ticket, text, now):
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
-    """A photo or PDF (type checked by content, at most 5 MB), stored and put on the timeline."""
+    """A photo or PDF (type checked by content, at most 20 MB), stored and put on the timeline.
+
+    Photos are stored re-encoded: upright, at most 2560 px on the long side, without EXIF data.
+    The slow part (decoding and encoding) runs before the ticket row is locked.
+    """
     if file is None:
         raise ValidationError({"file": _("Choose a file.")})
     content_type = validate_attachment(file)
     name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:200]
+    file = cleaned_upload(file, content_type)
     with transaction.atomic():
         ticket = _locked(ticket)
         attachment = Attachment(ticket=ticket, original_name=name, content_type=content_type, size=file.size,

@@ -12,6 +12,8 @@ from celery import shared_task
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from gasservice import broker
+
 from . import calendar_tasks  # noqa: F401  (registers tickets.check_calendar_coverage with the worker)
 
 logger = logging.getLogger(__name__)
@@ -21,15 +23,9 @@ _DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "retry
 
 
 def enqueue(task, *args, **kwargs) -> bool:
-    """Publish a task now; if the broker is down, log and carry on (the rows stay in the database
-    and the periodic sweeps pick them up). Returns whether the message was published."""
-    try:
-        task.apply_async(args=args, kwargs=kwargs or None, retry=False)
-    except Exception as exc:  # kombu.exceptions.OperationalError, redis/socket errors, ...
-        logger.warning("could not queue %s (%s: %s); the periodic sweep will do it", task.name,
-                       type(exc).__name__, exc)
-        return False
-    return True
+    """Publish a task now; if the broker is down, give up fast and carry on (the rows stay in the
+    database and the periodic sweeps pick them up). Returns whether the message was published."""
+    return broker.publish(task, args, kwargs)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

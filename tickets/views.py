@@ -34,7 +34,7 @@ from .forms import (
     TransitionForm,
     apply_service_errors,
 )
-from .models import Channel, ServiceType, Status
+from .models import Channel, ServiceType, Status, Ticket
 from .templatetags.tickets_ui import local_name, promise_text
 
 QUEUE_PAGE_SIZE = 25
@@ -187,10 +187,13 @@ def _visible_ticket(user, reference: str):
 
 @login_required
 def receipt(request, reference):
-    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code."""
+    """The printable receipt handed to the customer (one A4 page), with the tracking link as a QR code.
+
+    Also for a case filed here for another unit's customer (read only: "cases I filed").
+    """
     import segno
 
-    ticket = _visible_ticket(request.user, reference)
+    ticket = selectors.ticket_detail(request.user, reference, readable=True)
     track_url = tracking.tracking_url(ticket.reference)
     context = {
         "ticket": ticket,
@@ -254,6 +257,8 @@ def _action(request, reference, *, form_name, build_form, perform, success):
             apply_service_errors(form, error)
         else:
             messages.success(request, success)
+            if not Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
+                return redirect("tickets:queue")  # transferred out of the user's part of the organisation
             return redirect("tickets:detail", reference=ticket.reference)
     ticket = _visible_ticket(request.user, reference)
     response = render(

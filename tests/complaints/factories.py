@@ -12,10 +12,10 @@ from complaints.models import ComplaintCategory, Source
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MON = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # Monday 2 March 2026, an ordinary working day
 
-# The smallest valid PNG (1x1 pixel) and the start of a PDF: real content, checked by filetype.
+# A valid 1x1 PNG (it decodes: photos are re-encoded) and the start of a PDF: real content.
 PNG_BYTES = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
@@ -38,7 +38,7 @@ def text_as_jpg(name="photo.jpg"):
 
 
 def oversized_png(name="huge.png"):
-    data = io.BytesIO(PNG_BYTES + b"\x00" * (5 * 1024 * 1024 + 10))
+    data = io.BytesIO(PNG_BYTES + b"\x00" * (20 * 1024 * 1024 + 10))
     return SimpleUploadedFile(name, data.getvalue(), content_type="image/png")
 
 

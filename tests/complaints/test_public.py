@@ -105,7 +105,7 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(client, org, overrides
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
-        pytest.param(oversized_png, "the limit is 5.0", id="oversized"),
+        pytest.param(oversized_png, "the limit is 20.0", id="oversized"),
         pytest.param(disguised_exe, "This file type is not accepted", id="exe named .jpg"),
         pytest.param(text_as_jpg, "This file type is not accepted", id="text named .jpg"),
     ],

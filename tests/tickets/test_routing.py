@@ -211,7 +211,7 @@ def test_transfer_page_and_api(org, client, api_client):
     response = client.post(
         f"/tickets/{ticket.reference}/transfer/", {"org_unit": "OUT02", "reason": "按地址"}
     )
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, "/tickets/")  # no longer theirs to see
     ticket.refresh_from_db()
     assert ticket.org_unit == org.outlet2
 
