@@ -8,11 +8,10 @@ Past days come from the daily rollups when they are fresh, today and later days 
 """
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -260,45 +259,19 @@ def _add_rollups(
         "service_type": "service_type_id",
         "milestone": "milestone",
     }
-    fields = list(dict.fromkeys(attr[k] for k in keys))
-    if not with_durations or connection.vendor == "postgresql":
+    if not with_durations:
+        fields = list(dict.fromkeys(attr[k] for k in keys))
         sums = {name: Sum(name) for name in OUTCOME_FIELDS}
         grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
         for row in grouped:
             if any(row[name] for name in OUTCOME_FIELDS):
                 tallies[tuple(labels.fold(k, row[attr[k]]) for k in keys)].add_counts(**row)
-        if with_durations:
-            _merge_histograms_in_sql(tallies, labels, keys, fields, attr, rows)
         return
     for row in rows.values(*fetch).iterator(chunk_size=5000):
         key = tuple(labels.fold(k, row[attr[k]]) for k in keys)
         tally = tallies[key]
         tally.add_counts(**row)
         tally.add_histograms(row["taken"], row["late"])
-
-
-def _merge_histograms_in_sql(tallies, labels, keys, fields, attr, rows) -> None:
-    """Sum the rollups' histograms in PostgreSQL: one row per (group, unit, value) instead of one per
-    rollup row, so a quarter of the whole group costs what its distinct values cost."""
-    ids_sql, params = rows.values("id").query.sql_with_params()
-    columns = ", ".join(f"r.{connection.ops.quote_name(f)}" for f in fields)
-    table = connection.ops.quote_name(DailyRollup._meta.db_table)
-    for kind in ("taken", "late"):
-        select = f"{columns}, " if fields else ""
-        sql = (
-            f"SELECT {select}h.key, v.key::int, SUM(v.value::int) FROM {table} r "
-            f"CROSS JOIN LATERAL jsonb_each(r.{kind}) AS h "
-            f"CROSS JOIN LATERAL jsonb_each_text(h.value) AS v "
-            f"WHERE r.id IN ({ids_sql}) GROUP BY {select}h.key, v.key::int"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                values = dict(zip(fields, row[: len(fields)], strict=True))
-                unit_code, tenths, n = row[len(fields) :]
-                tally = tallies[tuple(labels.fold(k, values[attr[k]]) for k in keys)]
-                histograms = tally.taken if kind == "taken" else tally.late
-                histograms.setdefault(unit_code, Counter())[tenths] += n
 
 
 def fresh_rolled_days(start: dt.date, end: dt.date) -> set[dt.date]:
