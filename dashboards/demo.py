@@ -21,6 +21,8 @@ DEMO_TARGETS = [
     (Measure.ON_TIME_RATE, "GSC", "35", "5", "centremgr"),
     (Measure.COMPLAINTS_PER_10K, "GSC", "50", "10", "centremgr"),
     (Measure.COMPLAINTS_ANSWERED_ON_TIME, "GSC", "90", "5", "centremgr"),
+    (Measure.SATISFACTION_RATE, "GSC", "90", "5", "centremgr"),
+    (Measure.CALLBACK_RATE, "GSC", "90", "10", "centremgr"),
     (Measure.ON_TIME_RATE, "OUT01", "40", "5", "branchmgr"),
 ]
 ROLLED_DAYS = 120

@@ -23,7 +23,7 @@ COMPARISONS = [
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(
-        label=_("Period"),
+        label=_("Reporting period"),
         required=False,
         initial="month",
         choices=[("week", _("This week")), ("month", _("This month")), ("range", _("Chosen range"))],

@@ -46,7 +46,9 @@ def durations(tally):
 
 @register.simple_tag
 def score(s):
-    label = {"green": _("Green"), "amber": _("Amber"), "red": _("Red"), "grey": _("No figure")}[s.colour]
+    label = {"green": _("Green"), "amber": _("Amber"), "red": _("Red")}.get(s.colour)
+    if label is None:
+        label = _("No figure") if s.actual is None else _("No target")
     actual = "—" if s.actual is None else s.actual
     target = "—" if s.target is None else s.target.value
     return format_html(
