@@ -36,6 +36,7 @@ from .serializers import (
     ProposeSerializer,
     RebillSerializer,
     RereadSerializer,
+    WithdrawSerializer,
 )
 
 
@@ -280,6 +281,23 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         dispute = self.get_object()
         services.apply_adjustment(
             adjustment=self._adjustment(dispute, data.get("adjustment")),
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return self._result(dispute)
+
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses=DisputeSerializer,
+        summary="Withdraw the proposed or approved adjustment (it will not be posted)",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference=None):
+        data = self._input(WithdrawSerializer)
+        dispute = self.get_object()
+        services.withdraw_adjustment(
+            adjustment=self._adjustment(dispute, data.get("adjustment")),
+            reason=data["reason"],
             actor=request.user,
             now=timezone.now(),
         )

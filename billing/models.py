@@ -389,6 +389,7 @@ class Step(models.TextChoices):
     FINDING = "finding", _("Finding recorded")
     PROPOSED = "proposed", _("Adjustment proposed")
     APPROVED = "approved", _("Adjustment approved")
+    WITHDRAWN = "withdrawn", _("Adjustment withdrawn")
     APPLIED = "applied", _("Adjustment applied")
     INFORMED = "informed", _("Customer informed")
     CLOSED = "closed", _("Closed without adjustment")

@@ -238,6 +238,10 @@ class AdjustmentRefSerializer(serializers.Serializer):
     )
 
 
+class WithdrawSerializer(AdjustmentRefSerializer):
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
 class RebillLineSerializer(serializers.Serializer):
     from_ = serializers.DateField()
     to = serializers.DateField()

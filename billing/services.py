@@ -13,16 +13,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.roles import Role
+from notifications import messages
+from notifications.services import notify
 from tickets import services as ticket_services
+from tickets.messages import subject_for
 from tickets.models import Channel, ServiceType, Status
-from tickets.notifications import create_notifications
 
 from . import pricing, selectors
 from .models import (
@@ -672,6 +675,11 @@ def approval_limit(user) -> Decimal | None:
     return Decimal("Infinity") if user.is_superuser else None
 
 
+ADJUSTMENT_WAITING = "billing.adjustment_waiting"
+messages.register(ADJUSTMENT_WAITING,
+                  title=gettext_lazy("Adjustment %(amount)s CNY on %(ref)s waits for approval"))
+
+
 def _limit(role) -> Decimal | None:
     row = ApprovalLimit.objects.filter(role=role).first()
     return row.max_amount if row else None
@@ -689,14 +697,9 @@ def _notify_approvers(adjustment, *, now):
         ).select_related("user")
         if p.user_id != adjustment.proposed_by_id
     ]
-    create_notifications(
-        recipients=users,
-        kind="billing_adjustment",
-        ticket=adjustment.dispute.ticket,
-        now=now,
-        title=_("Adjustment %(amount)s CNY on %(ref)s waits for approval")
-        % {"amount": adjustment.amount, "ref": adjustment.dispute.reference},
-    )
+    notify(recipients=users, kind="billing_adjustment", template=ADJUSTMENT_WAITING,
+           params={"amount": str(adjustment.amount), "ref": adjustment.dispute.reference},
+           subject=subject_for(adjustment.dispute.ticket), now=now)
 
 
 def propose_adjustment(*, dispute, actor, now, reason="") -> Adjustment:
@@ -824,6 +827,35 @@ def approve_adjustment(*, adjustment, actor, now) -> Adjustment:
     return adjustment
 
 
+def withdraw_adjustment(*, adjustment, actor, now, reason="") -> Adjustment:
+    """A proposal that should not be posted (refused by the approver, or re-billed again) is withdrawn."""
+    with transaction.atomic():
+        adjustment = _locked_adjustment(adjustment)
+        if adjustment.status not in (Adjustment.Status.PROPOSED, Adjustment.Status.APPROVED):
+            raise ValidationError(
+                {
+                    "non_field_errors": _(
+                        "Only a proposed or approved adjustment can be withdrawn; this one is %(status)s."
+                    )
+                    % {"status": adjustment.get_status_display()}
+                }
+            )
+        adjustment.status = Adjustment.Status.WITHDRAWN
+        adjustment.save(update_fields=["status"])
+        dispute = adjustment.dispute
+        dispute.step = Step.FINDING
+        dispute.save(update_fields=["step"])
+        _event(
+            dispute,
+            Step.WITHDRAWN,
+            actor=actor,
+            now=now,
+            adjustment=adjustment.external_id,
+            reason=(reason or "").strip()[:200],
+        )
+    return adjustment
+
+
 def apply_adjustment(*, adjustment, actor, now) -> Adjustment:
     """Applied once: the bills are marked adjusted; a second apply is refused and changes nothing."""
     with transaction.atomic():
@@ -882,21 +914,27 @@ def inform_customer(*, dispute, channel, actor, now) -> Dispute:
         )
         if pending.exists():
             raise ValidationError({"non_field_errors": _("Apply or withdraw the waiting adjustment first.")})
+        language = translation.override(settings.LANGUAGE_CODE)  # the customer reads the site's language
         if applied is not None:
             old = sum((line.old_amount for line in applied.lines.all()), Decimal("0"))
             new = sum((line.new_amount for line in applied.lines.all()), Decimal("0"))
-            text = _(
-                "Your billing dispute %(ref)s: the bills were re-priced from %(old)s CNY to %(new)s CNY; "
-                "the difference of %(diff)s CNY is adjusted on your account."
-            ) % {"ref": dispute.reference, "old": old, "new": new, "diff": applied.amount}
+            with language:
+                text = _(
+                    "Your billing dispute %(ref)s: the bills were re-priced from %(old)s CNY to %(new)s CNY; "
+                    "the difference of %(diff)s CNY is adjusted on your account."
+                ) % {"ref": dispute.reference, "old": old, "new": new, "diff": applied.amount}
             data = {"old_amount": str(old), "new_amount": str(new), "adjustment": str(applied.amount)}
         else:
-            text = _("Your billing dispute %(ref)s was checked: %(finding)s; the bills stand.") % {
-                "ref": dispute.reference,
-                "finding": dispute.finding or _("no error was found"),
-            }
+            with language:
+                text = _("Your billing dispute %(ref)s was checked: %(finding)s; the bills stand.") % {
+                    "ref": dispute.reference,
+                    "finding": dispute.finding or _("no error was found"),
+                }
             data = {}
-        ticket_services.add_reply(ticket=dispute.ticket, text=text, actor=actor, now=now)
+        # The reply shows on the public tracking page; by SMS it is also sent (a letter is printed).
+        ticket_services.add_reply(
+            ticket=dispute.ticket, text=text, actor=actor, now=now, notify=channel == InformChannel.SMS
+        )
         dispute.step = Step.INFORMED if applied else Step.CLOSED
         dispute.closed_at = now
         dispute.save(update_fields=["step", "closed_at"])

@@ -33,6 +33,7 @@ STEP_FORMS = {
     "propose": ProposeForm,
     "approve": EmptyForm,
     "apply": EmptyForm,
+    "withdraw": ProposeForm,
     "inform": InformForm,
 }
 
@@ -184,6 +185,11 @@ def _actions(dispute, adjustment, user):
         steps.append("approve")
     elif adjustment.status == Adjustment.Status.APPROVED:
         steps.append("apply")
+    if adjustment is not None and adjustment.status in (
+        Adjustment.Status.PROPOSED,
+        Adjustment.Status.APPROVED,
+    ):
+        steps.append("withdraw")
     if adjustment is None or adjustment.status == Adjustment.Status.APPLIED:
         steps.append("inform")
     return [s for s in steps if may_handle_billing(user, s)]
@@ -197,8 +203,20 @@ STEP_TITLES = {
     "propose": gettext_lazy("Propose the adjustment"),
     "approve": gettext_lazy("Approve the adjustment"),
     "apply": gettext_lazy("Apply the adjustment"),
+    "withdraw": gettext_lazy("Withdraw the adjustment"),
     "inform": gettext_lazy("Inform the customer and close"),
 }
+
+
+def _waiting_adjustment(dispute):
+    adjustment = (
+        dispute.adjustments.filter(status__in=[Adjustment.Status.PROPOSED, Adjustment.Status.APPROVED])
+        .order_by("-proposed_at")
+        .first()
+    )
+    if adjustment is None:
+        raise ValidationError(_("This dispute has no adjustment waiting."))
+    return adjustment
 
 
 def _render_dispute(request, dispute, *, failed=None, failed_form=None, status=200):
@@ -277,6 +295,11 @@ def dispute_step(request, reference, step):
                     raise ValidationError(_("This dispute has no adjustment yet."))
                 change = services.approve_adjustment if step == "approve" else services.apply_adjustment
                 change(adjustment=adjustment, actor=request.user, now=now)
+            elif step == "withdraw":
+                adjustment = _waiting_adjustment(dispute)
+                services.withdraw_adjustment(
+                    adjustment=adjustment, reason=data["reason"], actor=request.user, now=now
+                )
             elif step == "inform":
                 services.inform_customer(
                     dispute=dispute, channel=data["channel"], actor=request.user, now=now

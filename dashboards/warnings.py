@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from notifications.selectors import failed_deliveries_for
 from tickets import selectors as ticket_selectors
 from tickets.calendars import missing_years
-from tickets.models import Notification, SlaState, Status, WorkCalendar
+from tickets.models import SlaState, Status, WorkCalendar
 
 from .models import WarningThreshold
 from .selectors import Labels, own_handler, sla_rows, week_start
@@ -51,21 +52,29 @@ def _visible_tickets(user, unit):
     ).order_by()
 
 
-def key_accounts_at_risk(user, unit, limit=20) -> list[Warning]:
-    tickets = ticket_selectors.queue_queryset(
-        user, scope="all", org_unit=unit.code if unit else None, handler=own_handler(user)
-    )
-    rows = tickets.filter(customer__is_key_account=True, sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED])
-    return [
-        Warning(
-            "key_account",
-            _("Key account %(name)s: case %(reference)s is %(state)s.")
-            % {"name": t.customer.name, "reference": t.reference, "state": t.get_sla_state_display()},
-            _("Open the case and act now"),
-            reverse("tickets:detail", args=[t.reference]),
+def key_accounts_at_risk(user, unit, *, now, limit=20) -> list[Warning]:
+    """Key accounts with an open case breached or at risk, by the clock (the queue's own filter)."""
+    warnings = []
+    for state in (SlaState.BREACHED, SlaState.AT_RISK):
+        tickets = ticket_selectors.queue_queryset(
+            user,
+            scope="all",
+            org_unit=unit.code if unit else None,
+            handler=own_handler(user),
+            sla_state=state,
+            now=now,
         )
-        for t in rows.select_related("customer")[:limit]
-    ]
+        for t in tickets.filter(customer__is_key_account=True).select_related("customer")[:limit]:
+            warnings.append(
+                Warning(
+                    "key_account",
+                    _("Key account %(name)s: case %(reference)s is %(state)s.")
+                    % {"name": t.customer.name, "reference": t.reference, "state": SlaState(state).label},
+                    _("Open the case and act now"),
+                    reverse("tickets:detail", args=[t.reference]),
+                )
+            )
+    return warnings[:limit]
 
 
 def repeat_customers(user, unit, *, now, limit=20) -> list[Warning]:
@@ -207,7 +216,7 @@ def missing_calendar_years(*, now) -> list[Warning]:
 
 
 def failed_notifications(user) -> list[Warning]:
-    failed = Notification.objects.visible_to(user).filter(status=Notification.DeliveryStatus.FAILED).count()
+    failed = failed_deliveries_for(user).count()
     if not failed:
         return []
     return [
@@ -215,13 +224,13 @@ def failed_notifications(user) -> list[Warning]:
             "notification",
             _("%(n)s notifications failed to deliver.") % {"n": failed},
             _("Check the addresses and the gateway, then retry"),
-            f"{reverse('admin:tickets_notification_changelist')}?status__exact=failed",
+            reverse("notifications:failed"),
         )
     ]
 
 
 def early_warnings(user, unit, *, now) -> list[Warning]:
-    warnings = key_accounts_at_risk(user, unit) + repeat_customers(user, unit, now=now)
+    warnings = key_accounts_at_risk(user, unit, now=now) + repeat_customers(user, unit, now=now)
     warnings += outlets_above_baseline(user, unit, now=now) + growing_backlogs(user, unit, now=now)
     if not own_handler(user):
         warnings += missing_calendar_years(now=now) + failed_notifications(user)

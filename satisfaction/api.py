@@ -4,6 +4,7 @@
 import datetime as dt
 
 import django_filters
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
@@ -111,7 +112,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if scope is None:
                 errors["unit"] = [_("Unknown unit, or outside what you may see.")]
         dates = {}
-        today = dt.date.today()
+        today = timezone.localdate()
         for name, default in (("start", today - dt.timedelta(days=90)), ("end", today)):
             try:
                 dates[name] = dt.date.fromisoformat(params[name]) if params.get(name) else default

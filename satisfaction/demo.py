@@ -65,6 +65,7 @@ def seed_demo_surveys(*, now) -> dict:
         added["answers"] += 1
     agent = users.get("agent")
     added["callback_cases"] = _demo_callback_cases(users, now=now)
+    services.open_callback_tickets(now=now)  # as the worker does once the closures commit
     callbacks = list(
         Survey.objects.filter(state=Survey.State.PENDING, method=Survey.Method.CALLBACK).order_by(
             "case_closed_at", "id"

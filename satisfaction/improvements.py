@@ -16,13 +16,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.roles import SUPERVISOR_ROLES
 from accounts.validators import LANDLINE_RE, MOBILE_RE
 from tickets import services as ticket_services
 from tickets.models import Channel, ServiceType, Status, Ticket
 
 from .measures import measure_value
 from .models import SERVQUAL, ImprovementAction, ImprovementCheck, Measure
+from .permissions import is_supervisor
 from .rules import LOCAL_TZ
 from .seed import IMPROVEMENT_SERVICE_TYPE
 
@@ -38,10 +38,7 @@ ActionStatus = ImprovementAction.Status
 
 def may_manage_improvements(user) -> bool:
     """Supervisors and managers open and check improvement actions."""
-    profile = getattr(user, "staff_profile", None)
-    return bool(user and user.is_authenticated) and (
-        user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
-    )
+    return is_supervisor(user)
 
 
 def root_cause_choices() -> list[tuple[str, str]]:

@@ -374,6 +374,26 @@ class ImprovementAction(models.Model):
     def lower_is_better(self) -> bool:
         return self.measure in LOWER_IS_BETTER
 
+    @property
+    def source_detail_label(self) -> str:
+        """The root cause or dimension by its name, not its code."""
+        if self.source == self.Source.DIMENSION and self.source_detail in Dimension.values:
+            return str(Dimension(self.source_detail).label)
+        from complaints.models import RootCause
+
+        return (
+            str(RootCause(self.source_detail).label)
+            if self.source_detail in RootCause.values
+            else self.source_detail
+        )
+
+    @property
+    def measure_subject_label(self) -> str:
+        """What is measured, by name: a dimension's name, else the code (category or service type)."""
+        if self.measure == Measure.DIMENSION_SCORE and self.measure_subject in Dimension.values:
+            return str(Dimension(self.measure_subject).label)
+        return self.measure_subject
+
 
 class ImprovementCheck(models.Model):
     """One round of PDCA: the plan carried out, the measure before and after, and the verdict."""

@@ -7,6 +7,7 @@ raises ValidationError with a field dict and a message a customer or clerk can r
 """
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core import signing
@@ -15,10 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
 from accounts.validators import MOBILE_RE
+from notifications.tasks import enqueue_on_commit
 from tickets import services as ticket_services
 from tickets.models import Channel, Priority, ServiceType, Status, Ticket
 
@@ -36,6 +39,8 @@ from .models import (
     SurveyRule,
 )
 from .seed import CALLBACK_SERVICE_TYPE, RECOVERY_SERVICE_TYPE
+
+logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "satisfaction.survey-link"
 COMMENT_MAX = 1000
@@ -91,25 +96,27 @@ def _recently_surveyed(tickets, phones: dict[int, str], now) -> tuple[set, set]:
     return customers, numbers
 
 
-def sms_text(*, ticket, link: str, company: str) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _(
-            "%(company)s: your request %(reference)s is completed. Please tell us how we did (1 minute): "
-            "%(link)s (valid for 7 days)"
-        ) % {"company": company, "reference": ticket.reference, "link": link}
-
-
-def survey_link(survey) -> str:
+def survey_link(survey, *, base: str = "") -> str:
+    """The signed link of an SMS survey; `base` (answer_url_base()) saves resolving the URL per survey."""
     token = signing.dumps(survey.pk, salt=TOKEN_SALT)
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('satisfaction_public:answer', args=[token])}"
+    return (base or answer_url_base()).replace(LINK_PLACEHOLDER, token)
+
+
+LINK_PLACEHOLDER = "TOKEN"
+
+
+def answer_url_base() -> str:
+    path = reverse("satisfaction_public:answer", args=[LINK_PLACEHOLDER])
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
 def create_surveys(*, tickets, now) -> list[Survey]:
     """The follow-up of closed cases, in batches: one row per case (not-due ones with the reason).
 
     A case whose customer has a mobile gets an SMS link (sent 09:00-20:00); the others go to the
-    callback queue as an SVY-CB ticket (the deadline engine watches the 3 days). Cases with a
-    current survey already (closed again after reopening an answered case) are skipped.
+    callback queue: an SVY-CB ticket each (the deadline engine watches the 3 days), opened by the
+    worker once this commits (open_callback_tickets). A constant number of queries per batch.
+    Cases with a current survey already (closed again after reopening an answered case) are skipped.
     """
     tickets = [t for t in tickets if t.service_type.category != FOLLOW_UP]
     if not tickets:
@@ -165,28 +172,59 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     by_pk = {t.pk: t for t in tickets}
     send_at = rules.sms_send_at(now)
     company = OrganisationProfile.current().signature
+    base = answer_url_base()
     outbox.queue_customer_sms(
         [
             {
-                "ticket_id": s.ticket_id,
+                "ticket": by_pk[s.ticket_id],
                 "phone": s.phone,
                 "send_at": send_at,
-                "text": sms_text(ticket=by_pk[s.ticket_id], link=survey_link(s), company=company),
+                "link": survey_link(s, base=base),
+                "company": company,
             }
             for s in surveys
             if s.method == Survey.Method.SMS
         ],
         now=now,
     )
-    callbacks = [s for s in surveys if s.method == Survey.Method.CALLBACK]
-    for survey in callbacks:
-        survey.callback_ticket = _open_callback_ticket(by_pk[survey.ticket_id], now=now)
+    callbacks = [s.pk for s in surveys if s.method == Survey.Method.CALLBACK]
     if callbacks:
-        Survey.objects.bulk_update(callbacks, ["callback_ticket"], batch_size=1000)
+        from .tasks import open_callback_tickets as open_task
+
+        enqueue_on_commit(open_task, callbacks if len(callbacks) <= 1000 else None)
     return surveys
 
 
-def _open_callback_ticket(case, *, now) -> Ticket:
+def open_callback_tickets(*, now, ids=None, limit: int = 200) -> int:
+    """SVY-CB tickets for phone follow-ups that have none yet, received at the case's closure (so the
+    3 days count from closure, however late the worker runs). Claimed with SKIP LOCKED; each case
+    in its own savepoint, so one bad row does not stop the others. Returns how many were opened."""
+    opened = 0
+    with transaction.atomic():
+        claim = (
+            Survey.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(state=State.PENDING, method=Survey.Method.CALLBACK, callback_ticket__isnull=True)
+            .select_related("ticket__service_type", "ticket__customer", "ticket__org_unit")
+            .order_by("case_closed_at", "id")
+        )
+        if ids is not None:
+            claim = claim.filter(pk__in=ids)
+        for survey in claim[:limit]:
+            try:
+                with transaction.atomic():
+                    survey.callback_ticket = _open_callback_ticket(
+                        survey.ticket, received_at=survey.case_closed_at, now=now
+                    )
+                    survey.save(update_fields=["callback_ticket"])
+                    opened += 1
+            except ValidationError:
+                logger.warning("no callback ticket for survey %s", survey.pk, exc_info=True)
+    if opened:
+        logger.info("callback tickets opened: %d", opened)
+    return opened
+
+
+def _open_callback_ticket(case, *, received_at, now) -> Ticket:
     with translation.override(settings.LANGUAGE_CODE):
         description = _("Follow-up call after closure of %(reference)s (%(service)s).") % {
             "reference": case.reference,
@@ -198,6 +236,7 @@ def _open_callback_ticket(case, *, now) -> Ticket:
         description=description,
         actor=None,
         now=now,
+        received_at=min(received_at, now),
         customer=case.customer,
         contact_name=case.contact_name,
         contact_phone=case.contact_phone,
@@ -497,9 +536,9 @@ def _earlier_recovery(survey, now) -> Recovery | None:
 
 
 REASON_TEXT = {
-    "overall_low": "总体评分不高于2分",
-    "item_at_1": "有项目评为1分",
-    "not_solved": "问题未解决",
+    "overall_low": gettext_lazy("overall score 2 or lower"),
+    "item_at_1": gettext_lazy("an item scored 1"),
+    "not_solved": gettext_lazy("problem not solved"),
 }
 
 
@@ -515,7 +554,7 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         description = _(
             "Service recovery for %(reference)s: the customer answered the follow-up unhappily "
             "(%(reasons)s). Contact the customer within 1 working day."
-        ) % {"reference": original.reference, "reasons": ", ".join(_(REASON_TEXT[r]) for r in reasons)}
+        ) % {"reference": original.reference, "reasons": ", ".join(str(REASON_TEXT[r]) for r in reasons)}
     ticket = ticket_services.create_ticket(
         service_type=ServiceType.objects.get(code=RECOVERY_SERVICE_TYPE),
         channel=Channel.HOTLINE,
@@ -551,14 +590,12 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         if repeat is not None:
             managers = _branch_managers(original.org_unit)
             if managers:
-                outbox.notify_staff(
+                outbox.notify_repeat_unhappy(
                     recipients=managers,
                     ticket=ticket,
                     now=now,
-                    title=_("Second unhappy answer within 90 days: %(reference)s")
-                    % {"reference": ticket.reference},
-                    body=_("The customer of %(original)s was already unhappy after %(earlier)s.")
-                    % {"original": original.reference, "earlier": repeat.original.reference},
+                    original=original.reference,
+                    earlier=repeat.original.reference,
                 )
     return recovery
 

@@ -4,6 +4,7 @@ recoveries, the figures and the answers behind them.
 Thin: forms carry the input, services make every change, selectors do the reading.
 """
 
+import datetime as dt
 import logging
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import SUPERVISOR_ROLES, Role, may_see_full_personal_data
+from accounts.roles import Role, may_see_full_personal_data
 from accounts.services import record_personal_data_view
 from tickets.models import TicketEvent
 
@@ -34,6 +35,7 @@ from .forms import (
     RecoveryCloseForm,
 )
 from .models import CallbackAttempt, Dimension, ImprovementAction, Measure, Survey
+from .permissions import is_supervisor
 from .rules import SATISFACTION_TARGET
 
 logger = logging.getLogger(__name__)
@@ -112,8 +114,7 @@ def _require_staff(user) -> None:
 
 
 def _is_supervisor(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
+    return is_supervisor(user)
 
 
 @login_required
@@ -235,7 +236,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
         "milestones": recovery.ticket.milestones.order_by("sort_order"),
         "form": form or RecoveryCloseForm(),
         "may_close": _may_close(request.user, recovery),
-        "reason_labels": [_(services.REASON_TEXT[r]) for r in recovery.reasons],
+        "reason_labels": [str(services.REASON_TEXT[r]) for r in recovery.reasons],
     }
     return render(request, "satisfaction/recovery.html", context, status=status)
 
@@ -292,7 +293,13 @@ def _require_supervisor(user) -> None:
 def figures(request):
     """The rates and scores per outlet, branch, service type, handler or month, against the target."""
     _require_supervisor(request.user)
-    form = FiguresForm(request.GET or None, user=request.user, today=timezone.localdate())
+    today = timezone.localdate()
+    form = FiguresForm(
+        request.GET or None,
+        user=request.user,
+        today=today,
+        initial={"start": today - dt.timedelta(days=90), "end": today, "group_by": "outlet"},
+    )
     scope = form.scope()
     common = {"user": request.user, "scope": scope["scope"], "start": scope["start"], "end": scope["end"]}
     total = selectors.satisfaction_figures(**common)[0]

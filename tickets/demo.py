@@ -14,8 +14,9 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import Customer, OrgUnit, Role
 from accounts.roles import ROLES_SEEING_ALL
+from notifications.services import withheld
 
-from . import outbox, services
+from . import services
 from .catalogue import seed_catalogue
 from .models import Channel, ServiceArea, ServiceType, Ticket
 
@@ -88,7 +89,7 @@ def seed_demo_tickets(sender=None, *, now, count=DEMO_COUNT, **kwargs) -> int:
     if Ticket.objects.exclude(service_type__category__in=LEFT_TO_OTHER_APPS).exists():
         return 0
     seed_catalogue()
-    with outbox.withheld():  # the demo's past cases send no SMS or email to its fictional customers
+    with withheld():  # the demo's past cases send no SMS or email to its fictional customers
         return _seed_tickets(now=now, count=count)
 
 
@@ -100,8 +101,8 @@ def _seed_tickets(*, now, count) -> int:
     by_outlet, seeing_all = _staff_by_outlet()
     if not customers or not types:
         return 0
-    created = 0
-    for index in range(count):
+    created = _seed_triage_case(seeing_all, now) if count else 0  # one of the `count`
+    for index in range(count - created):
         customer = rng.choice(customers)
         candidates = [t for t in types if t.applies_to(customer.category.segment)]
         service_type = rng.choice(candidates)
@@ -121,6 +122,20 @@ def _seed_tickets(*, now, count) -> int:
             logger.exception("demo ticket %s skipped", index)
     logger.info("demo: %d tickets", created)
     return created
+
+
+def _seed_triage_case(seeing_all, now) -> int:
+    """A caller from an area no outlet serves in the demo: it waits in the call centre's triage queue."""
+    agent = next((u for u in seeing_all if u.staff_profile.role == Role.AGENT), None)
+    enquiry = ServiceType.objects.filter(code="ENQ", is_active=True).first()
+    if agent is None or enquiry is None:
+        return 0
+    services.create_ticket(
+        service_type=enquiry, channel=Channel.HOTLINE, actor=agent, now=now - datetime.timedelta(minutes=20),
+        description="来电咨询开户办理流程 / Caller asks how to open a gas account",
+        contact_name="周先生", contact_phone="13800138000", contact_address="北碚区天生路9号",
+    )
+    return 1
 
 
 def _advance(ticket, rng, actor, staff, at, now):

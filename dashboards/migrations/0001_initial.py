@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0005_personal_data_view_subject"),
-        ("tickets", "0007_milestone_due_index"),
+        ("tickets", "0012_milestone_due_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -237,3 +237,16 @@ def test_a_wrong_import_kind_is_a_field_error(api_client, org, clock):
     )
     assert response.status_code == 400
     assert response.json() == {"kind": ['"tariffs" is not a valid choice.']}
+
+
+def test_withdrawing_through_the_api(api_client, org, approved, clock):
+    url = f"/api/v1/billing/disputes/{approved.dispute.reference}"
+    response = as_user(api_client, org.supervisor).post(
+        f"{url}/withdraw/", {"reason": "重算有误"}, format="json"
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["step"] == "finding" and data["adjustments"][0]["status"] == "withdrawn"
+    response = api_client.post(f"{url}/apply/", {}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"adjustment": ["This dispute has no such adjustment."]}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from billing import selectors, services
 from billing.models import Adjustment, BillStatus, DisputeKind, Meter, ReadingSource, Step
 from tests.tickets.factories import staff
+from tickets.models import Notification
 
 from .factories import WORKED_READINGS, bills_from, household, meter, reading
 
@@ -176,6 +177,10 @@ def test_informing_the_customer_closes_the_dispute_and_lifts_the_hold(org, propo
     assert dispute.ticket.status == "closed"
     reply = dispute.ticket.events.filter(kind="reply").get()
     assert "from 1539.39 CNY to 1386.71 CNY" in reply.message
+    sms = Notification.objects.get(ticket=dispute.ticket, channel="sms", kind="reply")
+    assert sms.address == org.customer.mobile and "the difference of -152.68 CNY" in sms.body
+    supervisor_alert = Notification.objects.get(recipient=org.supervisor, kind="billing_adjustment")
+    assert supervisor_alert.title == f"Adjustment -152.68 CNY on {dispute.reference} waits for approval"
 
 
 def test_no_late_fee_counts_while_a_dispute_is_open(org, worked):
@@ -292,3 +297,16 @@ def test_the_household_allowance_applies_from_the_day_recorded(org):
     m = meter(org.customer)
     bills, _readings = bills_from(m, [(dt.date(2026, 3, 1), 0), (dt.date(2026, 11, 1), 700)])
     assert [(x.tier, x.volume_m3) for x in bills[0].lines.all()] == [(1, D("700.000"))]
+
+
+def test_a_withdrawn_adjustment_is_never_applied_and_a_new_one_may_be_proposed(org, proposed):
+    services.withdraw_adjustment(adjustment=proposed, actor=org.supervisor, now=NOW, reason="重新核对")
+    with pytest.raises(ValidationError) as exc:
+        services.approve_adjustment(adjustment=proposed, actor=org.supervisor, now=NOW)
+    assert messages(exc) == ["Only a proposed adjustment can be approved; this one is Withdrawn."]
+    again = services.propose_adjustment(dispute=proposed.dispute, actor=org.clerk, now=NOW)
+    assert again.external_id.endswith("-2") and again.amount == D("-152.68")
+    assert list(proposed.dispute.events.values_list("step", flat=True))[-2:] == [
+        Step.WITHDRAWN,
+        Step.PROPOSED,
+    ]

@@ -108,3 +108,11 @@ def test_the_import_page_is_for_administrators(client, org):
     response = page(client, admin, "/billing/imports/")
     assert response.status_code == 200
     assert "external_id, meter_serial, read_on, value_m3, source" in response.content.decode()
+
+
+def test_tariffs_are_edited_in_the_admin_and_bills_only_read(admin_client, org):
+    response = admin_client.get("/admin/billing/tariffplan/")
+    assert response.status_code == 200 and "RES-GEN" in response.content.decode()
+    plan_id = response.context["cl"].result_list[0].pk
+    assert admin_client.get(f"/admin/billing/tariffplan/{plan_id}/change/").status_code == 200
+    assert admin_client.get("/admin/billing/bill/add/").status_code == 403

@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 
 from gasservice import broker
 from gasservice.celery import app
+from notifications.models import Notification
+from notifications.tasks import deliver_pending_notifications
 from tests.tickets.factories import Org
-from tickets.models import Notification
-from tickets.tasks import deliver_pending_notifications
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_a_request_that_queues_a_task_answers_within_300_ms(
     assert max(publishing) < 0.1, ms
     assert max(totals) < BUDGET, ms
     assert "publishing paused" in caplog.text
-    pending = Notification.objects.filter(kind="complaint_acknowledgement", status="pending")
+    pending = Notification.objects.filter(kind="complaint", template="complaint.received", status="pending")
     assert pending.count() == 3  # the outbox keeps them for the retry sweep
 
 

@@ -28,3 +28,12 @@ def survey_of(ticket) -> Survey:
 
 def branch_manager(org):
     return staff(username="branchmgr", role=Role.BRANCH_MANAGER, org_unit=org.branch)
+
+
+def closed_callback_case(org, *, now=MON, **kwargs):
+    """A closed case followed up by phone, with the callback ticket the worker opens after commit."""
+    from satisfaction.services import open_callback_tickets
+
+    ticket = closed_case(org, now=now, **kwargs)
+    open_callback_tickets(now=now)
+    return ticket

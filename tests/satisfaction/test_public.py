@@ -43,6 +43,7 @@ def test_page_shows_the_questionnaire_without_script_in_chinese(org, chinese):
     assert page.status_code == 200
     html = page.content.decode()
     assert "工作人员着装规范、主动出示工作证" in html and "总体满意度" in html
+    assert "请评价我们的服务" in html and "提交评价" in html and "不适用" in html and "5 非常满意" in html
     assert survey.ticket.reference in html
     assert "<script" not in html.split("<main", 1)[1]
     assert 'type="radio"' in html and "csrfmiddlewaretoken" in html

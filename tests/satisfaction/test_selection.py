@@ -4,11 +4,12 @@ import datetime
 
 import pytest
 
+from notifications.models import Notification
 from satisfaction import rules
 from satisfaction.models import Survey, SurveyRule
 from tests.tickets.factories import make_ticket
 from tickets import services as ticket_services
-from tickets.models import Notification, Status
+from tickets.models import Status
 
 from .factories import MON, closed_case, survey_of
 
@@ -83,7 +84,7 @@ def test_closing_a_case_creates_its_survey_and_queues_the_sms(org, every_case):
     assert survey.org_unit == org.outlet and survey.handler == org.tech
     sms = Notification.objects.get(ticket=case, kind="satisfaction_survey")
     assert sms.address == org.customer.mobile and sms.status == "pending"
-    assert "https://gas.example.org/survey/" in sms.body and case.reference in sms.body
+    assert "https://gas.example.org/survey/" in sms.rendered_title and case.reference in sms.rendered_title
     assert sms.next_attempt_at == MON  # 10:00 local: sent now
 
 
@@ -134,14 +135,20 @@ def test_reopened_case_withdraws_its_open_survey_and_closing_again_asks_anew(org
 
 
 def test_no_mobile_goes_to_the_callback_queue_with_an_svy_cb_ticket(org, every_case):
+    from satisfaction.services import open_callback_tickets
+
     org.customer.mobile = ""
     org.customer.landline = "023-61234567"
     org.customer.save()
     case = closed_case(org, now=MON)
     survey = survey_of(case)
-    assert (survey.method, survey.phone) == ("callback", "023-61234567")
-    callback = survey.callback_ticket
+    assert (survey.state, survey.method, survey.phone) == ("pending", "callback", "023-61234567")
+    assert survey.callback_ticket is None  # the worker opens it once the closure commits
+    assert open_callback_tickets(now=MON + datetime.timedelta(minutes=5)) == 1
+    assert open_callback_tickets(now=MON + datetime.timedelta(minutes=6)) == 0
+    callback = survey_of(case).callback_ticket
     assert callback.service_type.code == "SVY-CB" and callback.org_unit == org.outlet
+    assert callback.received_at == MON
     due = callback.milestones.get(code="callback").due_at
     assert due == MON.replace(day=6, hour=0)  # 3 calendar days from closure: 24:00 of Thursday
     assert not Notification.objects.filter(ticket=case, kind="satisfaction_survey").exists()

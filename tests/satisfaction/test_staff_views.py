@@ -8,7 +8,7 @@ from satisfaction import services
 from satisfaction.models import Survey, SurveyRule
 from tests.tickets.factories import staff
 
-from .factories import GOOD, MON, closed_case, survey_of
+from .factories import GOOD, MON, closed_callback_case, closed_case, survey_of
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def callback_case(org):
     org.customer.mobile = ""
     org.customer.landline = "023-61234567"
     org.customer.save()
-    return closed_case(org)
+    return closed_callback_case(org)
 
 
 def test_callback_queue_lists_the_case_with_its_deadline_and_masked_phone(org, callback_case):
@@ -155,3 +155,12 @@ def test_every_survey_list_masks_phones(org):
     )
     assert org.customer.mobile not in html.content.decode()
     assert Survey.objects.count() == 1
+
+
+def test_the_callback_ticket_opens_on_its_survey_page(org, callback_case):
+    from tickets.hooks import detail_url_for
+
+    callback = survey_of(callback_case).callback_ticket
+    assert detail_url_for(callback) == f"/satisfaction/surveys/{callback.reference}/"
+    page = client_for(org.agent).get(detail_url_for(callback))
+    assert page.status_code == 200 and callback_case.reference in page.content.decode()

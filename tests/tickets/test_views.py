@@ -1,6 +1,7 @@
 """The staff ticket pages: intake and receipt, queues, the ticket page and its actions, the public
 catalogue of commitments. Driven through the pages as a clerk uses them."""
 
+import datetime as dt
 import io
 import re
 
@@ -20,9 +21,9 @@ from tickets.models import Channel, Status, Ticket, TicketEvent
 pytestmark = pytest.mark.django_db
 
 MONDAY_9 = at(2026, 3, 2, 9, 0)  # an ordinary working Monday
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are re-encoded on upload)
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 
 
@@ -440,7 +441,7 @@ def test_attachment_downloads_through_the_app_only_for_those_who_see_the_ticket(
     url = reverse("tickets:attachment", args=[ticket.reference, attachment.uuid])
     assert url in text_of(client.get(reverse("tickets:detail", args=[ticket.reference])))
     download = client.get(url)
-    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert download.status_code == 200 and b"".join(download.streaming_content) == attachment.file.read()
     assert "attachment" in download["Content-Disposition"]
     client.force_login(org.far_tech)
     assert client.get(url).status_code == 404
@@ -470,7 +471,8 @@ def test_home_widgets_count_my_open_tickets(client, org, clock):
     for _ in range(2):
         t = make_ticket(org, now=MONDAY_9)
         services.assign_ticket(ticket=t, assignee=org.tech, actor=org.clerk, now=MONDAY_9)
-    Ticket.objects.filter(pk=t.pk).update(sla_state="breached")
+    # Past its deadline: breached by the clock, whether or not a sweep has run.
+    Ticket.objects.filter(pk=t.pk).update(next_due_at=MONDAY_9 - dt.timedelta(minutes=1))
     request = RequestFactory().get("/")
     request.user = org.tech
     html = Template('{% include "tickets/_home_widgets.html" %}').render(Context({"request": request}))

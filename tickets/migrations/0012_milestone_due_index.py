@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0006_routing'),
+        ('tickets', '0011_ticket_next_warn_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
