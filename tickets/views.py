@@ -442,7 +442,11 @@ def queue(request):
         scope = default_scope
     form = QueueFilterForm(request.GET, user=request.user)
     filters = form.selector_filters() if form.is_valid() else {}
+    now = timezone.now()
+    deadline_count = None
     try:
+        if filters.get("period"):
+            deadline_count = ui_selectors.period_deadline_count(request.user, scope=scope, now=now, **filters)
         page = ui_selectors.queue_page(
             request.user,
             scope=scope,
@@ -453,6 +457,8 @@ def queue(request):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        filters = {k: v for k, v in filters.items() if k not in ("period", "due_window_name")}
+        deadline_count = None
         page = ui_selectors.queue_page(request.user, scope=scope, **filters, limit=QUEUE_PAGE_SIZE)
     base = {k: v for k, v in request.GET.items() if k not in ("after", "before") and v}
     base["scope"] = scope
@@ -463,6 +469,7 @@ def queue(request):
         "scope": scope,
         "form": form,
         "tickets": page.rows,
+        "deadline_count": deadline_count,
         "next_url": next_url,
         "previous_url": previous_url,
     }
