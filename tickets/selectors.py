@@ -136,13 +136,8 @@ def _escalations_prefetch():
         "at", "level", "id"))
 
 
-def _with_api_data(qs, *, with_escalations, with_kind_data):
-    """The escalation history and what the upper apps' kinds read (hooks.register_kind(prefetch=...))."""
-    if with_escalations:
-        qs = qs.prefetch_related(_escalations_prefetch())
-    if with_kind_data:
-        qs = qs.prefetch_related(*hooks.prefetch_lookups())
-    return qs
+def _with_escalations(qs, *, with_escalations):
+    return qs.prefetch_related(_escalations_prefetch()) if with_escalations else qs
 
 
 def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
@@ -151,7 +146,7 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
     Constant query count per page: one for the rows, plus one each for milestones and the
-    escalations, and per lookup the upper apps registered (their kinds' extra data), when asked.
+    escalations, and per lookup of the upper apps' kinds present on the page, when asked.
     """
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
     qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
@@ -162,10 +157,12 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
     qs = qs.select_related(*QUEUE_RELATED)
     if with_milestones:
         qs = qs.prefetch_related(_milestones_prefetch())
-    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
+    qs = _with_escalations(qs, with_escalations=with_escalations)
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
+    if with_kind_data:
+        hooks.prefetch_kind_data(rows)
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
 
 
@@ -186,10 +183,12 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
         .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
         .prefetch_related(_milestones_prefetch())
     )
-    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
+    qs = _with_escalations(qs, with_escalations=with_escalations)
     ticket = qs.filter(reference=reference).first() if _may_exist(reference) else None
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
+    if with_kind_data:
+        hooks.prefetch_kind_data([ticket])
     return ticket
 
 
@@ -204,12 +203,13 @@ def visible_ticket(user, reference, *, for_update=False) -> Ticket:
 
 def cases_of_customer(user, customer, *, limit=20) -> list[Ticket]:
     """The customer's cases (every kind) that `user` may see, newest first."""
-    return list(
+    cases = list(
         Ticket.objects.visible_to(user).filter(customer=customer)
         .select_related("service_type", "org_unit", "assignee")
-        .prefetch_related(*hooks.prefetch_lookups())
         .order_by("-received_at", "-id")[:limit]
     )
+    hooks.prefetch_kind_data(cases)
+    return cases
 
 
 def timeline(ticket, *, public_only=False):
