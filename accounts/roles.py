@@ -69,7 +69,7 @@ SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MAN
 
 def is_supervisor(user) -> bool:
     """Supervisors, managers and administrators (and superusers): they oversee a team's cases."""
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Segment
-from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
+from accounts.roles import is_supervisor, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
@@ -427,8 +427,7 @@ def _scopes_for(user) -> list[tuple[str, str]]:
 
 def _default_scope(user) -> str:
     """Supervisors and managers watch their team's queue; everyone else works their own."""
-    profile = getattr(user, "staff_profile", None)
-    return "team" if user.is_superuser or (profile and profile.role in SUPERVISOR_ROLES) else "mine"
+    return "team" if is_supervisor(user) else "mine"
 
 
 @login_required
