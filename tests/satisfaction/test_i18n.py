@@ -16,9 +16,12 @@ def test_catalogue_is_complete_and_compiled():
 
 
 def test_survey_text_in_chinese(chinese):
-    from satisfaction.outbox import _survey_text
+    from notifications.messages import render_template
+    from satisfaction.outbox import SURVEY_SMS
 
     params = {"company": "山城燃气", "reference": "GS20260302-00001", "link": "https://x/survey/t/"}
-    assert _survey_text(params, "zh-hans") == (
-        "【山城燃气】您的业务 GS20260302-00001 已办结，请花1分钟评价我们的服务：https://x/survey/t/（7天内有效）"
+    text, _body = render_template(SURVEY_SMS, params, language="zh-hans")
+    assert (
+        text
+        == "【山城燃气】您的业务 GS20260302-00001 已办结，请花1分钟评价我们的服务：https://x/survey/t/（7天内有效）"
     )
