@@ -29,6 +29,7 @@ from .models import (
     Bill,
     BillLine,
     BillStatus,
+    Household,
     ImportKind,
     ImportRefusal,
     ImportRun,
@@ -614,7 +615,11 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
     customers = Customer.objects.select_related("category__parent", "sub_category").in_bulk(
         {c["customer_id"] for c in candidates}
     )
-    plans, engine_plans = {}, {}
+    engine_plans = _engine_plans(customers.values())
+    # Volume billed earlier in each bill's cycle, for all candidates in one query; then the bills
+    # of this batch add theirs as they are priced in date order.
+    usage_before = _usage_before(cursor, candidates)
+    batch_lines = defaultdict(list)  # customer id -> lines priced in this batch
     bills, lines_by_row = [], {}
     for c in sorted(candidates, key=lambda c: (c["customer_id"], c["start"])):
         clash = next((o for o in stored[c["meter_id"]] if o[0] < c["end"] and o[1] > c["start"]), None)
@@ -629,22 +634,18 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
             )
             continue
         customer = customers[c["customer_id"]]
-        if customer.pk not in plans:
-            plans[customer.pk] = selectors.plan_for(customer)
-            if plans[customer.pk] is not None:
-                engine_plans[customer.pk] = selectors.engine_plan(plans[customer.pk], customer)
-        plan = plans[customer.pk]
+        plan, engine = engine_plans[customer.pk]
         if plan is None:
             outcome.refused.append((c["row"], c["external_id"], "no_plan", {}))
             continue
-        usage = selectors.cycle_usage_before(customer, c["start"])
-        for bill in bills:
-            if bill.customer_id == customer.pk:
-                for line in lines_by_row[bill.row_number]:
-                    if line.cycle == c["start"].year and line.start < c["start"]:
-                        usage.add(line.cycle, line.volume)
+        usage = pricing.CycleUsage()
+        if c["row"] in usage_before:
+            usage.add(c["start"].year, usage_before[c["row"]])
+        for line in batch_lines[customer.pk]:
+            if line.cycle == c["start"].year and line.start < c["start"]:
+                usage.add(line.cycle, line.volume)
         try:
-            priced = pricing.price_bill(engine_plans[customer.pk], c["start"], c["end"], c["volume"], usage)
+            priced = pricing.price_bill(engine, c["start"], c["end"], c["volume"], usage)
         except pricing.PricingError as exc:
             outcome.refused.append((c["row"], c["external_id"], "pricing", {"detail": str(exc)}))
             continue
@@ -667,6 +668,7 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
         bill.row_number = c["row"]
         bills.append(bill)
         lines_by_row[c["row"]] = priced.lines
+        batch_lines[customer.pk].extend(priced.lines)
         stored[c["meter_id"]].append((c["start"], c["end"], c["external_id"]))
     created = Bill.objects.bulk_create(bills)
     BillLine.objects.bulk_create(
@@ -686,6 +688,55 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
         for i, line in enumerate(lines_by_row[original.row_number], start=1)
     )
     outcome.created += len(created)
+
+
+def _engine_plans(customers) -> dict[int, tuple]:
+    """(plan, engine plan) per customer: plans looked up once per category, prices once per plan,
+    households of all the customers in one query."""
+    plan_of_categories, prices = {}, {}
+    households = defaultdict(list)
+    for customer_id, recorded_on, persons in (
+        Household.objects.filter(customer_id__in=[c.pk for c in customers])
+        .order_by("recorded_on")
+        .values_list("customer_id", "recorded_on", "persons")
+    ):
+        households[customer_id].append((recorded_on, persons))
+    result = {}
+    for customer in customers:
+        key = (customer.sub_category_id, customer.category_id, customer.category.parent_id)
+        if key not in plan_of_categories:
+            plan_of_categories[key] = selectors.plan_for(customer)
+        plan = plan_of_categories[key]
+        if plan is None:
+            result[customer.pk] = (None, None)
+            continue
+        if plan.pk not in prices:
+            prices[plan.pk] = list(plan.prices.values_list("effective_from", "season", "tier", "price"))
+        engine = selectors.build_engine_plan(plan, prices[plan.pk], households[customer.pk])
+        result[customer.pk] = (plan, engine)
+    return result
+
+
+def _usage_before(cursor, candidates) -> dict[int, Decimal]:
+    """Row number -> volume of the customer's stored (not void) bill lines in the cycle of the row's
+    start, before it: one query for the batch."""
+    cursor.execute(
+        """
+        SELECT s.row_number, sum(l.volume_m3)
+          FROM unnest(%s::int[], %s::int[], %s::date[]) AS s(row_number, customer_id, start)
+          JOIN billing_bill x ON x.customer_id = s.customer_id AND x.status <> %s
+          JOIN billing_billline l ON l.bill_id = x.id
+               AND l.cycle = extract(year FROM s.start)::int AND l.segment_start < s.start
+         GROUP BY s.row_number
+        """,
+        [
+            [c["row"] for c in candidates],
+            [c["customer_id"] for c in candidates],
+            [c["start"] for c in candidates],
+            BillStatus.VOID,
+        ],
+    )
+    return dict(cursor.fetchall())
 
 
 MERGERS = {

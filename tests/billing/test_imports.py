@@ -214,3 +214,47 @@ def test_the_command_prints_a_progress_bar_and_the_counts(installed, tmp_path, c
     out = capsys.readouterr().out
     assert "[########################################] 100% 1/1 rows, 0 refused" in out
     assert out.strip().endswith("1 created, 0 updated, 0 unchanged, 0 refused of 1 rows")
+
+
+def _monthly_readings(installed, months):
+    for m in range(months + 1):
+        MeterReading.objects.create(
+            meter=installed,
+            external_id=f"M{m}",
+            read_on=dt.date(2026, 1 + m, 1) if m < 12 else dt.date(2027, 1, 1),
+            value_m3=1000 + 90 * m,
+            source="actual",
+        )
+
+
+def _bills_file(acc, months):
+    return "external_id,account_no,opening_reading_id,closing_reading_id,amount,due_on,paid\n" + "".join(
+        f"B{m},{acc},M{m},M{m + 1},,2027-01-20,0\n" for m in range(months)
+    )
+
+
+def test_bills_import_prices_a_batch_with_a_fixed_number_of_queries(org, installed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _monthly_readings(installed, 12)
+    acc = org.customer.account_no
+    with CaptureQueriesContext(connection) as two:
+        assert run("bills", _bills_file(acc, 2)).created == 2
+    Bill.objects.all().delete()
+    with CaptureQueriesContext(connection) as twelve:
+        assert run("bills", _bills_file(acc, 12)).created == 12
+    assert len(twelve.captured_queries) == len(two.captured_queries)
+
+
+def test_bills_priced_one_batch_at_a_time_reach_the_same_tiers(org, installed):
+    """The cycle usage before a bill comes from the stored bills too (1080 m³ in 2026 crosses both bounds)."""
+    _monthly_readings(installed, 12)
+    acc = org.customer.account_no
+    assert run("bills", _bills_file(acc, 12)).created == 12
+    together = [(b.amount, [x.tier for x in b.lines.all()]) for b in Bill.objects.order_by("period_start")]
+    Bill.objects.all().delete()
+    assert run("bills", _bills_file(acc, 12), batch_size=1).created == 12
+    apart = [(b.amount, [x.tier for x in b.lines.all()]) for b in Bill.objects.order_by("period_start")]
+    assert apart == together
+    assert {t for _, tiers in together for t in tiers} == {1, 2, 3}
