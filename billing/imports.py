@@ -302,14 +302,15 @@ def _stage(cursor, table: str, definition: str) -> None:
     cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
 
 
-def _copy(cursor, table: str, columns: str, rows) -> None:
+def _copy(cursor, table: str, columns: str, rows, *, analyze: bool = True) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
-    cursor.execute(f"ANALYZE {table}")  # the planner needs the batch's size to join it sensibly
+    if analyze:  # the planner needs the batch's size to join it sensibly
+        cursor.execute(f"ANALYZE {table}")
 
 
 def merge_meters(cursor, rows, outcome: Outcome) -> None:
@@ -443,6 +444,8 @@ def merge_readings(cursor, rows, outcome: Outcome) -> None:
         "stage_readings",
         "row_number, external_id, meter_serial, read_on, value_m3, source",
         ((n, *v) for n, v in rows),
+        # Its checks probe stored readings by index row by row whatever the statistics say.
+        analyze=False,
     )
     cursor.execute("DROP TABLE IF EXISTS pg_temp.stage_readings_checked")
     cursor.execute(READINGS_CHECK, {"removed": Meter.Status.REMOVED})
