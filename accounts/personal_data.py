@@ -130,7 +130,8 @@ class MaskedPersonalDataAdmin:
         return f"masked_{name}" if name in PERSONAL_FIELDS or name in self.masked_json_fields else name
 
     def get_fields(self, request, obj=None):
-        return [self._masked_name(name) for name in super().get_fields(request, obj)]
+        names = [self._masked_name(name) for name in super().get_fields(request, obj)]
+        return list(dict.fromkeys(names))  # in the field's own place, once
 
     def get_readonly_fields(self, request, obj=None):
         names = [self._masked_name(name) for name in super().get_readonly_fields(request, obj)]

@@ -56,9 +56,19 @@ def may_transfer_cases(user) -> bool:
 
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
+
+def is_supervisor(user) -> bool:
+    """Supervisors, managers and administrators (and superusers): they oversee a team's cases."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in SUPERVISOR_ROLES
+
 # Which model permissions each role's Django group holds, as "app_label.codename" patterns
 # (fnmatch). Our apps only; the administrator also manages users and groups.
-OUR_APPS = ("accounts", "tickets", "complaints", "billing", "satisfaction")
+OUR_APPS = ("accounts", "notifications", "tickets", "complaints", "billing", "satisfaction")
 _DESK = (
     "accounts.add_customer",
     "accounts.change_customer",

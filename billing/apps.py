@@ -41,6 +41,7 @@ class BillingConfig(AppConfig):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
+        from . import services  # noqa: F401  (registers the billing message templates)
         from .customer_page import billing_section, new_dispute_action
 
         post_migrate.connect(_seed_rules, sender=self, dispatch_uid="billing_seed_rules")

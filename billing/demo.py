@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Customer, OrgUnit, Segment
 from accounts.roles import Role
-from tickets import outbox
+from notifications.services import withheld
 
 from . import services
 from .models import Dispute, DisputeKind, Household, Meter, MeterReading, MeterType, ReadingSource
@@ -148,7 +148,7 @@ def seed_demo_billing(*, now, per_outlet=CUSTOMERS_PER_OUTLET) -> int:
                 continue
             seeded.append((customer, _seed_customer(customer, rng=rng, today=today)))
     if seeded and not Dispute.objects.exists():
-        with outbox.withheld():  # fictional customers: no SMS or email leaves the machine
+        with withheld():  # fictional customers: no SMS or email leaves the machine
             _demo_disputes(seeded, now=now)
     logger.info("billing demo: %s customers with meters, readings and bills", len(seeded))
     return len(seeded)

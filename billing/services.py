@@ -19,11 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.roles import Role
-from tickets import outbox
+from notifications import messages
+from notifications.services import notify
 from tickets import services as ticket_services
+from tickets.messages import subject_for
 from tickets.models import Channel, ServiceType, Status
 
 from . import pricing, selectors
@@ -751,6 +753,11 @@ def approval_limit(user) -> Decimal | None:
     return Decimal("Infinity") if user.is_superuser else None
 
 
+ADJUSTMENT_WAITING = "billing.adjustment_waiting"
+messages.register(ADJUSTMENT_WAITING,
+                  title=gettext_lazy("Adjustment %(amount)s CNY on %(ref)s waits for approval"))
+
+
 def _limit(role) -> Decimal | None:
     row = ApprovalLimit.objects.filter(role=role).first()
     return row.max_amount if row else None
@@ -768,14 +775,9 @@ def _notify_approvers(adjustment, *, now):
         ).select_related("user")
         if p.user_id != adjustment.proposed_by_id
     ]
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Adjustment %(amount)s CNY on %(ref)s waits for approval") % {
-            "amount": adjustment.amount,
-            "ref": adjustment.dispute.reference,
-        }
-    outbox.notify_staff(
-        recipients=users, kind="billing_adjustment", ticket=adjustment.dispute.ticket, now=now, title=title
-    )
+    notify(recipients=users, kind="billing_adjustment", template=ADJUSTMENT_WAITING,
+           params={"amount": str(adjustment.amount), "ref": adjustment.dispute.reference},
+           subject=subject_for(adjustment.dispute.ticket), now=now)
 
 
 def propose_adjustment(*, dispute, actor, now, reason="") -> Adjustment:

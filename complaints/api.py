@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from accounts.personal_data import reveal_if_asked
 from accounts.roles import Role
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
+from tickets.selectors import sla_state_q
 
 from . import selectors, services
 from .models import Complaint, Severity, Source
@@ -98,9 +99,9 @@ class ComplaintFilter(django_filters.FilterSet):
 
     def filter_breached(self, qs, name, value):
         return (
-            qs.filter(ticket__sla_state=SlaState.BREACHED)
+            qs.filter(sla_state_q(SlaState.BREACHED, timezone.now(), prefix="ticket__"))
             if value
-            else qs.exclude(ticket__sla_state=SlaState.BREACHED)
+            else qs.exclude(sla_state_q(SlaState.BREACHED, timezone.now(), prefix="ticket__"))
         )
 
 

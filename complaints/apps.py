@@ -51,7 +51,7 @@ def _complaint_extra(ticket):
 
 
 def _add_demo_data(sender, now, **kwargs):
-    from tickets.outbox import withheld
+    from notifications.services import withheld
 
     from .demo import seed_demo_complaints
 
@@ -67,6 +67,8 @@ class ComplaintsConfig(AppConfig):
         from accounts.customer_page import register_action
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
+
+        from . import messages  # noqa: F401  (registers the complainant message templates)
 
         register_action("complaints_new", _new_complaint_action)
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="complaints_seed_categories")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Customer, OrgUnit
 from accounts.visibility import is_unit_visible_to
 from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status, TicketEvent
+from tickets.selectors import sla_state_q
 
 from .models import Complaint, ComplaintCategory, RootCause
 
@@ -69,9 +70,9 @@ def complaints_for(
     if repeat_only:
         qs = qs.filter(is_repeat=True)
     if breached:
-        qs = qs.filter(ticket__sla_state=SlaState.BREACHED)
+        qs = qs.filter(sla_state_q(SlaState.BREACHED, timezone.now(), prefix="ticket__"))
     if at_risk:
-        qs = qs.filter(ticket__sla_state=SlaState.AT_RISK)
+        qs = qs.filter(sla_state_q(SlaState.AT_RISK, timezone.now(), prefix="ticket__"))
     if q:
         q = q.strip()
         qs = qs.filter(

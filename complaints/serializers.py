@@ -18,7 +18,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
     status = serializers.CharField(source="ticket.status", read_only=True)
     stage = serializers.CharField(read_only=True)
     priority = serializers.CharField(source="ticket.priority", read_only=True)
-    sla_state = serializers.CharField(source="ticket.sla_state", read_only=True)
+    sla_state = serializers.CharField(source="ticket.sla_state_now", read_only=True)
     next_due_at = serializers.DateTimeField(source="ticket.next_due_at", read_only=True, allow_null=True)
     org_unit = serializers.CharField(source="ticket.org_unit.code", read_only=True)
     service_type = serializers.SerializerMethodField()

@@ -15,18 +15,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
 from accounts.validators import validate_landline, validate_mobile
-from tickets import outbox
+from notifications.messages import at
+from notifications.models import Kind as NotificationKind
+from notifications.models import Notification
+from notifications.services import Address, notify
 from tickets import services as ticket_services
 from tickets.attachments import validate_attachment
+from tickets.messages import subject_for
 from tickets.models import (
     Channel,
     Milestone,
-    Notification,
     Priority,
     ServiceType,
     Status,
@@ -34,6 +36,7 @@ from tickets.models import (
     TicketEvent,
 )
 
+from . import messages
 from .models import (
     REPEAT_WINDOW_DAYS,
     Complaint,
@@ -145,14 +148,21 @@ def tracking_url(reference: str) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('complaints:track')}?reference={reference}"
 
 
-def _notify_complainant(*, complaint, kind, title, body, now) -> list[Notification]:
-    """SMS to the complainant's mobile (and email when given): rows now, delivery after commit.
-
-    A landline cannot take an SMS (the handler calls instead); the delivery run retries the rows
-    while the gateway fails, so nothing is lost.
-    """
-    return outbox.notify_customer(ticket=complaint.ticket, kind=kind, title=title, body=body, now=now,
-                                  phone=complaint.complainant_phone, email=complaint.complainant_email)
+def _notify_complainant(*, complaint, template, params, now) -> list:
+    """SMS to the complainant's mobile (and email when given), written in the complaint's
+    transaction and delivered after commit; the delivery run retries while the gateway fails."""
+    addresses = []
+    try:
+        validate_mobile(complaint.complainant_phone)
+        addresses.append(Address(Notification.Channel.SMS, complaint.complainant_phone))
+    except ValidationError:
+        pass  # a landline cannot take an SMS; the handler calls instead
+    if complaint.complainant_email:
+        addresses.append(Address(Notification.Channel.EMAIL, complaint.complainant_email))
+    ticket = complaint.ticket
+    return notify(recipients=addresses, kind=NotificationKind.COMPLAINT, template=template,
+                  params={"url": tracking_url(ticket.reference), **params},
+                  subject=subject_for(ticket), now=now)
 
 
 def _promised_reply(ticket) -> Milestone | None:
@@ -288,19 +298,8 @@ def file_complaint(
     for upload in attachments:
         ticket_services.add_attachment(ticket=ticket, file=upload, actor=actor, now=now, is_public=True)
     reply = _promised_reply(ticket)
-    promised = ""
-    if reply is not None and reply.due_at:
-        promised = _(" We will answer by %(due)s.") % {
-            "due": timezone.localtime(reply.due_at).strftime("%Y-%m-%d %H:%M")
-        }
-    _notify_complainant(
-        complaint=complaint,
-        kind="complaint_acknowledgement",
-        now=now,
-        title=_("Complaint %(reference)s received") % {"reference": ticket.reference},
-        body=_("We have received your complaint, reference %(reference)s.%(promised)s Track it at %(url)s")
-        % {"reference": ticket.reference, "promised": promised, "url": tracking_url(ticket.reference)},
-    )
+    _notify_complainant(complaint=complaint, template=messages.RECEIVED, now=now,
+                        params={"due": at(reply.due_at) if reply is not None else ""})
     return complaint
 
 
@@ -468,19 +467,8 @@ def respond_to_complaint(
     if ticket.status == Status.IN_PROGRESS:
         ticket = ticket_services.resolve_ticket(ticket=ticket, actor=actor, now=now)
     complaint.ticket = ticket
-    _notify_complainant(
-        complaint=complaint,
-        kind="complaint_answer",
-        now=now,
-        title=_("Complaint %(reference)s answered") % {"reference": ticket.reference},
-        # The link first: an SMS is cut at 500 characters, a long answer is read in full on the page.
-        body=_("We have answered your complaint %(reference)s (also at %(url)s):\n\n%(answer)s")
-        % {
-            "reference": ticket.reference,
-            "answer": complaint.response_text,
-            "url": tracking_url(ticket.reference),
-        },
-    )
+    _notify_complainant(complaint=complaint, template=messages.ANSWERED, now=now,
+                        params={"answer": complaint.response_text})
     return complaint
 
 

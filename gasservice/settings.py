@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "accounts",
+    "notifications",
     "tickets",
     "complaints",
     "billing",
@@ -74,7 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gasservice.context_processors.site",
-                "tickets.context_processors.notifications",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -171,7 +172,7 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "tickets.models.Status",
         "SlaStateEnum": "tickets.models.SlaState",
         "CustomerStatusEnum": "accounts.models.Customer.Status",
-        "NotificationDeliveryStatusEnum": "tickets.models.Notification.DeliveryStatus",
+        "NotificationDeliveryStatusEnum": "notifications.models.Notification.DeliveryStatus",
         "ComplaintStageEnum": "complaints.models.Stage",
         "ReadingSourceEnum": "billing.models.ReadingSource",
         "DisputeKindEnum": "billing.models.DisputeKind",
@@ -213,12 +214,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "tickets.sweep_deadlines", "schedule": 60.0},
-    "deliver-notifications": {"task": "tickets.deliver_pending_notifications", "schedule": 60.0},
+    "deliver-notifications": {"task": "notifications.deliver_pending_notifications", "schedule": 60.0},
     "check-calendar-coverage": {
         "task": "tickets.check_calendar_coverage",
         "schedule": crontab(hour=7, minute=0),
     },
-    "supervisor-digest": {"task": "tickets.send_supervisor_digests", "schedule": crontab(hour=8, minute=0)},
+    "supervisor-digest": {
+        "task": "notifications.send_supervisor_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
     "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
     "clear-expired-sessions": {

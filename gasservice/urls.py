@@ -9,7 +9,7 @@ from . import views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("tickets.api_urls")),
-    path("", include("tickets.notification_api_urls")),
+    path("", include("notifications.api_urls")),
     path("", include("complaints.api_urls")),
     path("billing/", include("billing.api_urls")),
     path("", include("satisfaction.api_urls")),
@@ -26,7 +26,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
     path("track/", ticket_views.track, name="track"),
-    path("notifications/", include("tickets.notification_urls")),
+    path("notifications/", include("notifications.urls")),
     path("satisfaction/", include("satisfaction.urls")),
     path("survey/", include("satisfaction.public_urls")),
     path("", include("accounts.urls")),

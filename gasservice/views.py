@@ -12,6 +12,13 @@ from drf_spectacular.views import SpectacularSwaggerView
 logger = logging.getLogger(__name__)
 
 
+def _sweep_set_aside() -> int:
+    """Milestones the deadline sweep set aside after an error (retried later; see the admin)."""
+    from tickets.selectors import sweep_set_aside_count
+
+    return sweep_set_aside_count()
+
+
 def _check_database() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -53,6 +60,8 @@ def healthz(request):
     report["status"] = "ok" if healthy else "error"
     # Informational only: a stale stamp means beat or the worker stopped (the sweep is not running).
     report["worker_seen_at"] = _worker_seen_at()
+    if healthy:
+        report["sweep_set_aside"] = _sweep_set_aside()
     return JsonResponse(report, status=200 if healthy else 503)
 
 

@@ -1,62 +1,58 @@
-"""The one place where satisfaction writes messages: rows of the notification outbox.
+"""What satisfaction tells people: its message templates and its calls of the one writer.
 
 Rows are written in the caller's transaction and delivered by the worker after commit (a text
 to a customer waits in the outbox until its `send_at`, a decent hour).
 """
 
 from django.conf import settings
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Notification
-from tickets.notifications import create_notifications
-from tickets.outbox import is_withheld
-from tickets.tasks import deliver_pending_notifications, enqueue_on_commit
+from notifications import messages
+from notifications.models import Notification
+from notifications.services import Address, Message, notify, write_notifications
+from tickets.messages import subject_for
 
 SURVEY_SMS_KIND = "satisfaction_survey"
 REPEAT_RECOVERY_KIND = "satisfaction_repeat_recovery"
+SURVEY_SMS = "satisfaction.survey_sms"
+REPEAT_UNHAPPY = "satisfaction.repeat_unhappy"
 
 
-def queue_customer_sms(messages: list[dict], *, now) -> int:
-    """messages: dicts of ticket_id, phone, text, send_at. One INSERT for all; returns the count.
-
-    Nothing is queued while the demo loads (tickets.outbox.withheld): its customers are fictional.
-    """
-    if is_withheld():
-        return 0
-    rows = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=None,
-                channel=Notification.Channel.SMS,
-                address=m["phone"],
-                ticket_id=m["ticket_id"],
-                kind=SURVEY_SMS_KIND,
-                title=m["text"][:200],
-                body=m["text"],
-                created_at=now,
-                next_attempt_at=m["send_at"],
-                status=Notification.DeliveryStatus.PENDING,
-            )
-            for m in messages
-        ],
-        batch_size=1000,
-    )
-    due_now = [row.pk for row in rows if row.next_attempt_at <= now]
-    if due_now:  # a large batch: one "look now" for every due row
-        enqueue_on_commit(deliver_pending_notifications, due_now if len(due_now) <= 1000 else None)
-    return len(rows)
+def _survey_text(params: dict, language: str) -> str:
+    return gettext(
+        "%(company)s: your request %(reference)s is completed. Please tell us how we did (1 minute): "
+        "%(link)s (valid for 7 days)"
+    ) % {"company": params["company"], "reference": params["reference"], "link": params["link"]}
 
 
-def notify_staff(*, recipients, ticket, title: str, body: str, now) -> None:
-    """In-app notifications (and e-mail when configured) for staff about a ticket."""
-    channels = [Notification.Channel.IN_APP]
-    if getattr(settings, "SATISFACTION_NOTIFY_BY_EMAIL", False):
-        channels.append(Notification.Channel.EMAIL)
-    create_notifications(
-        recipients=recipients,
-        kind=REPEAT_RECOVERY_KIND,
-        title=title,
-        body=body,
-        ticket=ticket,
-        now=now,
-        channels=channels,
-    )
+messages.register(SURVEY_SMS, title=_survey_text)
+messages.register(
+    REPEAT_UNHAPPY,
+    title=_("Second unhappy answer within 90 days: %(reference)s"),
+    body=_("The customer of %(original)s was already unhappy after %(earlier)s."),
+)
+
+
+def queue_customer_sms(texts: list[dict], *, now) -> int:
+    """texts: dicts of ticket, phone, link, company, send_at. One INSERT for all; returns the count."""
+    batch = [
+        Message(
+            recipients=[Address(Notification.Channel.SMS, t["phone"])],
+            kind=SURVEY_SMS_KIND,
+            template=SURVEY_SMS,
+            params={"company": t["company"], "link": t["link"]},
+            subject=subject_for(t["ticket"]),
+            send_at=t["send_at"],
+        )
+        for t in texts
+    ]
+    return len(write_notifications(batch, now=now)) if batch else 0
+
+
+def notify_repeat_unhappy(*, recipients, ticket, original: str, earlier: str, now) -> None:
+    """In-app notifications (and e-mail when configured) for the branch managers about a ticket."""
+    by_email = getattr(settings, "SATISFACTION_NOTIFY_BY_EMAIL", False)
+    channels = [Notification.Channel.EMAIL] if by_email else []
+    notify(recipients=recipients, kind=REPEAT_RECOVERY_KIND, template=REPEAT_UNHAPPY, channels=channels,
+           params={"original": original, "earlier": earlier}, subject=subject_for(ticket), now=now)

@@ -244,10 +244,11 @@ def callback_queue(user):
 
 
 def survey_for(user, reference: str) -> Survey | None:
-    """The current survey of a case (by the case's reference) if the user may see it."""
+    """The current survey of a case if the user may see it, by the case's reference or by its
+    callback ticket's (the queue's SVY-CB ticket opens on its survey's page)."""
     return (
         Survey.objects.visible_to(user)
-        .filter(ticket__reference=reference)
+        .filter(Q(ticket__reference=reference) | Q(callback_ticket__reference=reference))
         .exclude(state=Survey.State.WITHDRAWN)
         .select_related(
             "ticket__service_type", "callback_ticket", "org_unit", "service_type", "handler", "customer"

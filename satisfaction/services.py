@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
 from accounts.validators import MOBILE_RE
+from notifications.tasks import enqueue_on_commit
 from tickets import services as ticket_services
 from tickets.models import Channel, Priority, ServiceType, Status, Ticket
-from tickets.tasks import enqueue_on_commit
 
 from . import outbox, rules
 from .models import (
@@ -94,15 +94,6 @@ def _recently_surveyed(tickets, phones: dict[int, str], now) -> tuple[set, set]:
     walk_in = {p for t in tickets if not t.customer_id and (p := phones[t.pk])}
     numbers = set(recent.filter(phone__in=walk_in).values_list("phone", flat=True)) if walk_in else set()
     return customers, numbers
-
-
-def sms_text(*, company: str) -> str:
-    """The survey text with %(reference)s and %(link)s still to fill in, in the site's language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _(
-            "%(company)s: your request %(reference)s is completed. Please tell us how we did (1 minute): "
-            "%(link)s (valid for 7 days)"
-        ).replace("%(company)s", company.replace("%", "%%"))
 
 
 def survey_link(survey, *, base: str = "") -> str:
@@ -180,15 +171,16 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     Survey.objects.bulk_create(surveys, batch_size=1000)
     by_pk = {t.pk: t for t in tickets}
     send_at = rules.sms_send_at(now)
-    text = sms_text(company=OrganisationProfile.current().signature)
+    company = OrganisationProfile.current().signature
     base = answer_url_base()
     outbox.queue_customer_sms(
         [
             {
-                "ticket_id": s.ticket_id,
+                "ticket": by_pk[s.ticket_id],
                 "phone": s.phone,
                 "send_at": send_at,
-                "text": text % {"reference": by_pk[s.ticket_id].reference, "link": survey_link(s, base=base)},
+                "link": survey_link(s, base=base),
+                "company": company,
             }
             for s in surveys
             if s.method == Survey.Method.SMS
@@ -598,14 +590,12 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         if repeat is not None:
             managers = _branch_managers(original.org_unit)
             if managers:
-                outbox.notify_staff(
+                outbox.notify_repeat_unhappy(
                     recipients=managers,
                     ticket=ticket,
                     now=now,
-                    title=_("Second unhappy answer within 90 days: %(reference)s")
-                    % {"reference": ticket.reference},
-                    body=_("The customer of %(original)s was already unhappy after %(earlier)s.")
-                    % {"original": original.reference, "earlier": repeat.original.reference},
+                    original=original.reference,
+                    earlier=repeat.original.reference,
                 )
     return recovery
 

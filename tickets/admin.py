@@ -1,15 +1,11 @@
 """Admin: the catalogue, calendars and policies are edited here; tickets are read-mostly
 (every change of a ticket goes through tickets.services, so the admin shows, it does not edit)."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from accounts.personal_data import MaskedPersonalDataAdmin
 
-from . import delivery, notifications
 from .models import (
     CalendarDay,
     CalendarYear,
@@ -17,7 +13,6 @@ from .models import (
     EscalationPolicy,
     Milestone,
     MilestoneStandard,
-    Notification,
     ServiceArea,
     ServiceType,
     Ticket,
@@ -88,18 +83,33 @@ class MilestoneInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["code", "name", "amount", "unit", "started_at", "due_at", "met_at", "state", "is_provisional",
-              "is_override", "next_action_at", "next_action_level"]
+              "is_override", "next_action_at", "next_action_level", "sweep_failures", "last_error"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class SetAsideFilter(admin.SimpleListFilter):
+    """Tickets with a milestone the sweep set aside after an error (see Milestone.last_error)."""
+
+    title = gettext_lazy("deadline sweep")
+    parameter_name = "sweep"
+
+    def lookups(self, request, model_admin):
+        return [("set_aside", gettext_lazy("Set aside after an error"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "set_aside":
+            return queryset.filter(pk__in=Milestone.objects.filter(sweep_failures__gt=0).values("ticket_id"))
+        return queryset
+
+
 @admin.register(Ticket)
 class TicketAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
     list_display = ["reference", "service_type", "status", "sla_state", "next_due_at", "org_unit", "assignee",
                     "received_at"]
-    list_filter = ["status", "sla_state", "channel", "service_type"]
+    list_filter = ["status", "sla_state", "channel", "service_type", SetAsideFilter]
     search_fields = ["=reference", "=hotline_order_no", "=customer__account_no"]
     list_select_related = ["service_type", "org_unit", "assignee"]
     show_full_result_count = False
@@ -162,40 +172,3 @@ class EscalationAdmin(ReadOnlyAdmin):
     search_fields = ["=ticket__reference"]
     list_select_related = ["ticket", "milestone"]
     date_hierarchy = "at"
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    """Deliveries and their outcome; a failed or waiting email/SMS can be tried again at once."""
-
-    list_display = ["recipient", "channel", "kind", "status", "attempts", "created_at", "ticket"]
-    list_filter = ["status", "channel"]
-    search_fields = ["=ticket__reference", "=address", "=recipient__username"]
-    list_select_related = ["recipient", "ticket"]
-    actions = ["retry_now"]
-
-    def has_retry_permission(self, request):
-        """Supervisors and administrators, as on the failed-deliveries page."""
-        return notifications.can_see_failed_deliveries(request.user)
-
-    @admin.action(description=gettext_lazy("Retry delivery now"), permissions=["retry"])
-    def retry_now(self, request, queryset):
-        """Failed rows go back to pending (notifications.retry_delivery); then every selected row
-        that is due is delivered now (tickets.delivery). Rows waiting for their retry keep their turn."""
-        now = timezone.now()
-        rows = list(queryset.exclude(channel=Notification.Channel.IN_APP)
-                    .exclude(status=Notification.DeliveryStatus.SENT))
-        for row in rows:
-            if row.status != Notification.DeliveryStatus.FAILED:
-                continue
-            try:
-                notifications.retry_delivery(notification=row, actor=request.user, now=now)
-            except (PermissionDenied, ValidationError) as exc:
-                self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
-                return
-        counts = delivery.deliver_pending(now=now, ids=[row.pk for row in rows]) if rows else {}
-        values = {key: counts.get(key, 0) for key in ("sent", "retry", "failed")}
-        values["skipped"] = len(rows) - sum(values.values())
-        message = _("Delivery tried again: %(sent)s sent, %(retry)s to retry later, %(failed)s failed; "
-                    "%(skipped)s not yet due or already being sent.") % values
-        self.message_user(request, message, messages.WARNING if values["failed"] else messages.SUCCESS)

@@ -24,7 +24,15 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Service tickets")
 
     def ready(self):
-        from . import calendars  # noqa: F401  (calendar change signals; sla owner)
+        from notifications.digest import register_source
+
+        from . import (
+            calendars,  # noqa: F401  (calendar change signals; sla owner)
+            messages,  # noqa: F401  (registers the ticket notification templates)
+        )
+        from .selectors import digest_figures
+
+        register_source(digest_figures)
 
         calendars.register_provisional_recompute(_recompute_provisional)
         post_migrate.connect(_seed_catalogue_after_migrate, sender=self,

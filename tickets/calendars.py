@@ -16,20 +16,22 @@ from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.db.models.functions import Greatest
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
+from notifications import messages
+from notifications.models import Kind as NotificationKind
+from notifications.models import Notification
+from notifications.services import notify
 
-from .models import CalendarDay, CalendarYear, Notification, WorkCalendar, WorkingPeriod
-from .notifications import create_notifications
+from .models import CalendarDay, CalendarYear, WorkCalendar, WorkingPeriod
 from .sla import CalendarSnapshot
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,15 @@ CN_OFFICE_WEEKDAYS = (0, 1, 2, 3, 4)
 FIRST_SEEDED_YEAR = 2020
 # A deadline computed today can reach this far (the longest standards are ~30 working days).
 COVERAGE_HORIZON = dt.timedelta(days=90)
-CALENDAR_MISSING_KIND = "calendar_missing"
+CALENDAR_MISSING = "calendar.missing_year"
+messages.register(
+    CALENDAR_MISSING,
+    title=gettext_lazy("The official holiday schedule for %(year)s is not loaded (calendar %(code)s)"),
+    body=gettext_lazy(
+        "Deadlines reaching into %(year)s are computed with weekends only and marked "
+        "provisional. Load the schedule once the State Council has published it: "
+        "manage.py load_calendar --year %(year)s (after updating the chinesecalendar package)."),
+)
 
 # The package names holidays in English; we store the official Chinese names.
 _HOLIDAY_NAMES_ZH = {
@@ -254,19 +264,12 @@ def alert_missing_calendar_years(*, now: dt.datetime) -> list[int]:
     for calendar in WorkCalendar.objects.order_by("code"):
         for year in missing_years(calendar, until, today=today):
             missing_all.add(year)
-            with translation.override(settings.LANGUAGE_CODE):
-                title = _("The official holiday schedule for %(year)s is not loaded (calendar %(code)s)") % {
-                    "year": year, "code": calendar.code}
-                body = _(
-                    "Deadlines reaching into %(year)s are computed with weekends only and marked "
-                    "provisional. Load the schedule once the State Council has published it: "
-                    "manage.py load_calendar --year %(year)s (after updating the chinesecalendar package)."
-                ) % {"year": year}
-            if Notification.objects.filter(kind=CALENDAR_MISSING_KIND, title=title).exists():
+            params = {"year": year, "code": calendar.code}
+            if Notification.objects.filter(template=CALENDAR_MISSING, params=params).exists():
                 continue
             admins = list(_administrators()) if admins is None else admins
-            create_notifications(recipients=admins, kind=CALENDAR_MISSING_KIND, title=title, body=body,
-                                 now=now)
+            notify(recipients=admins, kind=NotificationKind.SYSTEM, template=CALENDAR_MISSING, params=params,
+                   now=now)
             logger.warning("calendar %s: no official schedule for %s; %d administrators alerted",
                            calendar.code, year, len(admins))
     return sorted(missing_all)

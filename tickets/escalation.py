@@ -13,7 +13,6 @@ lowest level not yet done, kept while the milestone is paused, so no step ever r
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
 import time
@@ -21,19 +20,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, StaffProfile
 from accounts.roles import Role
+from notifications.models import Kind as NotificationKind
+from notifications.models import Notification
+from notifications.services import notify
 
-from . import hooks, sla
+from . import messages, sla
 from .calendars import get_snapshot
-from .models import OPEN_STATUSES, EscalationPolicy, Notification, SlaState, TicketEvent, Unit
+from .models import OPEN_STATUSES, EscalationPolicy, SlaState, TicketEvent, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +68,6 @@ EXTRA_CHANNELS = {
     3: (Notification.Channel.EMAIL, Notification.Channel.SMS),
 }
 EMERGENCY_EXTRA_CHANNELS = (Notification.Channel.EMAIL, Notification.Channel.SMS)
-ESCALATION_KIND = "escalation"
-EMERGENCY_KIND = "emergency"
-
-_STATE_RANK = {SlaState.PENDING: 0, SlaState.MET: 0, SlaState.MET_LATE: 0, SlaState.ON_TIME: 1,
-               SlaState.AT_RISK: 2, SlaState.BREACHED: 3}
 
 
 # ---------------------------------------------------------------- policies (data, cached)
@@ -352,6 +348,15 @@ class RecipientDirectory:
         path = ticket.org_unit.path
         return [r for role in HANDLER_ROLES for r in self.by_unit_role.get((path, role), [])]
 
+    def audience(self, ticket, level: int) -> list[Recipient]:
+        """Who is told of a step: the handler at the warning; the handler and the outlet supervisor
+        at breach; the branch manager at level 2; the centre at level 3 (managers hear of the rest
+        through the daily digest)."""
+        if level != 1:
+            return self.for_level(ticket, level)
+        found = {r.user.pk: r for r in self.handlers(ticket) + self.for_level(ticket, 1)}
+        return list(found.values())
+
     def for_level(self, ticket, level: int) -> list[Recipient]:
         """Who hears of a step; nobody at a level passes it up, so no step goes unheard."""
         for candidate in range(level, LAST_LEVEL + 1):
@@ -365,137 +370,29 @@ class RecipientDirectory:
         return []
 
 
-# ---------------------------------------------------------------- messages
-
-
-def _local_text(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-@functools.lru_cache(maxsize=1)
-def _ticket_url_pattern() -> str:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        path = reverse("tickets:detail", args=["REFERENCE"])
-    except NoReverseMatch:
-        path = "/tickets/REFERENCE/"
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
-def ticket_url(ticket) -> str:
-    return _ticket_url_pattern().replace("REFERENCE", ticket.reference)
-
-
-class StepMessages:
-    """step_message for many steps at once: the texts translated once, each due time formatted once."""
-
-    def __init__(self):
-        with translation.override(settings.LANGUAGE_CODE):
-            self.warning = _("Deadline approaching: %(reference)s %(milestone)s due %(due)s")
-            self.breach = _("Deadline breached: %(reference)s %(milestone)s was due %(due)s")
-            self.escalated = _("Escalated to level %(level)s: %(reference)s %(milestone)s was due %(due)s")
-            self.body = _("%(service)s, handled by %(unit)s.")
-        self._due_text: dict = {}
-        self._url = _ticket_url_pattern()
-
-    def __call__(self, ticket, milestone, level: int) -> tuple[str, str]:
-        due = milestone.due_at
-        due_text = self._due_text.get(due)
-        if due_text is None:
-            due_text = self._due_text[due] = _local_text(due)
-        values = {"reference": ticket.reference, "milestone": milestone.name, "due": due_text, "level": level,
-                  "service": ticket.service_type.name, "unit": ticket.org_unit.name}
-        template = self.warning if level == 0 else self.breach if level == 1 else self.escalated
-        body = self.body % values + "\n" + self._url.replace("REFERENCE", ticket.reference)
-        return template % values, body
-
-
-def step_message(ticket, milestone, level: int) -> tuple[str, str]:
-    """(title, body) of the notification and timeline entry for a step, in the site language."""
-    return StepMessages()(ticket, milestone, level)
-
-
-def notification_shared(*, kind: str, now: dt.datetime) -> dict:
-    """The columns all notification rows of one batch share (see notification_values)."""
-    return {"kind": kind, "created_at": now, "read_at": None, "attempts": 0, "last_error": ""}
-
-
-def notification_deliveries(*, recipients, ticket_id, title: str, body: str, now: dt.datetime,
-                            extra_channels) -> list[dict]:
-    """The columns that differ per row (see notification_values): one in-app per recipient, plus
-    email/SMS where the recipient has an address (those stay pending until delivered)."""
-    rows = []
-    title = title[:200]
-    for r in recipients:
-        rows.append({"ticket_id": ticket_id, "title": title, "body": body, "recipient_id": r.user.pk,
-                     "address": "", "channel": Notification.Channel.IN_APP,
-                     "status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None})
-        for channel in extra_channels:
-            address = r.user.email if channel == Notification.Channel.EMAIL else r.mobile
-            if address:
-                rows.append({"ticket_id": ticket_id, "title": title, "body": body, "recipient_id": r.user.pk,
-                             "address": address, "channel": channel,
-                             "status": Notification.DeliveryStatus.PENDING, "sent_at": None,
-                             "next_attempt_at": now})
-    return rows
-
-
-def notification_values(*, recipients, ticket, kind: str, title: str, body: str, now: dt.datetime,
-                        extra_channels) -> list[dict]:
-    """Column values of the rows to create: one in-app per recipient, plus email/SMS where the
-    recipient has an address (those stay pending until delivered)."""
-    shared = notification_shared(kind=kind, now=now)
-    rows = notification_deliveries(recipients=recipients, ticket_id=ticket.pk, title=title, body=body,
-                                   now=now, extra_channels=extra_channels)
-    return [{**shared, **row} for row in rows]
-
-
-def notification_rows(**kwargs) -> list[Notification]:
-    """Unsaved Notification objects (see notification_values)."""
-    return [Notification(**values) for values in notification_values(**kwargs)]
-
-
 # ---------------------------------------------------------------- emergencies: alert at creation
 
 
-def alert_emergency(ticket, *, now: dt.datetime) -> list[Notification]:
-    """An emergency ticket alerts its handlers and the outlet supervisor at once (in-app, SMS, email)."""
+def alert_emergency(ticket, *, now: dt.datetime) -> int:
+    """An emergency ticket alerts its handlers and the outlet supervisor at once (in-app, SMS, email).
+
+    Called by create_ticket inside its transaction: the ticket and its alert exist together or
+    not at all; the SMS and email rows are delivered after commit. Returns the rows written.
+    """
     if not ticket.service_type.is_emergency:
-        return []
+        return 0
     directory = RecipientDirectory([ticket])
     recipients = {r.user.pk: r for r in directory.handlers(ticket) + directory.for_level(ticket, 1)}
+    service = ticket.service_type
+    rows = notify(
+        recipients=recipients.values(), kind=NotificationKind.EMERGENCY, template=messages.EMERGENCY,
+        params={"service": messages.in_languages(service.name, service.name_en),
+                "address": ticket.contact_address, "description": ticket.description[:300]},
+        channels=EMERGENCY_EXTRA_CHANNELS, subject=messages.subject_for(ticket), now=now)
     with translation.override(settings.LANGUAGE_CODE):
-        title = _("Emergency: %(reference)s %(service)s") % {
-            "reference": ticket.reference, "service": ticket.service_type.name}
-        body = "\n".join(filter(None, [ticket.contact_address, ticket.description[:300], ticket_url(ticket)]))
         message = _("Emergency alert sent to %(count)s staff.") % {"count": len(recipients)}
-    with transaction.atomic():
-        rows = Notification.objects.bulk_create(notification_rows(
-            recipients=recipients.values(), ticket=ticket, kind=EMERGENCY_KIND, title=title, body=body,
-            now=now, extra_channels=EMERGENCY_EXTRA_CHANNELS))
-        TicketEvent.objects.create(
-            ticket=ticket, kind=TicketEvent.Kind.NOTIFICATION, at=now, message=message,
-            data={"kind": EMERGENCY_KIND, "recipients": [r.as_json() for r in recipients.values()]},
-        )
-        from .tasks import deliver_pending_notifications, enqueue_on_commit
-
-        pending = [n.pk for n in rows if n.status == Notification.DeliveryStatus.PENDING]
-        if pending:
-            enqueue_on_commit(deliver_pending_notifications, pending)
-    return rows
-
-
-def on_ticket_created(ticket, *, now: dt.datetime) -> None:
-    alert_emergency(ticket, now=now)
-
-
-@receiver(hooks.ticket_created, dispatch_uid="escalation_emergency_alert")
-def _ticket_created(sender, ticket, **kwargs):
-    """Sent after the creating transaction committed; a failure here never undoes the ticket."""
-    if not ticket.service_type.is_emergency:
-        return
-    try:
-        on_ticket_created(ticket, now=kwargs.get("now") or timezone.now())
-    except Exception:
-        logger.exception("emergency alert for %s failed", ticket.reference)
+    TicketEvent.objects.create(
+        ticket=ticket, kind=TicketEvent.Kind.NOTIFICATION, at=now, message=message,
+        data={"kind": NotificationKind.EMERGENCY, "recipients": [r.as_json() for r in recipients.values()]},
+    )
+    return len(rows)

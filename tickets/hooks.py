@@ -20,6 +20,7 @@ was registered.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
 from django.dispatch import Signal
 
 ticket_created = Signal()
@@ -48,9 +49,20 @@ def register_kind(category: str, *, detail_url: Callable | None = None,
                                         prefetch=tuple(prefetch), contact_email=contact_email)
 
 
-def prefetch_lookups() -> list[str]:
-    """Every registered kind's prefetch lookups, once each, in registration order."""
-    return list(dict.fromkeys(lookup for kind in ticket_kinds.values() for lookup in kind.prefetch))
+def prefetch_lookups(categories=None) -> list[str]:
+    """The registered kinds' prefetch lookups (only those of `categories` when given), once each."""
+    return list(dict.fromkeys(
+        lookup for kind in ticket_kinds.values()
+        if categories is None or kind.category in categories
+        for lookup in kind.prefetch
+    ))
+
+
+def prefetch_kind_data(tickets) -> None:
+    """Load what the kinds of these tickets read, one query per lookup of a kind present (none else)."""
+    lookups = prefetch_lookups({ticket.service_type.category for ticket in tickets})
+    if tickets and lookups:
+        prefetch_related_objects(list(tickets), *lookups)
 
 
 def kind_for(ticket) -> TicketKind | None:

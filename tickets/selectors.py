@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -62,9 +63,31 @@ def _team_path(user) -> str | None:
     return profile.org_unit.path if profile else None
 
 
+CLOCK_STATES = (SlaState.ON_TIME, SlaState.AT_RISK, SlaState.BREACHED)
+
+
+def sla_state_q(state: str, now: datetime.datetime, *, prefix: str = "") -> Q:
+    """Tickets whose SLA state at `now` is `state`, by the clock (tickets.sla.state_by_clock):
+    the nearest deadline and its warning time against `now`, in the query (index on next_due_at).
+    `prefix`: the path to the ticket from another model ("ticket__")."""
+    def f(name):
+        return f"{prefix}{name}"
+
+    running = Q(**{f("paused_at__isnull"): True, f("next_due_at__isnull"): False})
+    if state == SlaState.BREACHED:
+        return running & Q(**{f("next_due_at__lte"): now})
+    if state == SlaState.AT_RISK:
+        return running & Q(**{f("next_due_at__gt"): now, f("next_warn_at__lte"): now})
+    if state == SlaState.ON_TIME:
+        return running & Q(**{f("next_due_at__gt"): now}) & (
+            Q(**{f("next_warn_at__gt"): now}) | Q(**{f("next_warn_at__isnull"): True}))
+    return ~running & Q(**{f("sla_state"): state})
+
+
 def queue_queryset(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-                   due_before=None, sla_state=None, customer=None, needs_routing=None):
-    """The filtered, visible, ordered queryset behind a queue (no slicing)."""
+                   due_before=None, sla_state=None, customer=None, needs_routing=None, now=None):
+    """The filtered, visible, ordered queryset behind a queue (no slicing); `now`: the clock of the
+    SLA state filter (default: the time of the call)."""
     if scope not in SCOPES:
         raise ValidationError({"scope": _("Choose mine, team or all.")})
     qs = Ticket.objects.visible_to(user)
@@ -95,7 +118,7 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
     if sla_state:
         if sla_state not in SlaState.values:
             raise ValidationError({"sla_state": _("Unknown SLA state %(state)s.") % {"state": sla_state}})
-        qs = qs.filter(sla_state=sla_state)
+        qs = qs.filter(sla_state_q(sla_state, now or timezone.now()))
     if customer:
         lookup = "customer__account_no" if isinstance(customer, str) else "customer"
         qs = qs.filter(**{lookup: customer})
@@ -113,36 +136,33 @@ def _escalations_prefetch():
         "at", "level", "id"))
 
 
-def _with_api_data(qs, *, with_escalations, with_kind_data):
-    """The escalation history and what the upper apps' kinds read (hooks.register_kind(prefetch=...))."""
-    if with_escalations:
-        qs = qs.prefetch_related(_escalations_prefetch())
-    if with_kind_data:
-        qs = qs.prefetch_related(*hooks.prefetch_lookups())
-    return qs
+def _with_escalations(qs, *, with_escalations):
+    return qs.prefetch_related(_escalations_prefetch()) if with_escalations else qs
 
 
 def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
               due_before=None, sla_state=None, customer=None, needs_routing=None, after=None, limit=50,
-              with_milestones=False, with_escalations=False, with_kind_data=False) -> Page:
+              with_milestones=False, with_escalations=False, with_kind_data=False, now=None) -> Page:
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
     Constant query count per page: one for the rows, plus one each for milestones and the
-    escalations, and per lookup the upper apps registered (their kinds' extra data), when asked.
+    escalations, and per lookup of the upper apps' kinds present on the page, when asked.
     """
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
     qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
                         channel=channel, due_before=due_before, sla_state=sla_state, customer=customer,
-                        needs_routing=needs_routing)
+                        needs_routing=needs_routing, now=now)
     if after:
         qs = _after(qs, after)
     qs = qs.select_related(*QUEUE_RELATED)
     if with_milestones:
         qs = qs.prefetch_related(_milestones_prefetch())
-    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
+    qs = _with_escalations(qs, with_escalations=with_escalations)
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
+    if with_kind_data:
+        hooks.prefetch_kind_data(rows)
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
 
 
@@ -163,10 +183,12 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
         .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
         .prefetch_related(_milestones_prefetch())
     )
-    qs = _with_api_data(qs, with_escalations=with_escalations, with_kind_data=with_kind_data)
+    qs = _with_escalations(qs, with_escalations=with_escalations)
     ticket = qs.filter(reference=reference).first() if _may_exist(reference) else None
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
+    if with_kind_data:
+        hooks.prefetch_kind_data([ticket])
     return ticket
 
 
@@ -181,12 +203,13 @@ def visible_ticket(user, reference, *, for_update=False) -> Ticket:
 
 def cases_of_customer(user, customer, *, limit=20) -> list[Ticket]:
     """The customer's cases (every kind) that `user` may see, newest first."""
-    return list(
+    cases = list(
         Ticket.objects.visible_to(user).filter(customer=customer)
         .select_related("service_type", "org_unit", "assignee")
-        .prefetch_related(*hooks.prefetch_lookups())
         .order_by("-received_at", "-id")[:limit]
     )
+    hooks.prefetch_kind_data(cases)
+    return cases
 
 
 def timeline(ticket, *, public_only=False):
@@ -198,3 +221,30 @@ def timeline(ticket, *, public_only=False):
 def due_soon(user, *, now, within=datetime.timedelta(hours=4), limit=20):
     """Open visible tickets whose next deadline falls within `within` (dashboard widget)."""
     return queue_for(user, scope="all", due_before=now + within, limit=limit)
+
+
+def digest_figures(*, now: datetime.datetime, day_end: datetime.datetime):
+    """For the supervisors' daily digest (notifications.digest): per org unit, how many open
+    milestones are breached and how many fall due later today, and the first of them."""
+    from notifications.digest import DigestFigures, DigestItem
+
+    from .messages import in_languages
+
+    running = Milestone.objects.filter(met_at__isnull=True, due_at__isnull=False, due_at__lt=day_end,
+                                       ticket__status__in=OPEN_STATUSES)
+    counts = {}
+    for path, breached, today in running.values("ticket__org_unit__path").annotate(
+            breached=Count("id", filter=Q(due_at__lte=now)), today=Count("id", filter=Q(due_at__gt=now))
+    ).values_list("ticket__org_unit__path", "breached", "today"):
+        counts[path] = [breached, today]
+    items = []
+    if counts:
+        items = [DigestItem(path=path, reference=reference, name=in_languages(name, name_en), due_at=due_at)
+                 for reference, name, name_en, due_at, path in running.order_by("due_at").values_list(
+                     "ticket__reference", "name", "name_en", "due_at", "ticket__org_unit__path")[:5000]]
+    return DigestFigures(counts=counts, items=items)
+
+
+def sweep_set_aside_count() -> int:
+    """How many milestones the sweep set aside after an error (partial index: cheap)."""
+    return Milestone.objects.filter(sweep_failures__gt=0).count()

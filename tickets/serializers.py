@@ -8,8 +8,18 @@ from accounts.models import Customer, OrgUnit
 from accounts.personal_data import PersonalDataField, masked_data
 
 from . import hooks
-from .models import Channel, Milestone, MilestoneStandard, Priority, ServiceType, Status, Ticket, TicketEvent
-from .notification_api import EscalationSerializer
+from .models import (
+    Channel,
+    Escalation,
+    Milestone,
+    MilestoneStandard,
+    Priority,
+    ServiceType,
+    SlaState,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -21,13 +31,16 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "due_at", "met_at", "state", "is_provisional", "is_override"]
 
 
-class TicketEscalationSerializer(EscalationSerializer):
+class TicketEscalationSerializer(serializers.ModelSerializer):
     """A step of the ticket's escalation history (who was told stays on the timeline)."""
 
+    milestone = serializers.CharField(source="milestone.code", read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
 
-    class Meta(EscalationSerializer.Meta):
+    class Meta:
+        model = Escalation
         fields = ["level", "level_display", "at", "due_at", "milestone"]
+        read_only_fields = fields
         read_only_fields = fields
 
 
@@ -41,6 +54,9 @@ class TicketSerializer(serializers.ModelSerializer):
     contact_phone = PersonalDataField(personal_field="contact_phone", read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
+    sla_state = serializers.ChoiceField(
+        source="sla_state_now", choices=SlaState.choices, read_only=True,
+        help_text=gettext_lazy("On time, at risk or breached by the clock when read"))
 
     class Meta:
         model = Ticket

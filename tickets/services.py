@@ -20,21 +20,22 @@ Decisions (see also the docstrings):
 
 import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, Segment, StaffProfile
 from accounts.roles import SUPERVISOR_ROLES
 from accounts.validators import LANDLINE_RE, MOBILE_RE
 from accounts.visibility import ALL, transfer_scope
+from notifications.models import Notification
+from notifications.services import Address, notify
 
-from . import hooks, outbox, routing, sla
+from . import hooks, messages, routing, sla
 from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
-from .escalation import policy_for, schedule_milestone
+from .escalation import alert_emergency, policy_for, schedule_milestone
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -90,12 +91,6 @@ MILESTONE_FIELDS = [
     "started_at", "due_at", "met_at", "met_by", "state", "is_provisional", "is_override", "paused_for",
     "warn_at", "next_action_at", "next_action_level",
 ]
-
-SEVERITY = {
-    SlaState.PENDING: 0, SlaState.MET: 1, SlaState.ON_TIME: 2, SlaState.MET_LATE: 3,
-    SlaState.AT_RISK: 4, SlaState.BREACHED: 5,
-}
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -209,14 +204,16 @@ def _refresh_ticket(ticket, milestones):
     running = [m for m in milestones if m.met_at is None and m.due_at is not None]
     if ticket.status in OPEN_STATUSES and running:
         ticket.next_due_at = min(m.due_at for m in running)
-        ticket.sla_state = max((m.state for m in running), key=SEVERITY.__getitem__)
+        warns = [m.warn_at for m in running if m.warn_at is not None]
+        ticket.next_warn_at = min(warns) if warns else None
+        ticket.sla_state = max((m.state for m in running), key=sla.sla_rank)
         return
-    ticket.next_due_at = None
+    ticket.next_due_at = ticket.next_warn_at = None
     states = [m.state for m in milestones if m.state != SlaState.PENDING]
     if not states:
         ticket.sla_state = SlaState.PENDING if ticket.status in OPEN_STATUSES else SlaState.MET
     else:
-        ticket.sla_state = max(states, key=SEVERITY.__getitem__)
+        ticket.sla_state = max(states, key=sla.sla_rank)
         if ticket.sla_state in (SlaState.ON_TIME, SlaState.AT_RISK):
             # An open clock on a finished ticket no longer runs.
             ticket.sla_state = SlaState.MET_LATE if SlaState.MET_LATE in states else SlaState.MET
@@ -281,7 +278,8 @@ class _Change:
             elif self.reschedule_all and m.met_at is None:
                 schedule_milestone(m, now=self.now, policy=self.policy, cal=self.cal)
         _refresh_ticket(self.ticket, self.milestones)
-        self.ticket.save(update_fields=["next_due_at", "sla_state", "updated_at", *ticket_fields])
+        self.ticket.save(
+            update_fields=["next_due_at", "next_warn_at", "sla_state", "updated_at", *ticket_fields])
         return self.ticket
 
 
@@ -473,7 +471,7 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             schedule_milestone(m, now=now, policy=policy, cal=cal, save=False)
         MilestoneModel.objects.bulk_create(milestones)
         _refresh_ticket(ticket, milestones)
-        ticket.save(update_fields=["next_due_at", "sla_state"])
+        ticket.save(update_fields=["next_due_at", "next_warn_at", "sla_state"])
         _event(ticket, Kind.CREATED, actor=actor, now=now, data={
             "received_at": _iso(received_at), "channel": channel, "service_type": service_type.code,
             "milestones": [{"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
@@ -484,6 +482,7 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
             # Taken face to face or on the phone: the request is accepted as the clerk takes it.
             _set_status(_Change(ticket, now), Status.ACCEPTED, actor)
             milestones = list(ticket.milestones.all())
+        alert_emergency(ticket, now=now)
         transaction.on_commit(lambda: hooks.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor,
                                                                 now=now))
     cached = ticket.milestones.all()
@@ -699,12 +698,9 @@ def transfer_ticket(*, ticket, to_unit, reason, actor, now) -> Ticket:
             **({"status_before": status_before, "status_after": ticket.status}
                if status_before != ticket.status else {}),
         })
-        outbox.notify_staff(
-            recipients=_receiving_staff(to_unit), kind="transfer", ticket=ticket, now=now,
-            title=_("Case %(reference)s transferred to %(unit)s") % {"reference": ticket.reference,
-                                                                     "unit": to_unit.name},
-            body=_("From %(unit)s: %(reason)s") % {"unit": before.name, "reason": reason},
-        )
+        notify(recipients=_receiving_staff(to_unit), kind="transfer", template=messages.TRANSFERRED,
+               params={"unit": to_unit.name, "from_unit": before.name, "reason": reason},
+               subject=messages.subject_for(ticket), now=now)
         return _Change(ticket, now).finish(ticket_fields=fields)
 
 
@@ -929,15 +925,14 @@ def _send_reply(ticket, text, now):
     kind = hooks.kind_for(ticket)
     email = kind.contact_email(ticket) if kind and kind.contact_email else ""
     phone = ticket.contact_phone or (ticket.customer.mobile if ticket.customer_id else "")
-    with translation.override(settings.LANGUAGE_CODE):
-        company = OrganisationProfile.current()
-        # The link first: an SMS is cut at 500 characters, a long reply is read in full on the page.
-        body = _("%(company)s: a reply on your request %(reference)s (also at %(url)s):\n\n%(text)s") % {
-            "company": company.signature, "reference": ticket.reference,
-            "url": tracking_url(ticket.reference), "text": text}
-        title = _("Reply on %(reference)s") % {"reference": ticket.reference}
-    outbox.notify_customer(ticket=ticket, kind="reply", title=title, body=body, now=now, phone=phone,
-                           email=email)
+    addresses = []
+    if phone and MOBILE_RE.match(phone):  # a landline cannot take an SMS
+        addresses.append(Address(Notification.Channel.SMS, phone))
+    if email:
+        addresses.append(Address(Notification.Channel.EMAIL, email))
+    notify(recipients=addresses, kind="reply", template=messages.REPLY, subject=messages.subject_for(ticket),
+           params={"company": OrganisationProfile.current().signature, "url": tracking_url(ticket.reference),
+                   "text": text}, now=now)
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
@@ -991,13 +986,3 @@ def recompute_provisional_deadlines(calendar, *, now) -> int:
                        data={"milestones": moved, "reason": "calendar"})
             change.finish()
     return len(ticket_ids)
-
-
-def refresh_sla_state(ticket, *, now) -> Ticket:
-    """Re-derive next_due_at/sla_state from the milestones (the sweep calls this after a step)."""
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        milestones = _milestones(ticket)
-        _refresh_ticket(ticket, milestones)
-        ticket.save(update_fields=["next_due_at", "sla_state", "updated_at"])
-        return ticket

@@ -37,6 +37,28 @@ CALENDAR_UNITS = frozenset({MINUTES, HOURS, DAYS})
 WORKING_UNITS = frozenset({WORKING_HOURS, WORKING_DAYS})
 UNITS = CALENDAR_UNITS | WORKING_UNITS
 
+# The SLA states (tickets.models.SlaState values) from least to most severe: a ticket shows its
+# worst milestone, the sweep only ever raises a ticket's state. The one ranking of them.
+SEVERITY = {"pending": 0, "met": 1, "on_time": 2, "met_late": 3, "at_risk": 4, "breached": 5}
+
+
+def sla_rank(state: str) -> int:
+    """How severe an SLA state is (unknown states rank lowest)."""
+    return SEVERITY.get(state, 0)
+
+
+def state_by_clock(*, stored: str, due: dt.datetime | None, warn: dt.datetime | None, is_paused: bool,
+                   now: dt.datetime) -> str:
+    """The SLA state a person sees at `now`: from the nearest deadline and its warning time, never
+    waiting for the sweep. A ticket without a running deadline (or paused) keeps its stored state."""
+    if is_paused or due is None:
+        return stored
+    if now >= due:
+        return "breached"
+    if warn is not None and now >= warn:
+        return "at_risk"
+    return "on_time"
+
 _US_PER_SECOND = 1_000_000
 _US_PER_HOUR = 3_600 * _US_PER_SECOND
 _US_PER_DAY = 86_400 * _US_PER_SECOND

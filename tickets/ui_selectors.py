@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
+from django.utils import timezone
 
 from accounts.models import OrgUnit
 from accounts.roles import ROLES_HANDLING_CASES
@@ -18,6 +19,7 @@ from .models import (
     SlaState,
     Ticket,
 )
+from .selectors import sla_state_q
 
 
 def intake_service_types(segment: str | None = None) -> list[ServiceType]:
@@ -74,25 +76,25 @@ def visible_attachment(user, reference: str, uuid) -> Attachment | None:
     )
 
 
-def _open_counts(tickets) -> dict[str, int]:
-    """Open tickets among `tickets`: total, at risk and breached (one query)."""
+def _open_counts(tickets, now) -> dict[str, int]:
+    """Open tickets among `tickets`: total, at risk and breached at `now`, by the clock (one query)."""
     return tickets.filter(status__in=OPEN_STATUSES).aggregate(
         open=Count("id"),
-        at_risk=Count("id", filter=Q(sla_state=SlaState.AT_RISK)),
-        breached=Count("id", filter=Q(sla_state=SlaState.BREACHED)),
+        at_risk=Count("id", filter=sla_state_q(SlaState.AT_RISK, now)),
+        breached=Count("id", filter=sla_state_q(SlaState.BREACHED, now)),
     )
 
 
-def my_ticket_counts(user) -> dict[str, int]:
-    """Open tickets assigned to `user`."""
+def my_ticket_counts(user, now=None) -> dict[str, int]:
+    """Open tickets assigned to `user` (`now`: the clock of the SLA states, default the call's time)."""
     if not user.is_authenticated:
         return {"open": 0, "at_risk": 0, "breached": 0}
-    return _open_counts(Ticket.objects.filter(assignee=user))
+    return _open_counts(Ticket.objects.filter(assignee=user), now or timezone.now())
 
 
-def team_ticket_counts(user) -> dict[str, int]:
+def team_ticket_counts(user, now=None) -> dict[str, int]:
     """Open tickets of the org subtree `user` sees."""
-    return _open_counts(Ticket.objects.visible_to(user))
+    return _open_counts(Ticket.objects.visible_to(user), now or timezone.now())
 
 
 def attachments_of(ticket: Ticket) -> list[Attachment]:

@@ -48,6 +48,7 @@ def test_customer_change_page_masks_phones_and_id_number(admin_client, org):
     assert "138****5678" in page and "023-****4567" in page and "1101**********002X" in page
     assert not any(value in page for value in FULL)
     assert 'name="mobile"' not in page and 'name="id_number"' not in page
+    assert page.count("138****5678") == 1  # shown once, where the field is
     assert not PersonalDataView.objects.exists()
 
 

@@ -63,7 +63,7 @@ OUR_APPS = ("accounts", "notifications", "tickets", "complaints", "billing", "sa
 def _serializer_classes():
     for app in apps.get_app_configs():
         if app.name in OUR_APPS:
-            for module in ("serializers", "api", "notification_api"):
+            for module in ("serializers", "api"):
                 if importlib.util.find_spec(f"{app.name}.{module}") is not None:
                     importlib.import_module(f"{app.name}.{module}")
     seen, stack = set(), [serializers.BaseSerializer]

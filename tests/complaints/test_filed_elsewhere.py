@@ -87,6 +87,7 @@ def test_intake_page_for_another_units_customer_lands_on_a_readable_page(org, cl
     assert complaint.reference in page
     assert "You filed this case; it is handled by 观音桥营业厅." in page
     assert 'name="acknowledge-note"' not in page  # no step forms for a case of another unit
+    assert f'href="/tickets/{complaint.reference}/"' not in page  # nor a link to a page it cannot open
     receipt = client.get(f"/tickets/{complaint.reference}/receipt/")
     assert receipt.status_code == 200
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from complaints import services
 from complaints.models import Complaint, Remedy
-from tickets.models import Notification
+from notifications.models import Notification
 
 from .factories import MON, disguised_exe, file, oversized_png, pdf, png, text_as_jpg
 

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from complaints import services
 from complaints.models import Complaint, Remedy, RootCause, Severity, Source, normalize_address
-from tickets.delivery import DeliveryError, SmsGateway, deliver_pending
-from tickets.models import Notification, Priority, Status, TicketEvent
+from notifications.delivery import DeliveryError, SmsGateway, deliver_pending
+from notifications.models import Notification
+from tickets.models import Priority, Status, TicketEvent
 
 from .factories import MON, category, disguised_exe, file, png
 
@@ -225,11 +226,12 @@ def test_short_addresses_are_too_vague_to_match():
 
 def test_acknowledgement_sms_and_email_rows_are_written_with_the_complaint(org):
     complaint = file(org, complainant_email="zhang@example.com")
-    rows = Notification.objects.filter(ticket=complaint.ticket, kind="complaint_acknowledgement")
+    rows = Notification.objects.filter(ticket=complaint.ticket, kind="complaint",
+                                       template="complaint.received")
     assert {(n.channel, n.address) for n in rows} == {("sms", "13900001111"), ("email", "zhang@example.com")}
     sms = rows.get(channel="sms")
-    assert complaint.reference in sms.body
-    assert "/complaints/track/?reference=" in sms.body
+    assert complaint.reference in sms.rendered_body
+    assert "/complaints/track/?reference=" in sms.rendered_body
     assert sms.status == Notification.DeliveryStatus.PENDING
 
 
@@ -301,7 +303,7 @@ def test_full_lifecycle_meets_each_milestone(org):
     reply = TicketEvent.objects.get(ticket=complaint.ticket, kind=TicketEvent.Kind.REPLY)
     assert reply.is_public and reply.message == answer
     assert Notification.objects.filter(
-        ticket=complaint.ticket, kind="complaint_answer", channel="sms"
+        ticket=complaint.ticket, kind="complaint", template="complaint.answered", channel="sms"
     ).exists()
 
     t += datetime.timedelta(days=1)

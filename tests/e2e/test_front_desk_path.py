@@ -13,9 +13,10 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
 from accounts.models import OrganisationProfile, OrgUnit, Role
+from notifications.models import Notification
 from tests.tickets.factories import Org, make_ticket, staff
 from tickets import services
-from tickets.models import Notification, Ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,12 +7,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notifications.delivery import ConsoleSmsGateway, FileSmsGateway
+from notifications.models import Notification
+from notifications.services import notify, withheld
 from tests.complaints.factories import file
 from tests.tickets.factories import Org, at, make_ticket
-from tickets import outbox, services
-from tickets.delivery import ConsoleSmsGateway, FileSmsGateway
+from tickets import services
 from tickets.demo import seed_demo_tickets
-from tickets.models import Notification, Ticket
+from tickets.messages import TRANSFERRED, subject_for
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +40,16 @@ def test_demo_tickets_send_nothing_outside(db):
 
 def test_withheld_keeps_in_app_rows_and_drops_sms_and_email(db):
     org = Org()
-    with outbox.withheld():
+    with withheld():
         complaint = file(org, complainant_email="a@example.cn", now=at(2026, 3, 2, 9, 0))
-        outbox.notify_staff(
+        notify(
             recipients=[org.supervisor],
             kind="transfer",
-            title="t",
-            ticket=complaint.ticket,
+            template=TRANSFERRED,
+            params={"unit": "u", "from_unit": "f", "reason": "r"},
+            subject=subject_for(complaint.ticket),
             now=at(2026, 3, 2, 9, 0),
-            channels=(Notification.Channel.IN_APP, Notification.Channel.EMAIL),
+            channels=(Notification.Channel.EMAIL,),
         )
     channels = list(Notification.objects.values_list("channel", flat=True))
     assert channels == [Notification.Channel.IN_APP]
@@ -83,7 +87,8 @@ def test_withheld_covers_the_satisfaction_survey_sms(db):
 
     org = Org()
     ticket = make_ticket(org, now=timezone.now())
-    message = {"ticket_id": ticket.pk, "phone": "13912345678", "text": "请评价", "send_at": timezone.now()}
-    with outbox.withheld():
+    message = {"ticket": ticket, "phone": "13912345678", "link": "https://gas.example.org/survey/x/",
+               "company": "山城燃气", "send_at": timezone.now()}
+    with withheld():
         assert queue_customer_sms([message], now=timezone.now()) == 0
     assert not Notification.objects.filter(channel__in=EXTERNAL).exists()

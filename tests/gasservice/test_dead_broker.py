@@ -14,9 +14,9 @@ from rest_framework.test import APIClient
 
 from gasservice import broker
 from gasservice.celery import app
+from notifications.models import Notification
+from notifications.tasks import deliver_pending_notifications
 from tests.tickets.factories import Org
-from tickets.models import Notification
-from tickets.tasks import deliver_pending_notifications
 
 pytestmark = pytest.mark.django_db
 
@@ -83,29 +83,42 @@ def clerk_client(db):
     return client
 
 
+def _timed_request(client, n, capture):
+    """One complaint filed through the API, and what its commit runs (the publish): both timed."""
+    started = time.monotonic()
+    with capture(execute=False) as callbacks:
+        response = _file_complaint(client, n)
+    answered = time.monotonic()
+    for callback in callbacks:
+        callback()
+    assert response.status_code == 201, response.content
+    assert callbacks, "filing a complaint queues the delivery of the acknowledgement"
+    return time.monotonic() - started, time.monotonic() - answered
+
+
 def test_a_request_that_queues_a_task_answers_within_300_ms(
     clerk_client, dead_broker, django_capture_on_commit_callbacks, caplog
 ):
-    totals, publishing = [], []
-    for n in (2, 3):  # the first pays the publish timeout, the second finds the circuit open
-        started = time.monotonic()
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = _file_complaint(clerk_client, n)
-        answered = time.monotonic()
-        for callback in callbacks:  # what a commit runs at the end of the request: the publish
-            callback()
-        totals.append(time.monotonic() - started)
-        publishing.append(time.monotonic() - answered)
-        assert response.status_code == 201, response.content
-        assert callbacks, "filing a complaint queues the delivery of the acknowledgement"
+    # Three requests that each pay the publish timeout (the circuit closed before each), the
+    # median measured, so that a busy CI machine's scheduling noise is not taken for the broker.
+    first = []
+    for n in (2, 3, 4):
+        broker.reset_circuit()
+        first.append(_timed_request(clerk_client, n, django_capture_on_commit_callbacks))
+    # Then one with the circuit open: no attempt at all.
+    _total, open_publish = _timed_request(clerk_client, 5, django_capture_on_commit_callbacks)
 
-    ms = [round(t * 1000, 1) for t in totals], [round(t * 1000, 1) for t in publishing]
-    print(f"dead broker {dead_broker}: request {ms[0]} ms, of which publishing {ms[1]} ms")
-    assert max(publishing) < 0.1, ms
-    assert max(totals) < BUDGET, ms
+    totals = sorted(round(t * 1000, 1) for t, _p in first)
+    publishing = [round(p * 1000, 1) for _t, p in first]
+    print(
+        f"dead broker {dead_broker}: requests {totals} ms, publishing {publishing} ms, "
+        f"with the circuit open {round(open_publish * 1000, 1)} ms"
+    )
+    assert totals[1] < BUDGET * 1000, (totals, publishing)
+    assert open_publish < 0.01
     assert "publishing paused" in caplog.text
-    pending = Notification.objects.filter(kind="complaint_acknowledgement", status="pending")
-    assert pending.count() == 3  # the outbox keeps them for the retry sweep
+    pending = Notification.objects.filter(kind="complaint", template="complaint.received", status="pending")
+    assert pending.count() == 5  # the outbox keeps them for the retry sweep
 
 
 def test_a_publish_gives_up_well_under_100_ms(black_hole, monkeypatch):

@@ -15,6 +15,7 @@ def test_healthz_reports_database_and_broker_ok(client):
     assert body["database"] == "ok"
     assert body["broker"] == "ok"
     assert body["status"] == "ok"
+    assert body["sweep_set_aside"] == 0
     assert response["Cache-Control"].startswith("max-age=0")
 
 

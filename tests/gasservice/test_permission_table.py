@@ -54,6 +54,7 @@ from billing import services as billing_services
 from billing.models import DisputeKind, ImportRun
 from complaints import services as complaint_services
 from complaints.models import ComplaintCategory, Source
+from notifications.models import Notification
 from satisfaction import improvements
 from satisfaction import services as satisfaction_services
 from satisfaction.models import Survey
@@ -62,7 +63,8 @@ from tests.billing.factories import meter as billing_meter
 from tests.factories import CustomerFactory, OrgUnitFactory
 from tests.tickets.factories import CustomerCategoryFactory, service
 from tickets import services as ticket_services
-from tickets.models import Channel, Notification
+from tickets.messages import subject_for
+from tickets.models import Channel
 
 FD, AG, TE, OS, BM, CM, AD = (
     Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN, Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER,
@@ -403,10 +405,10 @@ def _side(unit, *, filer, manager, residential, now, tmp) -> Side:
         recipient=filer,
         address="13912340002",
         channel=Notification.Channel.SMS,
-        kind="escalation",
+        kind="breach",
         title="Deadline breached",
         created_at=now,
-        ticket=ticket,
+        **case_of(ticket),
         status=Notification.DeliveryStatus.FAILED,
         attempts=5,
     )
@@ -467,10 +469,10 @@ def _build(tmp) -> World:
     )
     for role, user in users.items():
         world.notifications[role] = Notification.objects.create(
-            recipient=user, channel=Notification.Channel.IN_APP, kind="note", title="t", created_at=now
+            recipient=user, channel=Notification.Channel.IN_APP, kind="system", title="t", created_at=now
         )
     world.stranger_notification = Notification.objects.create(
-        recipient=filer_b, channel=Notification.Channel.IN_APP, kind="note", title="t", created_at=now
+        recipient=filer_b, channel=Notification.Channel.IN_APP, kind="system", title="t", created_at=now
     )
     world.import_run = ImportRun.objects.create(kind="readings", file_name="readings.csv", created_at=now)
     return world
@@ -670,3 +672,9 @@ def test_page(route, world, page_clients, db):
 def test_the_table_uses_real_roles_and_users(world):
     assert set(world.users) == set(ROLES)
     assert get_user_model().objects.filter(username__startswith="perm_").count() == len(ROLES) + 2
+
+
+def case_of(ticket) -> dict:
+    subject = subject_for(ticket)
+    return {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
+            "link": subject.link, "org_unit_id": subject.org_unit_id}

@@ -220,3 +220,16 @@ def test_pages_open_and_show_an_action(owned):
         "dimension_score",
         "open",
     )
+
+
+def test_steps_through_the_pages(owned):
+    client = Client()
+    client.force_login(owned.supervisor)
+    action = open_action(owned, due_date=datetime.date(2026, 6, 30), now=MON)
+    done = client.post(f"/satisfaction/improvements/{action.reference}/done/")
+    assert done.status_code == 302
+    action.refresh_from_db()
+    assert action.status == "checking"
+    early = client.post(f"/satisfaction/improvements/{action.reference}/check/")
+    assert early.status_code == 400 and "check it then" in early.content.decode()
+    assert client.post(f"/satisfaction/improvements/{action.reference}/nonsense/").status_code == 404

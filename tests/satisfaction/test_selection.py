@@ -4,11 +4,12 @@ import datetime
 
 import pytest
 
+from notifications.models import Notification
 from satisfaction import rules
 from satisfaction.models import Survey, SurveyRule
 from tests.tickets.factories import make_ticket
 from tickets import services as ticket_services
-from tickets.models import Notification, Status
+from tickets.models import Status
 
 from .factories import MON, closed_case, survey_of
 
@@ -83,7 +84,7 @@ def test_closing_a_case_creates_its_survey_and_queues_the_sms(org, every_case):
     assert survey.org_unit == org.outlet and survey.handler == org.tech
     sms = Notification.objects.get(ticket=case, kind="satisfaction_survey")
     assert sms.address == org.customer.mobile and sms.status == "pending"
-    assert "https://gas.example.org/survey/" in sms.body and case.reference in sms.body
+    assert "https://gas.example.org/survey/" in sms.rendered_title and case.reference in sms.rendered_title
     assert sms.next_attempt_at == MON  # 10:00 local: sent now
 
 

@@ -155,3 +155,12 @@ def test_every_survey_list_masks_phones(org):
     )
     assert org.customer.mobile not in html.content.decode()
     assert Survey.objects.count() == 1
+
+
+def test_the_callback_ticket_opens_on_its_survey_page(org, callback_case):
+    from tickets.hooks import detail_url_for
+
+    callback = survey_of(callback_case).callback_ticket
+    assert detail_url_for(callback) == f"/satisfaction/surveys/{callback.reference}/"
+    page = client_for(org.agent).get(detail_url_for(callback))
+    assert page.status_code == 200 and callback_case.reference in page.content.decode()

@@ -4,8 +4,9 @@ ladder staffed (handlers, outlet supervisor, branch manager, centre manager) and
 import pytest
 
 from accounts.models import Role, StaffProfile
+from notifications.models import Notification
 from tests.tickets.factories import Org, at, make_ticket, staff
-from tickets.models import Escalation, Notification, TicketEvent
+from tickets.models import Escalation, TicketEvent
 
 # ACC-SVC "complete" is 1 working day. Received Monday 2026-11-23 10:00 (Mon-Fri 08:30-12:00,
 # 13:30-17:30): due Tuesday 17:30; 80% of the 13.5 working hours is 10.8 h -> Tuesday 14:48;
@@ -49,10 +50,9 @@ def levels_of(ticket) -> list[int]:
     return list(Escalation.objects.filter(ticket=ticket).order_by("level").values_list("level", flat=True))
 
 
-def in_app_recipients(ticket, level_title_fragment=None) -> set[str]:
-    qs = Notification.objects.filter(ticket=ticket, channel=Notification.Channel.IN_APP, kind="escalation")
-    if level_title_fragment:
-        qs = qs.filter(title__contains=level_title_fragment)
+def in_app_recipients(ticket) -> set[str]:
+    qs = Notification.objects.filter(ticket=ticket, channel=Notification.Channel.IN_APP,
+                                     kind__in=["warning", "breach"])
     return set(qs.values_list("recipient__username", flat=True))
 
 

@@ -6,13 +6,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, account_ticket
-from tickets.models import Escalation, Notification
+from tickets.models import Escalation
 from tickets.sweep import sweep_due_milestones
 
 ladder = support.ladder
-NOTIFICATIONS = "/admin/tickets/notification/"
+NOTIFICATIONS = "/admin/notifications/notification/"
 ESCALATIONS = "/admin/tickets/escalation/"
 
 
@@ -33,7 +34,7 @@ def sms_file(settings, tmp_path):
 def failed_sms(ladder, **kwargs):
     return Notification.objects.create(
         recipient=ladder.supervisor, address="13912340002", channel=Notification.Channel.SMS,
-        kind="escalation", title="Deadline breached", created_at=timezone.now(),
+        kind="breach", title="Deadline breached", created_at=timezone.now(),
         status=Notification.DeliveryStatus.FAILED, attempts=5, last_error="SMS gateway answered HTTP 503",
         **kwargs)
 
@@ -42,7 +43,7 @@ def test_notifications_list_filters_by_status_and_channel(admin_client, ladder,
                                                           django_assert_max_num_queries):
     failed_sms(ladder)
     Notification.objects.create(recipient=ladder.clerk, channel=Notification.Channel.IN_APP,
-                                kind="escalation", title="Deadline approaching", created_at=timezone.now(),
+                                kind="breach", title="Deadline approaching", created_at=timezone.now(),
                                 status=Notification.DeliveryStatus.SENT)
 
     with django_assert_max_num_queries(12):
@@ -57,7 +58,7 @@ def test_notifications_list_filters_by_status_and_channel(admin_client, ladder,
 def test_retry_now_delivers_a_failed_sms_at_once(admin_client, ladder, sms_file):
     row = failed_sms(ladder)
     in_app = Notification.objects.create(recipient=ladder.clerk, channel=Notification.Channel.IN_APP,
-                                         kind="escalation", title="x", created_at=timezone.now(),
+                                         kind="breach", title="x", created_at=timezone.now(),
                                          status=Notification.DeliveryStatus.SENT)
 
     selected = {"action": "retry_now", "_selected_action": [row.pk, in_app.pk]}

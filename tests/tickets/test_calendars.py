@@ -9,10 +9,11 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role, StaffProfile
+from notifications.models import Notification
 from tests.factories import OrgUnitFactory, UserFactory
 from tickets import calendars, sla
 from tickets.calendar_tasks import check_calendar_coverage
-from tickets.models import CalendarDay, CalendarYear, Notification, WorkCalendar, WorkingPeriod
+from tickets.models import CalendarDay, CalendarYear, WorkCalendar, WorkingPeriod
 
 pytestmark = pytest.mark.django_db
 
@@ -151,34 +152,34 @@ def test_missing_year_alerts_administrators_once(office):
     admin = StaffFactory(username="cal-admin", role=Role.ADMINISTRATOR)
     root = UserFactory(username="cal-root", is_superuser=True, is_staff=True)
     clerk = StaffFactory(username="cal-clerk", role=Role.FRONT_DESK)
-    Notification.objects.filter(kind="calendar_missing").delete()
+    Notification.objects.filter(template="calendar.missing_year").delete()
 
     assert calendars.alert_missing_calendar_years(now=at("2026-11-26 07:00")) == [2027]
-    alerts = Notification.objects.filter(kind="calendar_missing")
+    alerts = Notification.objects.filter(template="calendar.missing_year")
     assert {n.recipient for n in alerts} == {admin, root}
     assert clerk not in {n.recipient for n in alerts}
-    assert all("2027" in n.title and "CN-OFFICE" in n.title for n in alerts)
+    assert all("2027" in n.rendered_title and "CN-OFFICE" in n.rendered_title for n in alerts)
     assert all(n.channel == "in_app" for n in alerts)
 
     # The next day's check does not repeat the alert.
     assert calendars.alert_missing_calendar_years(now=at("2026-11-27 07:00")) == [2027]
-    assert Notification.objects.filter(kind="calendar_missing").count() == 2
+    assert Notification.objects.filter(template="calendar.missing_year").count() == 2
 
 
 def test_no_alert_while_every_reachable_year_is_loaded(office):
     StaffFactory(username="cal-admin", role=Role.ADMINISTRATOR)
-    Notification.objects.filter(kind="calendar_missing").delete()
+    Notification.objects.filter(template="calendar.missing_year").delete()
     assert calendars.alert_missing_calendar_years(now=at("2026-06-01 07:00")) == []
-    assert not Notification.objects.filter(kind="calendar_missing").exists()
+    assert not Notification.objects.filter(template="calendar.missing_year").exists()
 
 
 def test_coverage_task_alerts_through_the_service(office):
     StaffFactory(username="cal-admin", role=Role.ADMINISTRATOR)
-    Notification.objects.filter(kind="calendar_missing").delete()
+    Notification.objects.filter(template="calendar.missing_year").delete()
     assert check_calendar_coverage.name == "tickets.check_calendar_coverage"
     with time_machine.travel(at("2026-12-01 07:00"), tick=False):
         assert check_calendar_coverage.apply().get() == [2027]
-    assert Notification.objects.filter(kind="calendar_missing").count() == 1
+    assert Notification.objects.filter(template="calendar.missing_year").count() == 1
 
 
 def test_load_calendar_command_refreshes_and_recomputes(office):

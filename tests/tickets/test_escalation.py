@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import Role
+from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, LEVEL2, LEVEL3, RECEIVED, WARN, account_ticket
 from tests.tickets.factories import at, make_ticket, staff
@@ -12,8 +13,8 @@ from tickets.models import (
     Escalation,
     EscalationPolicy,
     Milestone,
-    Notification,
     SlaState,
+    Ticket,
     TicketEvent,
     Unit,
 )
@@ -179,3 +180,38 @@ def test_no_alert_for_an_ordinary_ticket(ladder, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         ticket = account_ticket(ladder)
     assert not Notification.objects.filter(ticket=ticket).exists()
+
+
+def test_an_emergency_alert_is_written_with_its_ticket_before_any_commit(
+        ladder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ticket = make_ticket(ladder, code="EMR-LEAK-URB", now=RECEIVED)
+        # Still inside the creating transaction: the alert rows are there, only delivery waits.
+        assert Notification.objects.filter(ticket=ticket, kind="emergency", channel="in_app").count() == 3
+    assert callbacks  # delivery is queued once the ticket commits
+
+
+class _FailingTimeline:
+    Kind = TicketEvent.Kind
+
+    class objects:  # noqa: N801 - stands in for TicketEvent.objects
+        @staticmethod
+        def create(**kwargs):
+            raise RuntimeError("disk full")
+
+
+@pytest.mark.parametrize("broken", ["alert", "write after the alert"])
+def test_an_emergency_and_its_alert_exist_together_or_not_at_all(ladder, monkeypatch, broken):
+    if broken == "alert":
+        def notify(**kwargs):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(escalation, "notify", notify)
+    else:
+        monkeypatch.setattr(escalation, "TicketEvent", _FailingTimeline)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        make_ticket(ladder, code="EMR-LEAK-URB", now=RECEIVED)
+
+    assert not Ticket.objects.filter(service_type__code="EMR-LEAK-URB").exists()
+    assert not Notification.objects.filter(kind="emergency").exists()

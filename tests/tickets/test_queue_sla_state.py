@@ -1,4 +1,5 @@
-"""The sweep keeps the tickets' stored SLA state and nearest deadline right for the queues."""
+"""The queues' SLA state: by the clock in the query (no sweep needed), and the sweep keeps the
+stored state and nearest deadline right."""
 
 import datetime as dt
 
@@ -30,7 +31,7 @@ def test_queue_shows_at_risk_after_the_warning_and_breached_after_the_deadline(l
         sweep_due_milestones(now=now)
         row = queue_row(ladder.agent, ticket)
         assert (row.sla_state, row.next_due_at) == (state, DUE), now
-        assert queue_row(ladder.agent, ticket, sla_state=state) is not None, now
+        assert queue_row(ladder.agent, ticket, sla_state=state, now=now) is not None, now
 
 
 def test_a_late_sweep_goes_straight_to_breached(ladder):
@@ -55,3 +56,33 @@ def test_the_worst_running_milestone_sets_the_state_and_the_nearest_one_the_dead
     sweep_due_milestones(now=due["accept"] + 3 * MINUTE)
     row = queue_row(ladder.agent, ticket)
     assert (row.sla_state, row.next_due_at) == (SlaState.ON_TIME, due["survey_design"])
+
+
+def test_with_no_sweep_run_an_overdue_ticket_is_breached_everywhere(ladder, api_client, client):
+    import time_machine
+
+    from notifications.digest import send_supervisor_digests
+    from notifications.models import Notification
+    from tickets.ui_selectors import team_ticket_counts
+
+    ticket = account_ticket(ladder)
+    later = DUE + MINUTE
+    assert ticket.sla_state == SlaState.ON_TIME  # as stored: no sweep has run
+
+    with time_machine.travel(later, tick=False):
+        breached = selectors.queue_for(ladder.supervisor, scope="all", sla_state="breached").rows
+        assert [t.pk for t in breached] == [ticket.pk]
+        assert not selectors.queue_for(ladder.supervisor, scope="all", sla_state="on_time").rows
+        assert team_ticket_counts(ladder.supervisor)["breached"] == 1
+        api_client.force_authenticate(ladder.supervisor)
+        assert api_client.get(f"/api/v1/tickets/{ticket.reference}/").json()["sla_state"] == "breached"
+        client.force_login(ladder.supervisor)
+        html = client.get("/tickets/?scope=all").content.decode()
+        assert 'class="badge sla-breached"' in html
+        send_supervisor_digests(now=later)
+    digest = Notification.objects.get(recipient=ladder.supervisor, kind="digest", channel="in_app")
+    assert digest.params["breached"] == 1
+
+    with time_machine.travel(WARN + MINUTE, tick=False):
+        assert team_ticket_counts(ladder.supervisor)["at_risk"] == 1
+        assert ticket.sla_state_now == SlaState.AT_RISK

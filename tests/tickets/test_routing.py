@@ -8,9 +8,10 @@ from django.utils import translation
 
 from accounts.models import OrgUnit, Role
 from complaints.models import Source
+from notifications.models import Notification
 from tests.complaints.factories import file
 from tickets import routing, services, ui_selectors
-from tickets.models import Channel, Notification, ServiceArea, Status, TicketEvent
+from tickets.models import Channel, ServiceArea, Status, TicketEvent
 
 from .factories import Org, at, make_ticket, service, staff
 
@@ -123,8 +124,8 @@ def test_transfer_moves_the_case_notifies_the_receiving_supervisor_and_clears_th
     )
     note = Notification.objects.get(ticket=ticket, kind="transfer")
     assert note.recipient == org.supervisor2
-    assert ticket.reference in note.title and "较场口营业厅" in note.title
-    assert "客户住在较场口" in note.body
+    assert ticket.reference in note.rendered_title and "较场口营业厅" in note.rendered_title
+    assert "客户住在较场口" in note.rendered_body
     assert org.supervisor2 in [u for u in ui_selectors.assignable_staff(ticket)]
 
 

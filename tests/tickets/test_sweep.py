@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import (
     DUE,
@@ -26,7 +27,6 @@ from tickets.models import (
     Escalation,
     EscalationPolicy,
     Milestone,
-    Notification,
     ServiceType,
     SlaState,
     Ticket,
@@ -38,8 +38,9 @@ from tickets.sweep import sweep_due_milestones
 ladder = support.ladder
 MINUTE = dt.timedelta(minutes=1)
 # Per chunk: claim (ids), the claimed rows, staff of the chunk's units, escalations, events,
-# notifications, milestones, tickets; plus SAVEPOINT/RELEASE (a test runs inside a transaction).
-QUERIES_PER_CHUNK = 8 + 2
+# notifications, milestones, tickets; plus SAVEPOINT/RELEASE twice (a test runs inside a
+# transaction, and the chunk's work runs in a savepoint of its own so a failing row can be set aside).
+QUERIES_PER_CHUNK = 8 + 2 + 2
 
 
 def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
@@ -47,7 +48,7 @@ def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
     steps = [
         (WARN - MINUTE, [], set()),
         (WARN + MINUTE, [0], {"clerk", "tech"}),
-        (DUE + MINUTE, [0, 1], {"supervisor"}),
+        (DUE + MINUTE, [0, 1], {"supervisor"}),  # and the handlers again
         (LEVEL2 + MINUTE, [0, 1, 2], {"branch_mgr"}),
         (LEVEL3 + MINUTE, [0, 1, 2, 3], {"centre_mgr"}),
     ]
@@ -69,9 +70,12 @@ def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
     sms = set(Notification.objects.filter(ticket=ticket, channel="sms").values_list("recipient__username",
                                                                                    flat=True))
     assert sms == {"branch_mgr", "centre_mgr"}
-    assert Notification.objects.filter(ticket=ticket, channel="email", status="pending").count() == 5
+    # Warning: clerk, tech; breach: clerk, tech, supervisor; level 2: branch; level 3: centre.
+    assert Notification.objects.filter(ticket=ticket, channel="email", status="pending").count() == 7
     level1 = Escalation.objects.get(ticket=ticket, level=1)
-    assert [(r["id"], r["role"]) for r in level1.recipients] == [(ladder.supervisor.pk, "outlet_supervisor")]
+    assert {(r["id"], r["role"]) for r in level1.recipients} == {
+        (ladder.clerk.pk, "front_desk"), (ladder.tech.pk, "technician"),
+        (ladder.supervisor.pk, "outlet_supervisor")}
     assert level1.due_at == DUE
 
 
@@ -82,7 +86,8 @@ def test_sweeping_twice_at_the_same_moment_does_nothing_new(ladder):
 
     second = sweep_due_milestones(now=DUE + MINUTE)
 
-    assert (first.warnings, first.escalations) == (1, 1)  # a late sweep does both due steps at once
+    # A late sweep performs only the breach; the warning is recorded as skipped, nobody is warned.
+    assert (first.warnings, first.escalations, first.skipped) == (0, 1, 1)
     assert (second.claimed, second.warnings, second.escalations) == (0, 0, 0)
     assert (Escalation.objects.count(), TicketEvent.objects.count(), Notification.objects.count()) == counts
     assert levels_of(ticket) == [0, 1]
@@ -169,7 +174,7 @@ def test_management_command_runs_one_sweep_and_prints_counts(ladder, capsys):
     ticket = account_ticket(ladder)
     call_command("sweep_deadlines", "--now", (DUE + MINUTE).isoformat())
     counts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert counts["warnings"] == 1 and counts["escalations"] == 1
+    assert (counts["warnings"], counts["escalations"], counts["skipped"]) == (0, 1, 1)
     assert levels_of(ticket) == [0, 1]
 
 
@@ -261,3 +266,85 @@ def test_due_steps_agree_with_the_full_step_times(ladder, level2, level3):
             nxt = expected[-1] + 1 if expected else cursor
             assert escalation.due_steps(m, policy, cal, warn, cursor, now, ticket=m.ticket) == (
                 expected, nxt if nxt <= 3 else None, times[nxt] if nxt <= 3 else None), (cursor, now)
+
+
+# ---------------------------------------------------------------- a poisoned row never stalls the sweep
+
+
+def _poison(monkeypatch, poisoned_ids):
+    """Fail the recipients of some tickets: a step's work after its plan (rows written, then rolled back)."""
+    from tickets import escalation
+
+    real = escalation.RecipientDirectory.audience
+
+    def audience(self, ticket, level):
+        if ticket.pk in poisoned_ids:
+            raise RuntimeError("recipient lookup failed")
+        return real(self, ticket, level)
+
+    monkeypatch.setattr(escalation.RecipientDirectory, "audience", audience)
+
+
+@pytest.mark.parametrize("where", ["middle", "head"])
+def test_one_poisoned_row_among_100_due_sets_aside_only_itself(ladder, monkeypatch, where, client):
+    tickets = [account_ticket(ladder) for _i in range(100)]
+    poisoned = tickets[50] if where == "middle" else tickets[0]
+    if where == "head":  # the oldest step: the first row of the first chunk, claimed first every time
+        Milestone.objects.filter(ticket=poisoned).update(next_action_at=WARN - dt.timedelta(hours=1))
+    _poison(monkeypatch, {poisoned.pk})
+    now = DUE + MINUTE
+
+    result = sweep_due_milestones(now=now, chunk_size=30)
+
+    assert (result.claimed, result.escalations, result.errors) == (100, 99, 1)
+    assert all(levels_of(t) == [0, 1] for t in tickets if t.pk != poisoned.pk)
+    assert levels_of(poisoned) == []
+    assert not Notification.objects.filter(ticket=poisoned).exists()
+    m = Milestone.objects.get(ticket=poisoned)
+    assert "RuntimeError: recipient lookup failed" in m.last_error
+    assert (m.sweep_failures, m.next_action_at) == (1, now + dt.timedelta(minutes=5))
+    assert client.get("/healthz").json()["sweep_set_aside"] == 1
+
+    # Still poisoned at its retry: put off longer (10 minutes), while new work goes on.
+    later = account_ticket(ladder, now=at(2026, 11, 24, 9, 0))
+    retry = now + dt.timedelta(minutes=5)
+    second = sweep_due_milestones(now=retry + dt.timedelta(days=1))
+    assert second.errors == 1 and 1 in levels_of(later)
+    m.refresh_from_db()
+    assert m.sweep_failures == 2
+    assert m.next_action_at == retry + dt.timedelta(days=1, minutes=10)
+
+    # Fixed: the next try performs its step and clears the error.
+    monkeypatch.undo()
+    third = sweep_due_milestones(now=m.next_action_at)
+    m.refresh_from_db()
+    assert third.errors == 0 and (m.last_error, m.sweep_failures) == ("", 0)
+    assert levels_of(poisoned)[-1] == 2  # a day later: the branch level, the steps before it skipped
+
+
+def test_retry_delay_grows_and_is_capped():
+    from tickets.sweep import retry_delay
+
+    assert [retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert retry_delay(30) == dt.timedelta(hours=6)
+
+
+# ---------------------------------------------------------------- catching up after an outage
+
+
+def test_a_milestone_three_steps_behind_sends_one_notification_not_four(ladder):
+    ticket = account_ticket(ladder)
+
+    result = sweep_due_milestones(now=LEVEL3 + MINUTE)  # the worker was down since before the warning
+
+    assert (result.escalations, result.warnings, result.skipped) == (1, 0, 3)
+    assert levels_of(ticket) == [0, 1, 2, 3]
+    skipped = Escalation.objects.filter(ticket=ticket, is_skipped=True)
+    assert sorted(skipped.values_list("level", flat=True)) == [0, 1, 2]
+    assert all(e.recipients == [] for e in skipped)
+    in_app = Notification.objects.filter(ticket=ticket, channel="in_app")
+    assert list(in_app.values_list("recipient__username", "kind")) == [("centre_mgr", "breach")]
+    assert not Notification.objects.filter(kind="warning").exists()  # never "approaching" after breach
+    assert timeline_kinds(ticket) == ["escalated"]
+    ticket.refresh_from_db()
+    assert (ticket.escalation_level, ticket.sla_state) == (3, SlaState.BREACHED)

@@ -6,9 +6,9 @@ from django.test import Client
 
 from accounts.models import OrganisationProfile
 from complaints.models import Source
+from notifications.models import Notification
 from tests.complaints.factories import file
 from tickets import services
-from tickets.models import Notification
 
 from .factories import Org, at, make_ticket
 
@@ -41,9 +41,10 @@ def test_a_service_ticket_reply_is_sent_by_sms_and_shown_on_tracking(org, client
     services.add_reply(ticket=ticket, text="师傅将于明天上午上门检修。", actor=org.clerk, now=MON)
     sms = Notification.objects.get(ticket=ticket, kind="reply")
     assert (sms.channel, sms.address, sms.recipient) == (Notification.Channel.SMS, org.customer.mobile, None)
-    assert sms.body.startswith("山城燃气")  # the SMS text is in the site's language, signed by the company
-    assert f"https://service.example.cn/track/?reference={ticket.reference}" in sms.body
-    assert "师傅将于明天上午上门检修。" in sms.body
+    # The SMS text is in the site's language, signed by the company.
+    assert sms.rendered_body.startswith("山城燃气")
+    assert f"https://service.example.cn/track/?reference={ticket.reference}" in sms.rendered_body
+    assert "师傅将于明天上午上门检修。" in sms.rendered_body
 
     page = client.post(TRACK, {"reference": ticket.reference.lower(), "phone": org.customer.mobile})
     html = page.content.decode()
@@ -79,10 +80,11 @@ def test_complaint_reply_goes_out_once_worded_for_the_complaint_and_tracks_on_th
         complaint=complaint, response_text="违约金已退还。", remedy="none", actor=org.agent, now=MON
     )
     kinds = sorted(
-        Notification.objects.filter(ticket=complaint.ticket, recipient=None).values_list("kind", "channel")
+        Notification.objects.filter(ticket=complaint.ticket, recipient=None)
+        .values_list("template", "channel")
     )
-    assert ("complaint_answer", "sms") in kinds and ("complaint_answer", "email") in kinds
-    assert not [k for k in kinds if k[0] == "reply"]
+    assert ("complaint.answered", "sms") in kinds and ("complaint.answered", "email") in kinds
+    assert not [k for k in kinds if k[0] == "ticket.reply"]
     html = client.post(TRACK, {"reference": complaint.reference, "phone": "13900001111"}).content.decode()
     assert "违约金已退还。" in html
 

@@ -1,6 +1,7 @@
 """The staff ticket pages: intake and receipt, queues, the ticket page and its actions, the public
 catalogue of commitments. Driven through the pages as a clerk uses them."""
 
+import datetime as dt
 import io
 import re
 
@@ -470,7 +471,8 @@ def test_home_widgets_count_my_open_tickets(client, org, clock):
     for _ in range(2):
         t = make_ticket(org, now=MONDAY_9)
         services.assign_ticket(ticket=t, assignee=org.tech, actor=org.clerk, now=MONDAY_9)
-    Ticket.objects.filter(pk=t.pk).update(sla_state="breached")
+    # Past its deadline: breached by the clock, whether or not a sweep has run.
+    Ticket.objects.filter(pk=t.pk).update(next_due_at=MONDAY_9 - dt.timedelta(minutes=1))
     request = RequestFactory().get("/")
     request.user = org.tech
     html = Template('{% include "tickets/_home_widgets.html" %}').render(Context({"request": request}))

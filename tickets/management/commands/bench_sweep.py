@@ -176,7 +176,7 @@ class Command(BaseCommand):
         service_type = ServiceType.objects.get(code="ACC-SVC")
         outlets = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.OUTLET).order_by("id").values_list("id", flat=True))
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, tickets_notification, "
+            cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, notifications_notification, "
                         "tickets_milestone, tickets_ticket CASCADE")
             cur.execute(
                 """
@@ -215,7 +215,7 @@ class Command(BaseCommand):
         round): each run works on rows (and ticket pages) the runs just before it did not touch.
         """
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, tickets_notification")
+            cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, notifications_notification")
             cur.execute(
                 """
                 UPDATE tickets_milestone SET next_action_at = %s + make_interval(mins => 1 + (ticket_id %% 10000)::int),
@@ -266,7 +266,8 @@ class Command(BaseCommand):
         return result, seconds, counter.count
 
     def _measure(self, open_count, due, chunk_size, repeat):
-        from tickets import escalation, tasks
+        from notifications import tasks
+        from tickets import escalation, messages
         from tickets.calendars import get_snapshot
         from tickets.models import ServiceType
 
@@ -274,7 +275,7 @@ class Command(BaseCommand):
         service_type = ServiceType.objects.select_related("calendar", "escalation_policy").get(code="ACC-SVC")
         get_snapshot(service_type.calendar)
         escalation.policy_for(service_type)
-        escalation._ticket_url_pattern()  # loads the URLconf once, as any worker has by its second sweep
+        messages.ticket_link("X")  # loads the URLconf once, as any worker has by its second sweep
         published = []
         # Delivery messages are counted, not published: this database is not the one a worker serves.
         tasks.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -170,7 +171,7 @@ class Command(BaseCommand):
         t_generated = ["id", "reference", "service_type_id", "segment", "contact_name", "contact_phone",
                        "channel", "priority", "status", "org_unit_id", "assignee_id", "description",
                        "received_at", "created_at", "updated_at", "resolved_at", "closed_at", "paused_at",
-                       "pause_reason", "next_due_at", "sla_state"]
+                       "pause_reason", "next_due_at", "next_warn_at", "sla_state"]
         m_generated = ["id", "ticket_id", "code", "name", "amount", "unit", "sort_order", "started_at",
                        "due_at", "warn_at", "met_at", "state", "next_action_at", "next_action_level"]
         t_columns, t_defaults = self._columns(Ticket, dict.fromkeys(t_generated))
@@ -210,7 +211,9 @@ class Command(BaseCommand):
                     "closed_at": None if is_open else received.isoformat(),
                     "paused_at": received.isoformat() if status == Status.WAITING_CUSTOMER else None,
                     "pause_reason": "bench" if status == Status.WAITING_CUSTOMER else "",
-                    "next_due_at": due.isoformat() if due else None, "sla_state": state,
+                    "next_due_at": due.isoformat() if due else None,
+                    "next_warn_at": (due - datetime.timedelta(hours=2)).isoformat() if due else None,
+                    "sla_state": state,
                 }
                 for key, value in values.items():
                     row[t_index[key]] = value
@@ -222,7 +225,8 @@ class Command(BaseCommand):
                         "id": next_milestone_id, "ticket_id": next_ticket_id, "code": standard.code,
                         "name": standard.name, "amount": standard.amount, "unit": standard.unit,
                         "sort_order": standard.sort_order, "started_at": received.isoformat(),
-                        "due_at": m_due.isoformat(), "warn_at": m_due.isoformat(),
+                        "due_at": m_due.isoformat(),
+                        "warn_at": (m_due - datetime.timedelta(hours=2)).isoformat(),
                         "met_at": None if is_open else received.isoformat(),
                         "state": state if is_open else SlaState.MET,
                         "next_action_at": m_due.isoformat() if is_open and status != Status.WAITING_CUSTOMER
@@ -265,6 +269,10 @@ class Command(BaseCommand):
              {"scope": "all", "due_before": now + datetime.timedelta(hours=4)}),
             ("sla_state=breached", org["agent"], {"scope": "all", "sla_state": "breached"}),
             ("breached, team (supervisor)", org["supervisor"], {"scope": "team", "sla_state": "breached"}),
+            # The SLA state is computed by the clock in the query (due and warning times against now).
+            ("sla_state=at_risk (by clock)", org["agent"], {"scope": "all", "sla_state": "at_risk"}),
+            ("sla_state=on_time (by clock)", org["agent"], {"scope": "all", "sla_state": "on_time"}),
+            ("at risk, team (supervisor)", org["supervisor"], {"scope": "team", "sla_state": "at_risk"}),
         ]
         self.stdout.write(f"\nqueue pages of 50 (with milestones), {rounds} rounds "
                           f"x (first + {pages} keyset pages)")
@@ -300,8 +308,9 @@ class Command(BaseCommand):
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
-        clerk = self.org["clerk"]
-        token, _ = Token.objects.get_or_create(user=clerk)
+        # A call-centre agent takes requests for customers of every outlet (a front desk only its own).
+        agent = self.org["agent"]
+        token, _ = Token.objects.get_or_create(user=agent)
         accounts = list(Customer.objects.filter(account_no__startswith="99")
                         .values_list("account_no", flat=True))
         body = {"service_type": "RPR-RES", "channel": "hotline", "description": "bench: 灶具打不着火"}
@@ -319,7 +328,10 @@ class Command(BaseCommand):
         self.stdout.write(f"\nAPI create: queries per request (in-process): {counts}")
 
         port = self._free_port()
-        env = {**os.environ, "DATABASE_URL": self._database_url(), "DEBUG": "True"}
+        # Production settings: DEBUG off (no query log, no debug pages), plain HTTP on the loopback.
+        env = {**os.environ, "DATABASE_URL": self._database_url(), "DEBUG": "False",
+               "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
+               "SECURE_SSL_REDIRECT": "False"}
         base = Path(settings.BASE_DIR)
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "gasservice.wsgi:application", "--workers", "2",

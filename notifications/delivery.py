@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 
 from accounts.masking import mask_phone
 
+from .messages import render
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -129,17 +130,21 @@ def _send(notification: Notification) -> None:
     channel = notification.channel
     if channel == Notification.Channel.IN_APP:
         return
-    address = notification.address or (notification.recipient.email if channel == Notification.Channel.EMAIL
-                                        and notification.recipient_id else "")
+    address = notification.address or (
+        notification.recipient.email
+        if channel == Notification.Channel.EMAIL and notification.recipient_id
+        else ""
+    )
     if not address:
         raise PermanentDeliveryError("no address to deliver to")
+    title, body = render(notification, language=settings.LANGUAGE_CODE)
     if channel == Notification.Channel.EMAIL:
         try:
-            send_mail(notification.title, notification.body, settings.DEFAULT_FROM_EMAIL, [address])
+            send_mail(title, body, settings.DEFAULT_FROM_EMAIL, [address])
         except Exception as exc:
             raise DeliveryError(f"email: {type(exc).__name__}: {exc}") from exc
     elif channel == Notification.Channel.SMS:
-        text = notification.title if not notification.body else f"{notification.title}\n{notification.body}"
+        text = title if not body else f"{title}\n{body}"
         get_sms_gateway().send(address, text[:500], key=f"notification-{notification.pk}")
     else:
         raise DeliveryError(f"unknown channel {channel!r}")
@@ -154,16 +159,28 @@ def _record(notification: Notification, error: str | None, *, now: dt.datetime, 
     """Write the outcome; only a row still pending is touched (idempotent). Returns the outcome."""
     attempts = notification.attempts + 1
     if error is None:
-        fields = {"status": Notification.DeliveryStatus.SENT, "sent_at": now, "next_attempt_at": None,
-                  "attempts": attempts, "last_error": ""}
+        fields = {
+            "status": Notification.DeliveryStatus.SENT,
+            "sent_at": now,
+            "next_attempt_at": None,
+            "attempts": attempts,
+            "last_error": "",
+        }
         outcome = "sent"
     elif attempts >= MAX_ATTEMPTS or permanent:
-        fields = {"status": Notification.DeliveryStatus.FAILED, "next_attempt_at": None, "attempts": attempts,
-                  "last_error": error[:2000]}
+        fields = {
+            "status": Notification.DeliveryStatus.FAILED,
+            "next_attempt_at": None,
+            "attempts": attempts,
+            "last_error": error[:2000],
+        }
         outcome = "failed"
     else:
-        fields = {"next_attempt_at": now + backoff(attempts), "attempts": attempts,
-                  "last_error": error[:2000]}
+        fields = {
+            "next_attempt_at": now + backoff(attempts),
+            "attempts": attempts,
+            "last_error": error[:2000],
+        }
         outcome = "retry"
     pending = Notification.DeliveryStatus.PENDING
     Notification.objects.filter(pk=notification.pk, status=pending).update(**fields)
@@ -186,12 +203,6 @@ def _attempt(notification: Notification) -> tuple[str | None, bool]:
     return None, False
 
 
-def deliver(notification: Notification, *, now: dt.datetime) -> str:
-    """Deliver one claimed row outside any transaction; returns "sent", "retry" or "failed"."""
-    error, permanent = _attempt(notification)
-    return _record(notification, error, now=now, permanent=permanent)
-
-
 # ---------------------------------------------------------------- claiming and the retry sweep
 
 
@@ -199,7 +210,8 @@ def claim_pending(*, now: dt.datetime, ids=None, limit: int = BATCH_SIZE) -> lis
     """Take due pending rows that no other worker holds, and lease them for LEASE."""
     with transaction.atomic():
         qs = Notification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=Notification.DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            status=Notification.DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
         if ids is not None:
             qs = qs.filter(pk__in=list(ids))
         rows = list(qs.select_related("recipient").order_by("next_attempt_at")[:limit])

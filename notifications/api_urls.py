@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .notification_api import NotificationViewSet
+from .api import NotificationViewSet
 
 router = SimpleRouter()
 router.register("notifications", NotificationViewSet, basename="notification")

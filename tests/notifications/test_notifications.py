@@ -7,22 +7,27 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from notifications import delivery, digest, selectors
+from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, WARN, account_ticket
 from tests.tickets.factories import at
-from tickets import delivery, notifications
-from tickets.models import Notification
+from tickets.messages import subject_for
 from tickets.sweep import sweep_due_milestones
 
 ladder = support.ladder
 MINUTE = dt.timedelta(minutes=1)
 
 
-def _in_app(user, title, *, ticket=None, read=False, created=None):
-    return Notification.objects.create(recipient=user, channel="in_app", kind="test", title=title,
-                                       ticket=ticket, created_at=created or at(2026, 11, 24, 9, 0),
-                                       status="sent",
-                                       read_at=at(2026, 11, 24, 10, 0) if read else None)
+def _in_app(user, title, *, ticket=None, read=False, created=None, kind="system"):
+    case = {}
+    if ticket is not None:
+        subject = subject_for(ticket)
+        case = {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
+                "link": subject.link, "org_unit_id": subject.org_unit_id}
+    return Notification.objects.create(recipient=user, channel="in_app", kind=kind, title=title,
+                                       created_at=created or at(2026, 11, 24, 9, 0), status="sent",
+                                       read_at=at(2026, 11, 24, 10, 0) if read else None, **case)
 
 
 def test_the_bell_shows_the_unread_count_with_one_query(ladder, client, django_assert_max_num_queries):
@@ -39,7 +44,7 @@ def test_the_bell_shows_the_unread_count_with_one_query(ladder, client, django_a
 
     request = RequestFactory().get("/")
     request.user = ladder.supervisor
-    from tickets.context_processors import notifications as bell
+    from notifications.context_processors import notifications as bell
 
     with django_assert_max_num_queries(1):
         rendered = Template("{{ unread_notifications }}").render(Context(bell(request)))
@@ -77,7 +82,7 @@ def test_mark_all_as_read(ladder, client):
     _in_app(ladder.supervisor, "b")
     client.force_login(ladder.supervisor)
     client.post(reverse("notifications:read_all"))
-    assert notifications.unread_count(ladder.supervisor) == 0
+    assert selectors.unread_count(ladder.supervisor) == 0
 
 
 def test_api_lists_mine_and_marks_read(ladder, api_client):
@@ -111,9 +116,11 @@ def test_escalation_notifications_are_delivered_by_email_and_sms(ladder, setting
 
     counts = delivery.deliver_pending(now=at(2026, 11, 25, 17, 32))
 
-    assert counts == {"sent": 5}  # email: clerk, tech, supervisor, branch manager; SMS: branch manager
+    # Email: clerk and tech (warning and breach), supervisor (breach), branch manager; SMS: branch manager.
+    assert counts == {"sent": 7}
     assert sorted(m.to[0] for m in mail.outbox) == [
-        "branch_mgr@gas.example", "clerk@gas.example", "supervisor@gas.example", "tech@gas.example"]
+        "branch_mgr@gas.example", "clerk@gas.example", "clerk@gas.example", "supervisor@gas.example",
+        "tech@gas.example", "tech@gas.example"]
     assert ticket.reference in mail.outbox[0].subject
     [line] = (tmp_path / "sms.log").read_text().splitlines()
     sms = json.loads(line)
@@ -130,18 +137,18 @@ def test_digest_tells_each_supervisor_about_their_part_of_the_organisation(ladde
     far = account_ticket(ladder, now=at(2026, 11, 20, 10, 0), customer=ladder.far_customer)
     now = at(2026, 11, 25, 8, 0)
 
-    result = notifications.send_supervisor_digests(now=now)
+    result = digest.send_supervisor_digests(now=now)
 
     digests = {n.recipient.username: n for n in Notification.objects.filter(kind="digest", channel="in_app")}
     assert set(digests) == {"supervisor", "branch_mgr", "centre_mgr"}
     assert result == {"digests": 3}
     supervisor = digests["supervisor"]
-    assert breached.reference in supervisor.body and due_today.reference in supervisor.body
-    assert far.reference not in supervisor.body
-    assert far.reference in digests["centre_mgr"].body
+    assert breached.reference in supervisor.rendered_body and due_today.reference in supervisor.rendered_body
+    assert far.reference not in supervisor.rendered_body
+    assert far.reference in digests["centre_mgr"].rendered_body
     assert Notification.objects.filter(kind="digest", channel="email").count() == 3
     # Once a day.
-    assert notifications.send_supervisor_digests(now=now + dt.timedelta(hours=1)) == {"digests": 0}
+    assert digest.send_supervisor_digests(now=now + dt.timedelta(hours=1)) == {"digests": 0}
 
 
 @pytest.mark.parametrize("role_user", ["clerk", "tech"])

@@ -1,0 +1,149 @@
+"""Set-based writes for the sweep and the notification writer: the only raw SQL they run.
+
+PostgreSQL: many rows travel as one JSON document (json_to_recordset), which costs far less to
+build, quote and parse than thousands of VALUES parameters or model instances. Elsewhere
+(SQLite in development) the same calls fall back to portable INSERT ... VALUES and Django's
+bulk_update, with the same results: ON CONFLICT DO NOTHING, RETURNING, never-lowered columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import connection
+
+
+def _json_default(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _as_json_document(rows: list[dict]) -> str:
+    return json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_record(model, names) -> str:
+    """`AS v("a" type, ...)` for json_to_recordset: the columns' own database types."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    return "v(" + ", ".join(f"{quote(n)} {fields[n].db_type(connection)}" for n in names) + ")"
+
+
+def insert_rows(
+    model,
+    rows: list[dict],
+    *,
+    shared: dict | None = None,
+    returning: tuple[str, ...] = (),
+    conflict: tuple[str, ...] = (),
+) -> list[tuple]:
+    """One INSERT for many rows given as {attname: value} (all rows with the same keys), plus
+    `shared` {attname: value} for the columns every row has the same value in.
+
+    PostgreSQL: the rows travel as one JSON document (json_to_recordset), which costs far less
+    to build, quote and parse than thousands of VALUES parameters; shared values are sent once.
+    `conflict`: ON CONFLICT (columns) DO NOTHING, so RETURNING gives the rows actually inserted.
+    """
+    if not rows:
+        return []
+    shared = shared or {}
+    if connection.vendor != "postgresql":
+        rows = [{**row, **shared} for row in rows]
+        return _insert_values(model, rows, returning=returning, conflict=conflict)
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = list(rows[0])
+    columns = ", ".join(quote(fields[n].column) for n in [*names, *shared])
+    values = [f"v.{quote(n)}" for n in names] + [f"%s::{fields[n].db_type(connection)}" for n in shared]
+    params = [fields[n].get_db_prep_save(value, connection) for n, value in shared.items()]
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {', '.join(values)} "
+        f"FROM json_to_recordset(%s::json) AS {_json_record(model, names)}"
+    )
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, _as_json_document(rows)])
+        return cursor.fetchall() if returning else []
+
+
+SQLITE_MAX_PARAMS = 32000  # SQLite's bound-parameter limit is 32766 (since 3.32)
+
+
+def _insert_values(model, rows: list[dict], *, returning=(), conflict=()) -> list[tuple]:
+    """The portable INSERT ... VALUES (SQLite in development), in batches."""
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    names = list(rows[0])
+    adapt = connection.ops.adapt_datetimefield_value
+    converters = []
+    for name in names:
+        internal = fields[name].get_internal_type()
+        converters.append(
+            adapt if internal == "DateTimeField" else json.dumps if internal == "JSONField" else None
+        )
+    quote = connection.ops.quote_name
+    placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
+    columns = ", ".join(quote(fields[n].column) for n in names)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+    tail = ""
+    if conflict:
+        tail += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(quote(c) for c in returning)
+    result = []
+    per_batch = max(1, SQLITE_MAX_PARAMS // len(names))
+    for start in range(0, len(rows), per_batch):
+        batch = rows[start : start + per_batch]
+        params = []
+        for row in batch:
+            params += [
+                value if conv is None or value is None else conv(value)
+                for conv, value in zip(converters, (row[n] for n in names), strict=True)
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(head + ", ".join([placeholder] * len(batch)) + tail, params)
+            if returning:
+                result += cursor.fetchall()
+    return result
+
+
+def update_rows(model, rows: list[dict], *, only_raise: tuple[str, ...] = ()) -> None:
+    """One UPDATE ... FROM json_to_recordset for many rows {"id": ..., field: value} (PostgreSQL);
+    Django's bulk_update elsewhere. `only_raise`: columns never lowered (GREATEST with the stored
+    value, so a level another transaction raised meanwhile stays; NULL never overwrites a value).
+    """
+    if not rows:
+        return
+    names = [n for n in rows[0] if n != "id"]
+    if connection.vendor != "postgresql":
+        objs = []
+        for row in rows:
+            obj = model(pk=row["id"])
+            for name in names:
+                setattr(obj, name, row[name])
+            objs.append(obj)
+        model.objects.bulk_update(objs, names)
+        return
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    assignments, changes = [], []
+    for name in names:
+        column, value = f"t.{quote(fields[name].column)}", f"v.{quote(name)}"
+        if name in only_raise:
+            assignments.append(f"{quote(fields[name].column)} = GREATEST({column}, {value})")
+            changes.append(f"{value} > {column} OR ({column} IS NULL AND {value} IS NOT NULL)")
+        else:
+            assignments.append(f"{quote(fields[name].column)} = {value}")
+            changes.append(f"{column} IS DISTINCT FROM {value}")
+    # Rows already as wanted are left alone: no new row version, no index entries, no WAL.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(assignments)} "
+        f"FROM json_to_recordset(%s::json) AS {_json_record(model, ['id', *names])} "
+        f"WHERE t.id = v.id AND ({' OR '.join(changes)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_as_json_document(rows)])

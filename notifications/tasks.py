@@ -1,0 +1,73 @@
+"""Celery tasks of the notifications app: delivery after commit, retries, the daily digest.
+
+Thin and idempotent: the rows say what is pending; a message only says "look now". A lost
+message is made good by the periodic delivery run (beat, every minute).
+"""
+
+import functools
+import logging
+
+from celery import shared_task
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+DB_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 120,
+    "max_retries": 3,
+    "retry_jitter": True,
+}
+
+
+def enqueue(task, *args, **kwargs) -> bool:
+    """Publish a task now; if the broker is down, give up fast and carry on (the rows stay in the
+    database and the periodic sweeps pick them up). Returns whether the message was published."""
+    from gasservice import broker
+
+    return broker.publish(task, args, kwargs)
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Queue a task once the current transaction commits; never fails the caller (see enqueue)."""
+    transaction.on_commit(functools.partial(enqueue, task, *args, **kwargs))
+
+
+@shared_task(
+    name="notifications.deliver_notification", acks_late=True, soft_time_limit=30, time_limit=40, **DB_RETRY
+)
+def deliver_notification(notification_id: int) -> dict:
+    """Deliver one notification if it is still pending and due."""
+    from .delivery import deliver_pending
+
+    return dict(deliver_pending(now=timezone.now(), ids=[notification_id]))
+
+
+@shared_task(
+    name="notifications.deliver_pending_notifications",
+    acks_late=True,
+    soft_time_limit=50,
+    time_limit=60,
+    **DB_RETRY,
+)
+def deliver_pending_notifications(ids: list[int] | None = None) -> dict:
+    """Deliver the given pending notifications, or (beat) every pending one whose attempt is due."""
+    from .delivery import deliver_pending
+
+    return dict(deliver_pending(now=timezone.now(), ids=ids))
+
+
+@shared_task(
+    name="notifications.send_supervisor_digests",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    **DB_RETRY,
+)
+def send_supervisor_digests() -> dict:
+    """Daily 08:00: each supervisor and manager hears what breached and what will breach today."""
+    from .digest import send_supervisor_digests as send
+
+    return send(now=timezone.now())
