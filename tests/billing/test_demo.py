@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from billing.demo import seed_demo_billing
 from billing.models import Adjustment, Bill, Dispute, Meter, MeterReading
-from tickets.models import Notification
+from notifications.models import Notification
 
 NOW = dt.datetime(2026, 12, 3, 10, 0, tzinfo=timezone.get_current_timezone())
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing import selectors, services
 from billing.models import Adjustment, BillStatus, DisputeKind, Meter, ReadingSource, Step
 from tests.tickets.factories import staff
-from tickets.models import Notification
+from notifications.models import Notification
 
 from .factories import WORKED_READINGS, bills_from, household, meter, reading
 
