@@ -400,7 +400,9 @@ w AS (
     WINDOW win AS (PARTITION BY meter_id ORDER BY read_on, row_number)
 ),
 n AS (
-    SELECT s.*, w.s_same_day, ed.id AS e_same_day, en.value_m3 AS after, en.read_on AS after_on,
+    SELECT s.*, w.s_same_day, en.read_on = s.read_on AS e_same_day,
+           CASE WHEN en.read_on > s.read_on THEN en.value_m3 END AS after,
+           CASE WHEN en.read_on > s.read_on THEN en.read_on END AS after_on,
            CASE WHEN w.s_prev_on IS NULL THEN ep.value_m3 WHEN ep.read_on IS NULL THEN w.s_prev
                 WHEN w.s_prev_on > ep.read_on THEN w.s_prev ELSE ep.value_m3 END AS before,
            CASE WHEN w.s_prev_on IS NULL THEN ep.read_on WHEN ep.read_on IS NULL THEN w.s_prev_on
@@ -410,19 +412,18 @@ n AS (
       LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
                           WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on < s.read_on
                           ORDER BY r.read_on DESC LIMIT 1) ep ON w.row_number IS NOT NULL
+      -- The stored reading on the same day or, failing that, the next one (a same-day clash is
+      -- refused before the next reading matters).
       LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
-                          WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on > s.read_on
+                          WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on >= s.read_on
                           ORDER BY r.read_on LIMIT 1) en ON w.row_number IS NOT NULL
-      LEFT JOIN LATERAL (SELECT id FROM billing_meterreading r
-                          WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on = s.read_on
-                          LIMIT 1) ed ON w.row_number IS NOT NULL
 )
 SELECT n.*,
        CASE WHEN meter_id IS NULL THEN 'unknown_meter'
             WHEN existing_id IS NOT NULL THEN CASE WHEN same THEN 'unchanged' ELSE 'conflict' END
             WHEN meter_status = %(removed)s AND removed_on IS NOT NULL AND read_on > removed_on
                  THEN 'removed_meter'
-            WHEN s_same_day > 1 OR e_same_day IS NOT NULL THEN 'same_day'
+            WHEN s_same_day > 1 OR e_same_day THEN 'same_day'
             WHEN before IS NOT NULL AND value_m3 < before THEN 'lower'
             WHEN after IS NOT NULL AND value_m3 > after THEN 'higher'
        END AS verdict
