@@ -258,3 +258,23 @@ def test_bills_priced_one_batch_at_a_time_reach_the_same_tiers(org, installed):
     apart = [(b.amount, [x.tier for x in b.lines.all()]) for b in Bill.objects.order_by("period_start")]
     assert apart == together
     assert {t for _, tiers in together for t in tiers} == {1, 2, 3}
+
+
+def test_readings_are_checked_against_stored_readings_on_both_sides_and_on_the_same_day(installed):
+    reading(installed, dt.date(2026, 3, 1), 300)
+    reading(installed, dt.date(2026, 6, 1), 600)
+    s = installed.serial
+    text = READINGS_HEADER + (
+        f"B1,{s},2026-03-01,300,actual\n"  # row 2: a stored reading already on that day
+        f"B2,{s},2026-04-01,650,actual\n"  # 3: higher than the later stored reading
+        f"B3,{s},2026-05-01,450,actual\n"  # 4: between the two: fine
+        f"B4,{s},2026-02-01,350,actual\n"  # 5: higher than March's
+        f"B5,{s},2026-07-01,700,actual\n"  # 6: after both: fine
+    )
+    record = run("readings", text)
+    assert record.created == 2
+    assert refusals(record) == [
+        (2, f"Meter {s} already has another reading on 2026-03-01."),
+        (3, "650.000 m³ is higher than the later reading of 2026-06-01 (600.000 m³)."),
+        (5, "350.000 m³ is higher than the later reading of 2026-03-01 (300.000 m³)."),
+    ]

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from billing import selectors, services
 from billing.models import Adjustment, BillStatus, DisputeKind, Meter, ReadingSource, Step
-from tests.tickets.factories import staff
 from notifications.models import Notification
+from tests.tickets.factories import staff
 
 from .factories import WORKED_READINGS, bills_from, household, meter, reading
 
