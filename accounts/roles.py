@@ -33,6 +33,16 @@ def may_see_full_personal_data(user) -> bool:
     return profile is not None and profile.role in ROLES_SEEING_FULL_PERSONAL_DATA
 
 
+# Roles whose dashboard figures are their own cases only (the supervisors see their org subtree).
+ROLES_SEEING_OWN_FIGURES_ONLY = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN}
+# Roles that may set targets: the group centre for every unit; a branch manager for the outlets below.
+ROLES_SETTING_TARGETS = {Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
+
+
+def sees_own_figures_only(user) -> bool:
+    """Front desk, agents and technicians see the figures of the cases they handle, nobody else's."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role in ROLES_SEEING_OWN_FIGURES_ONLY and not user.is_superuser
 # Who works cases themselves: the people a case can be assigned to ("assign to").
 ROLES_HANDLING_CASES = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN, Role.OUTLET_SUPERVISOR}
 # Who may move a case to another unit (transfer); where to is accounts.visibility.transfer_scope.
@@ -59,7 +69,7 @@ SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MAN
 
 def is_supervisor(user) -> bool:
     """Supervisors, managers and administrators (and superusers): they oversee a team's cases."""
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
@@ -68,7 +78,7 @@ def is_supervisor(user) -> bool:
 
 # Which model permissions each role's Django group holds, as "app_label.codename" patterns
 # (fnmatch). Our apps only; the administrator also manages users and groups.
-OUR_APPS = ("accounts", "notifications", "tickets", "complaints", "billing", "satisfaction")
+OUR_APPS = ("accounts", "notifications", "tickets", "complaints", "billing", "satisfaction", "dashboards")
 _DESK = (
     "accounts.add_customer",
     "accounts.change_customer",
@@ -94,8 +104,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     Role.OUTLET_SUPERVISOR: _SUPERVISOR,
     Role.BRANCH_MANAGER: _SUPERVISOR,
-    Role.CENTRE_MANAGER: _SUPERVISOR + ("tickets.*", "complaints.*", "satisfaction.*", "billing.change_*"),
-    Role.ADMINISTRATOR: ("accounts.*", "tickets.*", "complaints.*", "billing.*", "satisfaction.*", "auth.*"),
+    Role.CENTRE_MANAGER: _SUPERVISOR
+    + ("tickets.*", "complaints.*", "satisfaction.*", "billing.change_*", "dashboards.*"),
+    Role.ADMINISTRATOR: (
+        "accounts.*", "tickets.*", "complaints.*", "billing.*", "satisfaction.*", "dashboards.*", "auth.*",
+    ),
 }
 
 

@@ -3,12 +3,13 @@
 import csv
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
 from .permissions import permission_for
 from .personal_data import masked, may_reveal, reveal
-from .roles import may_see_full_personal_data, permission_required_naming_roles
+from .roles import SUPERVISOR_ROLES, may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
@@ -55,6 +56,15 @@ class LoginView(auth_views.LoginView):
     """Django's login, with a limit on attempts per address and per username (429 with a message)."""
 
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Supervisors and managers land on the SLA dashboard (SUPERVISOR_LOGIN_REDIRECT_URL), others home."""
+        user = self.request.user
+        profile = getattr(user, "staff_profile", None)
+        target = getattr(settings, "SUPERVISOR_LOGIN_REDIRECT_URL", "")
+        if target and (user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)):
+            return resolve_url(target)
+        return super().get_default_redirect_url()
 
     def post(self, request, *args, **kwargs):
         if _login_limited(request):

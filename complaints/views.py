@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import SUPERVISOR_ROLES, Role
+from accounts.roles import Role, is_supervisor
 from accounts.selectors import customer_for, search_customers
 from tickets.models import Status, Ticket
 from tickets.timeline import timeline_rows
@@ -225,8 +225,7 @@ def _require_staff(user) -> None:
 
 
 def _is_supervisor(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
+    return is_supervisor(user)
 
 
 def _require_supervisor(user) -> None:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "complaints",
     "billing",
     "satisfaction",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Supervisors and managers land on the SLA dashboard after logging in.
+SUPERVISOR_LOGIN_REDIRECT_URL = "dashboards:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
@@ -224,6 +227,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0),
     },
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "roll-up-days": {"task": "dashboards.roll_up_days", "schedule": crontab(hour=1, minute=15)},
     "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
     "clear-expired-sessions": {
         "task": "gasservice.clear_expired_sessions",

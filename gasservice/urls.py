@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tickets.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("dashboards.api_urls")),
     path("billing/", include("billing.api_urls")),
     path("", include("satisfaction.api_urls")),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("billing/", include("billing.urls")),
     path("tickets/", include("tickets.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("track/", ticket_views.track, name="track"),
     path("notifications/", include("notifications.urls")),
     path("satisfaction/", include("satisfaction.urls")),

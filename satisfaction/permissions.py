@@ -1,11 +1,5 @@
 """Who may do what in the satisfaction pages (the roles themselves live in accounts.roles)."""
 
-from accounts.roles import SUPERVISOR_ROLES
+from accounts.roles import is_supervisor
 
-
-def is_supervisor(user) -> bool:
-    """Supervisors and managers: the figures, closing recoveries, improvement actions."""
-    profile = getattr(user, "staff_profile", None)
-    return bool(user is not None and user.is_authenticated) and (
-        user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
-    )
+__all__ = ["is_supervisor"]  # supervisors and managers: the figures, closing recoveries, improvement actions

@@ -11,7 +11,8 @@ from accounts.models import Role
 from accounts.selectors import customer_for
 
 from . import ui_selectors
-from .models import Channel, Priority, ServiceType, SlaState, Status
+from .models import Channel, Escalation, Priority, ServiceType, SlaState, Status
+from .selectors import DUE_WINDOWS, OUTCOMES
 from .templatetags.tickets_ui import local_name
 
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -211,7 +212,8 @@ class PreviewForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET). Empty status means every open status."""
 
-    SLA_CHOICES = [("", _("Any")), (SlaState.AT_RISK, _("At risk")), (SlaState.BREACHED, _("Breached"))]
+    SLA_CHOICES = [("", _("Any")), (SlaState.ON_TIME, _("On time")), (SlaState.AT_RISK, _("At risk")),
+                   (SlaState.BREACHED, _("Breached"))]
 
     status = forms.ChoiceField(label=_("Status"), required=False)
     service_type = forms.ChoiceField(label=_("Service"), required=False)
@@ -223,6 +225,20 @@ class QueueFilterForm(forms.Form):
         label=_("Due by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
+    priority = forms.ChoiceField(
+        label=_("Priority"), required=False, choices=[("", _("Any")), *Priority.choices]
+    )
+    # The dashboards' drill-down: the cases behind a figure (hidden unless a link set them).
+    handler = forms.CharField(required=False, widget=forms.HiddenInput)
+    due_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    due_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    milestone = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(required=False, choices=[(o, o) for o in OUTCOMES], widget=forms.HiddenInput)
+    due_window = forms.ChoiceField(required=False, choices=[(w, w) for w in DUE_WINDOWS],
+                                   widget=forms.HiddenInput)
+    escalated_level = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
+                                             choices=Escalation.Level.choices, widget=forms.HiddenInput)
+    escalated_on = forms.DateField(required=False, widget=forms.HiddenInput)
     needs_routing = forms.BooleanField(label=_("Needs routing only"), required=False)
     customer = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
@@ -247,9 +263,18 @@ class QueueFilterForm(forms.Form):
             "org_unit": data["org_unit"] or None,
             "channel": data["channel"] or None,
             "sla_state": data["sla"] or None,
+            "priority": data["priority"] or None,
+            "handler": data["handler"] or None,
+            "due_window_name": data["due_window"] or None,
             "needs_routing": True if data["needs_routing"] else None,
             "customer": data["customer"] or None,
         }
+        if data["due_from"] or data["due_to"] or data["milestone"] or data["outcome"]:
+            filters["period"] = {"due_from": data["due_from"], "due_to": data["due_to"],
+                                 "milestone": data["milestone"] or None, "outcome": data["outcome"] or None}
+        if data["escalated_level"] is not None and data["escalated_on"]:
+            filters["escalated_level"] = data["escalated_level"]
+            filters["escalated_on"] = data["escalated_on"]
         if data["due_before"]:
             # "Due by" a day includes that whole day, Beijing time.
             next_day = data["due_before"] + datetime.timedelta(days=1)

@@ -452,6 +452,10 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class MilestoneQuerySet(VisibleQuerySet):
+    org_field = "ticket__org_unit"
+
+
 class Milestone(models.Model):
     """A published time limit applied to one ticket, with its own clock and next step."""
 
@@ -493,6 +497,8 @@ class Milestone(models.Model):
     last_error = models.TextField(_("last sweep error"), blank=True)
     sweep_failures = models.PositiveSmallIntegerField(_("failed sweep attempts"), default=0, db_default=0)
 
+    objects = MilestoneQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
@@ -506,6 +512,8 @@ class Milestone(models.Model):
                 name="milestone_due_action",
                 condition=Q(next_action_at__isnull=False, met_at__isnull=True),
             ),
+            # The dashboards read milestones by the day their deadline falls in.
+            models.Index(fields=["due_at"], name="milestone_due"),
             # The rows the sweep set aside after an error (admin filter, /healthz count): few, so tiny.
             models.Index(
                 fields=["next_action_at"], name="milestone_set_aside", condition=Q(sweep_failures__gt=0)

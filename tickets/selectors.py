@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -21,11 +21,25 @@ from django.utils.translation import gettext as _
 from accounts.models import OrgUnit
 
 from . import hooks
-from .models import OPEN_STATUSES, Escalation, Milestone, SlaState, Status, Ticket, TicketEvent
+from .models import (
+    OPEN_STATUSES,
+    Escalation,
+    Milestone,
+    Priority,
+    SlaState,
+    Status,
+    Ticket,
+    TicketEvent,
+    WorkCalendar,
+)
 
 SCOPES = ("mine", "team", "all")
 MAX_LIMIT = 200
 QUEUE_RELATED = ("service_type", "customer", "org_unit", "assignee")
+# How a milestone of a period ended up (the dashboards' definitions; the queue filters on them too).
+OUTCOMES = ("counted", "met_on_time", "met_late", "breached_open", "pending")
+DUE_WINDOWS = ("4h", "today")
+UNASSIGNED = "-"
 
 
 @dataclass
@@ -84,10 +98,121 @@ def sla_state_q(state: str, now: datetime.datetime, *, prefix: str = "") -> Q:
     return ~running & Q(**{f("sla_state"): state})
 
 
+# ---------------------------------------------------------------- milestones of a period
+
+
+def _deadline_passed(now) -> Q:
+    """The deadline is behind us; while a ticket waits on the customer its clocks stand still, so
+    only a deadline that had passed before the pause counts as passed."""
+    return Q(due_at__lt=now) & (Q(ticket__paused_at__isnull=True) | Q(due_at__lt=F("ticket__paused_at")))
+
+
+def outcome_q(outcome: str, *, now) -> Q:
+    """Milestones (of a period) in one outcome, by the dashboards' definitions:
+
+    met on time = met at or before the deadline; met late = met after it; breached, still open =
+    not met and the deadline has passed; pending = not met and not yet due (shown, not counted);
+    counted = met + breached, still open.
+    """
+    met_on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
+    met_late = Q(met_at__isnull=False, met_at__gt=F("due_at"))
+    breached_open = Q(met_at__isnull=True) & _deadline_passed(now)
+    pending = Q(met_at__isnull=True) & (Q(due_at__gte=now) | Q(ticket__paused_at__isnull=False,
+                                                               due_at__gte=F("ticket__paused_at")))
+    rules = {"met_on_time": met_on_time, "met_late": met_late, "breached_open": breached_open,
+             "pending": pending, "counted": Q(met_at__isnull=False) | breached_open}
+    if outcome not in rules:
+        raise ValidationError({"outcome": _("Choose one of %(choices)s.") % {"choices": ", ".join(OUTCOMES)}})
+    return rules[outcome]
+
+
+def local_day_start(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of a local (Asia/Shanghai) day, as an aware instant."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def _unit_for(org_unit):
+    if org_unit is None or isinstance(org_unit, OrgUnit):
+        return org_unit
+    return OrgUnit.objects.filter(code=org_unit).first() if _may_exist(org_unit) else None
+
+
+def period_milestones(user, *, due_from: datetime.date, due_to: datetime.date, now, org_unit=None,
+                      service_type=None, milestone=None, channel=None, priority=None, handler=None,
+                      outcome=None, tickets=None, every_unit=False):
+    """Milestones whose deadline falls in the local days `due_from`..`due_to` (inclusive) on tickets
+    `user` may see (cancelled cases are not judged), optionally narrowed by unit subtree, service
+    type code, milestone code, channel, priority, handler (username, "-" = unassigned) and outcome.
+
+    `tickets` narrows to a ticket queryset (the queue's); `every_unit` reads every unit's (rollups).
+    The ticket conditions are joins from the milestone, so the deadline index leads the plan.
+    """
+    if tickets is not None:
+        qs = Milestone.objects.filter(ticket__in=tickets)
+    elif every_unit:
+        qs = Milestone.objects.all()
+    else:
+        qs = Milestone.objects.visible_to(user)
+    qs = qs.filter(
+        due_at__gte=local_day_start(due_from),
+        due_at__lt=local_day_start(due_to + datetime.timedelta(days=1)),
+    ).exclude(ticket__status=Status.CANCELLED)
+    if org_unit:
+        unit = _unit_for(org_unit)
+        qs = qs.filter(ticket__org_unit__path__startswith=unit.path) if unit else qs.none()
+    if service_type:
+        qs = qs.filter(ticket__service_type__code=service_type)
+    if channel:
+        qs = qs.filter(ticket__channel=channel)
+    if priority:
+        qs = qs.filter(ticket__priority=priority)
+    if handler == UNASSIGNED:
+        qs = qs.filter(ticket__assignee__isnull=True)
+    elif handler:
+        qs = qs.filter(ticket__assignee__username=handler)
+    if milestone:
+        qs = qs.filter(code=milestone)
+    if outcome:
+        qs = qs.filter(outcome_q(outcome, now=now))
+    return qs
+
+
+def due_window(window: str, *, now) -> tuple[datetime.datetime, datetime.datetime]:
+    """[now, end) for "what breaches next": the next 4 hours, or until close of business today
+    (the default working calendar's; the end of the day when today is not a working day)."""
+    if window == "4h":
+        return now, now + datetime.timedelta(hours=4)
+    if window != "today":
+        raise ValidationError({"due_window": _("Choose 4h or today.")})
+    from .calendars import get_snapshot
+
+    today = timezone.localdate(now)
+    calendar = WorkCalendar.objects.order_by("pk").first()
+    close = get_snapshot(calendar).close_of_business(today) if calendar else None
+    end = close if close is not None else local_day_start(today + datetime.timedelta(days=1))
+    return now, max(now, end)
+
+
+def _period_filter(qs, user, *, now, period):
+    """Tickets having a milestone of the period in the asked outcome (the dashboards' drill-down)."""
+    if not (period.get("due_from") and period.get("due_to")):
+        raise ValidationError({"due_from": _("Give both the first and the last day of the period.")})
+    matching = period_milestones(user, now=now, **period).filter(ticket=OuterRef("pk"))
+    return qs.filter(Exists(matching))
+
+
 def queue_queryset(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-                   due_before=None, sla_state=None, customer=None, needs_routing=None, now=None):
+                   due_before=None, sla_state=None, customer=None, needs_routing=None, priority=None,
+                   handler=None, period=None, due_window_name=None, escalated_level=None, escalated_on=None,
+                   now=None):
     """The filtered, visible, ordered queryset behind a queue (no slicing); `now`: the clock of the
-    SLA state filter (default: the time of the call)."""
+    SLA state filter and of the dashboards' filters (default: the time of the call).
+
+    `period` (due_from, due_to, milestone, outcome) keeps the tickets with such a milestone, of
+    any status but cancelled; `due_window_name` the open ones due next; `escalated_level` with
+    `escalated_on` (a local day) those escalated to that level that day.
+    """
+    now = now or timezone.now()
     if scope not in SCOPES:
         raise ValidationError({"scope": _("Choose mine, team or all.")})
     qs = Ticket.objects.visible_to(user)
@@ -103,8 +228,25 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
             message = _("Unknown status %(status)s.") % {"status": ", ".join(unknown)}
             raise ValidationError({"status": message})
         qs = qs.filter(status__in=statuses)
-    else:
+    elif not period and (escalated_level is None or not escalated_on):
         qs = qs.filter(status__in=OPEN_STATUSES)
+    if priority:
+        if priority not in Priority.values:
+            raise ValidationError({"priority": _("Unknown priority %(priority)s.") % {"priority": priority}})
+        qs = qs.filter(priority=priority)
+    if handler == UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)
+    elif handler:
+        qs = qs.filter(assignee__username=handler)
+    if period:
+        qs = _period_filter(qs, user, now=now, period=period)
+    if due_window_name:
+        start, end = due_window(due_window_name, now=now)
+        qs = qs.filter(next_due_at__gte=start, next_due_at__lt=end)
+    if escalated_level is not None and escalated_on:
+        qs = qs.filter(Exists(Escalation.objects.filter(
+            ticket=OuterRef("pk"), level=escalated_level, at__gte=local_day_start(escalated_on),
+            at__lt=local_day_start(escalated_on + datetime.timedelta(days=1)))))
     if service_type:
         qs = qs.filter(service_type__code=service_type) if isinstance(service_type, str) else \
             qs.filter(service_type=service_type)
@@ -142,7 +284,7 @@ def _with_escalations(qs, *, with_escalations):
 
 def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
               due_before=None, sla_state=None, customer=None, needs_routing=None, after=None, limit=50,
-              with_milestones=False, with_escalations=False, with_kind_data=False, now=None) -> Page:
+              with_milestones=False, with_escalations=False, with_kind_data=False, now=None, **more) -> Page:
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
     Constant query count per page: one for the rows, plus one each for milestones and the
@@ -151,7 +293,7 @@ def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=No
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
     qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
                         channel=channel, due_before=due_before, sla_state=sla_state, customer=customer,
-                        needs_routing=needs_routing, now=now)
+                        needs_routing=needs_routing, now=now, **more)
     if after:
         qs = _after(qs, after)
     qs = qs.select_related(*QUEUE_RELATED)

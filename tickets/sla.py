@@ -374,3 +374,32 @@ def warn_at(cal: CalendarSnapshot, start: dt.datetime, due: dt.datetime, unit: s
     if unit in WORKING_UNITS:
         return add_working_time(cal, start, share)
     return (_local(cal, start).astimezone(_UTC) + share).astimezone(cal.tz)
+
+
+def working_days_between(cal: CalendarSnapshot, start: dt.datetime, end: dt.datetime) -> int:
+    """Working days after `start`'s local day up to and including `end`'s (negative when reversed).
+
+    The same counting as a ``working_days`` deadline: the day the count starts from is not counted.
+    """
+    first, last = _local(cal, start).date(), _local(cal, end, "end").date()
+    if last < first:
+        return -working_days_between(cal, end, start)
+    index = cal._covering(first.year, last.year)
+    after_last = bisect.bisect_right(index.ords, last.toordinal())
+    return after_last - bisect.bisect_right(index.ords, first.toordinal())
+
+
+def amount_between(cal: CalendarSnapshot, start: dt.datetime, end: dt.datetime, unit: str) -> float:
+    """The signed distance from `start` to `end` in a milestone's own unit.
+
+    Working hours count working time only; working days count working days as a deadline does (the
+    start day is not counted); calendar units count wall time (minutes, hours, 24-hour days).
+    """
+    if unit == WORKING_DAYS:
+        return float(working_days_between(cal, start, end))
+    if unit == WORKING_HOURS:
+        return working_time_between(cal, start, end) / dt.timedelta(hours=1)
+    per = {MINUTES: dt.timedelta(minutes=1), HOURS: dt.timedelta(hours=1), DAYS: dt.timedelta(days=1)}
+    if unit not in per:
+        raise ValueError(f"unknown unit {unit!r}")
+    return (_local(cal, end, "end") - _local(cal, start)) / per[unit]

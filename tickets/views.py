@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Segment
-from accounts.roles import SUPERVISOR_ROLES, may_transfer_cases
+from accounts.roles import is_supervisor, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
 
@@ -427,8 +427,7 @@ def _scopes_for(user) -> list[tuple[str, str]]:
 
 def _default_scope(user) -> str:
     """Supervisors and managers watch their team's queue; everyone else works their own."""
-    profile = getattr(user, "staff_profile", None)
-    return "team" if user.is_superuser or (profile and profile.role in SUPERVISOR_ROLES) else "mine"
+    return "team" if is_supervisor(user) else "mine"
 
 
 @login_required
@@ -442,7 +441,11 @@ def queue(request):
         scope = default_scope
     form = QueueFilterForm(request.GET, user=request.user)
     filters = form.selector_filters() if form.is_valid() else {}
+    now = timezone.now()
+    deadline_count = None
     try:
+        if filters.get("period"):
+            deadline_count = ui_selectors.period_deadline_count(request.user, scope=scope, now=now, **filters)
         page = ui_selectors.queue_page(
             request.user,
             scope=scope,
@@ -453,6 +456,8 @@ def queue(request):
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        filters = {k: v for k, v in filters.items() if k not in ("period", "due_window_name")}
+        deadline_count = None
         page = ui_selectors.queue_page(request.user, scope=scope, **filters, limit=QUEUE_PAGE_SIZE)
     base = {k: v for k, v in request.GET.items() if k not in ("after", "before") and v}
     base["scope"] = scope
@@ -463,6 +468,7 @@ def queue(request):
         "scope": scope,
         "form": form,
         "tickets": page.rows,
+        "deadline_count": deadline_count,
         "next_url": next_url,
         "previous_url": previous_url,
     }

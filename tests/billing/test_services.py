@@ -178,9 +178,10 @@ def test_informing_the_customer_closes_the_dispute_and_lifts_the_hold(org, propo
     reply = dispute.ticket.events.filter(kind="reply").get()
     assert "from 1539.39 CNY to 1386.71 CNY" in reply.message
     sms = Notification.objects.get(ticket=dispute.ticket, channel="sms", kind="reply")
-    assert sms.address == org.customer.mobile and "the difference of -152.68 CNY" in sms.body
+    assert sms.address == org.customer.mobile and "the difference of -152.68 CNY" in sms.rendered_body
     supervisor_alert = Notification.objects.get(recipient=org.supervisor, kind="billing_adjustment")
-    assert supervisor_alert.title == f"Adjustment -152.68 CNY on {dispute.reference} waits for approval"
+    expected = f"Adjustment -152.68 CNY on {dispute.reference} waits for approval"
+    assert supervisor_alert.rendered_title == expected
 
 
 def test_no_late_fee_counts_while_a_dispute_is_open(org, worked):

@@ -204,6 +204,12 @@ API_ROWS = {
     ("GET", "/api/v1/recoveries/{reference}/"): scoped(NOT_TECH),
     ("GET", "/api/v1/improvements/"): staff(NOT_TECH),
     ("GET", "/api/v1/improvements/{reference}/"): scoped(NOT_TECH),
+    # Reports: everyone's own figures (front desk, agents, technicians: the cases they handle);
+    # the complaints' and the satisfaction app's figures for supervisors and managers.
+    ("GET", "/api/v1/reports/sla/"): staff(),
+    ("GET", "/api/v1/reports/targets/"): staff(),
+    ("GET", "/api/v1/reports/complaints/"): staff(SUPERVISORS),
+    ("GET", "/api/v1/reports/satisfaction/"): staff(SUPERVISORS),
 }
 
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
@@ -271,6 +277,13 @@ PAGE_ROWS = {
     "complaints/track/": public().on(methods=BOTH),
     "complaints/intake/": staff(NOT_TECH).on(methods=BOTH),
     "complaints/figures/": staff(SUPERVISORS),
+    # The SLA dashboard: everyone (front desk, agents, technicians see their own figures).
+    "dashboards/": staff(),
+    "dashboards/export/<str:table>.<str:fmt>": staff(),
+    # Targets (a branch manager or the centre sets them; an outlet supervisor's form answers with
+    # a field error) and the monthly report of a unit: supervisors and managers.
+    "dashboards/targets/": staff(SUPERVISORS).on(methods=BOTH),
+    "dashboards/report/<str:code>/<str:month>/": scoped(SUPERVISORS),
     "complaints/<str:reference>/": scoped(NOT_TECH),
     "complaints/<str:reference>/acknowledge/": scoped(NOT_TECH).on(methods=POST),
     "complaints/<str:reference>/contact/": scoped(NOT_TECH).on(methods=POST),
@@ -519,6 +532,9 @@ def _object_for(kind: str, world: World, role, side: str) -> dict:
         "code": {"orgunit": s.unit.code, "servicetype": "RPR-RES", "milestone": "accept"}.get(kind, ""),
         "uuid": s.attachment.uuid,
         "pk": s.failed_delivery.pk,
+        "table": "units",
+        "fmt": "csv",
+        "month": "2026-11",
     }
 
 
@@ -547,6 +563,8 @@ def _api_object(path: str) -> str:
 
 
 def _page_object(route: str) -> str:
+    if route.startswith("dashboards/report/"):
+        return "orgunit"
     if route.startswith("satisfaction/surveys/"):
         return "survey"
     if route.startswith("satisfaction/recoveries/"):

@@ -16,9 +16,11 @@ def test_catalogue_is_complete_and_compiled():
 
 
 def test_survey_text_in_chinese(chinese):
-    from satisfaction.services import sms_text
+    from notifications.messages import render_template
+    from satisfaction.outbox import SURVEY_SMS
 
-    text = sms_text(company="山城燃气") % {"reference": "GS20260302-00001", "link": "https://x/survey/t/"}
+    params = {"company": "山城燃气", "reference": "GS20260302-00001", "link": "https://x/survey/t/"}
+    text, _body = render_template(SURVEY_SMS, params, language="zh-hans")
     assert (
         text
         == "【山城燃气】您的业务 GS20260302-00001 已办结，请花1分钟评价我们的服务：https://x/survey/t/（7天内有效）"

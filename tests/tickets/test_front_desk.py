@@ -4,13 +4,14 @@ countdowns and SLA filter."""
 
 import pytest
 import time_machine
+from django.db.models import F
 from django.test import Client
 
 from accounts.selectors import classify_query, search_customers
 from complaints.models import Source
 from tests.complaints.factories import file
 from tests.factories import CustomerFactory
-from tickets.models import SlaState, Ticket
+from tickets.models import Ticket
 
 from .factories import Org, at, make_ticket
 
@@ -120,7 +121,9 @@ def test_complaint_worklist_countdowns_at_risk_filter_and_nearest_deadline_first
         org, now=at(2026, 3, 2, 11, 0), complainant_phone="13900002222", complainant_address="渝中区较场口1号"
     )
     sooner = file(org, now=MON)
-    Ticket.objects.filter(pk=later.ticket_id).update(sla_state=SlaState.AT_RISK)
+    # At risk by the clock at 12:00: its warning time has passed, its deadline has not (no sweep needed).
+    Ticket.objects.filter(pk=later.ticket_id).update(next_warn_at=at(2026, 3, 2, 11, 30))
+    Ticket.objects.filter(pk=sooner.ticket_id).update(next_warn_at=F("next_due_at"))
     client = signed_in(org.agent)
     with time_machine.travel(at(2026, 3, 2, 12, 0), tick=False):
         page = client.get("/complaints/").content.decode()

@@ -69,12 +69,11 @@ def my_ticket_counts(context):
 @register.simple_tag(takes_context=True)
 def team_ticket_counts(context):
     """Counts for supervisors' home page; None for roles that work their own tickets."""
-    from accounts.roles import SUPERVISOR_ROLES
+    from accounts.roles import is_supervisor
     from tickets.ui_selectors import team_ticket_counts as counts
 
     user = context["request"].user
-    profile = getattr(user, "staff_profile", None)
-    if not (user.is_superuser or (profile and profile.role in SUPERVISOR_ROLES)):
+    if not is_supervisor(user):
         return None
     return counts(user)
 

@@ -1,0 +1,125 @@
+"""Tallies of milestones by outcome, with the time taken and the lateness in each milestone's own unit.
+
+Pure: no ORM, no clock. Durations are kept as histograms of tenths of the unit, so tallies of days
+(the daily rollups) merge exactly, and medians and 90th percentiles come out the same whether they
+are read from rollups or from the raw milestones. Percentiles are nearest-rank: the smallest value
+with at least p% of the values at or below it.
+"""
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from tickets import sla
+
+OUTCOME_FIELDS = ("met_on_time", "met_late", "breached_open", "pending")
+TENTHS = 10
+
+
+def _tenths(value: float) -> int:
+    return int(Decimal(str(value * TENTHS)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def percentile(histogram: Counter, share: float) -> float | None:
+    """Nearest-rank percentile of a histogram {tenths: count}, in units (None when empty)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = max(1, math.ceil(share * total))
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value / TENTHS
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """A percentage with one decimal (half up), None when nothing was counted."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Tally:
+    met_on_time: int = 0
+    met_late: int = 0
+    breached_open: int = 0
+    pending: int = 0
+    taken: dict = field(default_factory=dict)  # unit -> Counter{tenths: n}
+    late: dict = field(default_factory=dict)
+
+    @property
+    def counted(self) -> int:
+        return self.met_on_time + self.met_late + self.breached_open
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return rate(self.met_on_time, self.counted)
+
+    @property
+    def breach_rate(self) -> Decimal | None:
+        return rate(self.met_late + self.breached_open, self.counted)
+
+    def add_counts(self, **counts) -> None:
+        for name in OUTCOME_FIELDS:
+            setattr(self, name, getattr(self, name) + int(counts.get(name) or 0))
+
+    def add_histograms(self, taken: dict, late: dict) -> None:
+        for mine, theirs in ((self.taken, taken), (self.late, late)):
+            for unit, histogram in theirs.items():
+                target = mine.setdefault(unit, Counter())
+                for value, n in histogram.items():
+                    target[int(value)] += n
+
+    def add_met(
+        self, *, unit: str, amount: int, due_at: dt.datetime, met_at: dt.datetime, cal: sla.CalendarSnapshot
+    ) -> None:
+        """One met milestone's time taken (the allowed amount plus or minus how far from the
+        deadline it was met: pauses already moved the deadline) and, when late, its lateness."""
+        distance = sla.amount_between(cal, due_at, met_at, unit)
+        self.taken.setdefault(unit, Counter())[_tenths(max(0.0, amount + distance))] += 1
+        if met_at > due_at:
+            self.late.setdefault(unit, Counter())[_tenths(max(0.0, distance))] += 1
+
+    def merge(self, other: "Tally") -> None:
+        self.add_counts(**{name: getattr(other, name) for name in OUTCOME_FIELDS})
+        self.add_histograms(other.taken, other.late)
+
+    def durations(self) -> list[dict]:
+        """Per unit: how many were met, median and p90 of the time taken, median lateness of the late."""
+        rows = []
+        for unit in sorted(self.taken):
+            taken = self.taken[unit]
+            rows.append(
+                {
+                    "unit": unit,
+                    "met": sum(taken.values()),
+                    "taken_median": percentile(taken, 0.5),
+                    "taken_p90": percentile(taken, 0.9),
+                    "late_median": percentile(self.late.get(unit, Counter()), 0.5),
+                }
+            )
+        return rows
+
+    def as_dict(self) -> dict:
+        return {
+            "counted": self.counted,
+            "met_on_time": self.met_on_time,
+            "met_late": self.met_late,
+            "breached_open": self.breached_open,
+            "pending": self.pending,
+            "on_time_rate": self.on_time_rate,
+            "durations": self.durations(),
+        }
+
+    def histograms_json(self) -> tuple[dict, dict]:
+        """The histograms as JSON-ready dicts (string keys), for a rollup row."""
+
+        def dump(histograms):
+            return {unit: {str(k): n for k, n in sorted(h.items())} for unit, h in histograms.items() if h}
+
+        return dump(self.taken), dump(self.late)

@@ -1,0 +1,124 @@
+"""The daily rollup: per (day, unit, service type, milestone), the milestones whose deadline fell that day.
+
+Rolled at night for the day before; a late change to a milestone of a past day (met late, a deadline
+moved, a case transferred, cancelled, paused or resumed) marks that day stale in the same transaction,
+and the dashboards read a stale day live until it is rolled again. The database says which days are
+due; the broker only says "look now".
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models.signals import post_init, post_save
+from django.utils import timezone
+
+from tickets import selectors as ticket_selectors
+from tickets.models import Milestone, Ticket
+
+from .figures import Tally
+from .models import DailyRollup, RolledDay
+from .selectors import Labels, add_raw
+
+logger = logging.getLogger(__name__)
+ROLLUP_KEYS = ("outlet", "service_type", "milestone")
+# Ticket fields whose change can move a past day's figures.
+TICKET_FIELDS = frozenset({"status", "org_unit", "service_type", "paused_at"})
+
+
+def roll_day(day: dt.date, *, now) -> int:
+    """(Re)build the rollup rows of one past day from the milestones; returns the rows written."""
+    if day >= timezone.localdate(now):
+        raise ValueError("only days before today are rolled up")
+    tallies = defaultdict(Tally)
+    milestones = ticket_selectors.period_milestones(None, due_from=day, due_to=day, now=now, every_unit=True)
+    add_raw(tallies, Labels(), ROLLUP_KEYS, milestones, now)
+    rows = []
+    for (org_unit_id, service_type_id, code), tally in tallies.items():
+        taken, late = tally.histograms_json()
+        rows.append(
+            DailyRollup(
+                day=day,
+                org_unit_id=org_unit_id,
+                service_type_id=service_type_id,
+                milestone=code,
+                met_on_time=tally.met_on_time,
+                met_late=tally.met_late,
+                breached_open=tally.breached_open,
+                pending=tally.pending,
+                taken=taken,
+                late=late,
+            )
+        )
+    with transaction.atomic():
+        # Lock the day's marker so two workers rolling the same day write it one after the other.
+        marker, _created = RolledDay.objects.select_for_update().get_or_create(
+            day=day, defaults={"rolled_at": now, "is_stale": True}
+        )
+        DailyRollup.objects.filter(day=day).delete()
+        DailyRollup.objects.bulk_create(rows, batch_size=1000)
+        marker.rolled_at, marker.is_stale = now, False
+        marker.save(update_fields=["rolled_at", "is_stale"])
+    return len(rows)
+
+
+def days_to_roll(*, now) -> list[dt.date]:
+    """Yesterday when it is not rolled yet, and every stale day."""
+    yesterday = timezone.localdate(now) - dt.timedelta(days=1)
+    days = set(RolledDay.objects.filter(is_stale=True).values_list("day", flat=True))
+    if not RolledDay.objects.filter(day=yesterday, is_stale=False).exists():
+        days.add(yesterday)
+    return sorted(d for d in days if d <= yesterday)
+
+
+def roll_due_days(*, now) -> dict:
+    rolled = {}
+    for day in days_to_roll(now=now):
+        rolled[day.isoformat()] = roll_day(day, now=now)
+    logger.info("rollup: %d days rolled (%d rows)", len(rolled), sum(rolled.values()))
+    return rolled
+
+
+# ---------------------------------------------------------------- late events
+
+
+def _local_day(moment):
+    return timezone.localtime(moment).date() if moment else None
+
+
+def mark_stale(days, *, today=None) -> None:
+    """Past days whose figures changed: read live until rolled again (same transaction as the change)."""
+    today = today or timezone.localdate()
+    past = {d for d in days if d is not None and d < today}
+    if not past:
+        return
+    if RolledDay.objects.filter(day__in=past, is_stale=False).update(is_stale=True):
+        from notifications.tasks import enqueue_on_commit
+
+        from .tasks import roll_stale_days
+
+        enqueue_on_commit(roll_stale_days)
+
+
+def _remember_due(sender, instance, **kwargs):
+    instance._rollup_due_day = _local_day(instance.due_at)
+
+
+def _milestone_saved(sender, instance, created, **kwargs):
+    mark_stale({getattr(instance, "_rollup_due_day", None), _local_day(instance.due_at)})
+    instance._rollup_due_day = _local_day(instance.due_at)
+
+
+def _ticket_saved(sender, instance, created, update_fields=None, **kwargs):
+    if created or (update_fields is not None and not TICKET_FIELDS & set(update_fields)):
+        return
+    start = ticket_selectors.local_day_start(timezone.localdate())
+    dues = Milestone.objects.filter(ticket=instance, due_at__lt=start).values_list("due_at", flat=True)
+    mark_stale({_local_day(d) for d in dues})
+
+
+def connect_signals():
+    post_init.connect(_remember_due, sender=Milestone, dispatch_uid="dashboards_milestone_due")
+    post_save.connect(_milestone_saved, sender=Milestone, dispatch_uid="dashboards_milestone_saved")
+    post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="dashboards_ticket_saved")

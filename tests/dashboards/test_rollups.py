@@ -1,0 +1,135 @@
+"""The daily rollups plus the live part equal a computation from the raw milestones, for random data;
+a late event makes its past day stale (read live) until it is rolled again."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboards import rollups, selectors
+from dashboards.models import DailyRollup, RolledDay
+from tests.tickets.factories import at
+from tickets import services
+from tickets.models import Milestone, Status, Ticket
+
+from .conftest import NOW, deadline
+
+TODAY = dt.date(2026, 11, 20)
+FIRST = dt.date(2026, 11, 10)
+GROUPINGS = [("branch",), ("outlet",), ("service_type", "milestone")]
+
+deadline_spec = st.fixed_dictionaries(
+    {
+        "ticket": st.integers(0, 4),
+        "day": st.integers(0, 14),  # FIRST + day: past days, today and days ahead
+        "minute": st.integers(0, 24 * 60 - 1),
+        "met_after_minutes": st.one_of(st.none(), st.integers(-3000, 6000)),
+        "unit": st.sampled_from(["working_hours", "working_days", "hours", "minutes"]),
+        "amount": st.integers(0, 5),
+    }
+)
+
+
+@pytest.fixture
+def pool(org):
+    """Five cases: two outlets of one branch, another branch, one waiting on the customer, one cancelled."""
+    return [
+        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet),
+        deadline(
+            org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet2, code="INS-CI-STD", customer=org.restaurant
+        ),
+        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.far_outlet),
+        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet, paused_at=at(2026, 11, 14, 9)),
+        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet, status=Status.CANCELLED),
+    ]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=st.lists(deadline_spec, max_size=25))
+def test_rollups_plus_live_part_equal_the_raw_computation(org, pool, specs):
+    Milestone.objects.filter(ticket__in=pool).delete()
+    DailyRollup.objects.all().delete()
+    RolledDay.objects.all().delete()
+    rows = []
+    for i, spec in enumerate(specs):
+        due = dt.datetime.combine(
+            FIRST + dt.timedelta(days=spec["day"]), dt.time(), tzinfo=NOW.tzinfo
+        ) + dt.timedelta(minutes=spec["minute"])
+        met = (
+            due + dt.timedelta(minutes=spec["met_after_minutes"])
+            if spec["met_after_minutes"] is not None
+            else None
+        )
+        if met is not None and met > NOW:
+            met = None  # nothing is met in the future
+        rows.append(
+            Milestone(
+                ticket=pool[spec["ticket"]],
+                code=f"m{i % 3}-{i}",
+                name="步骤",
+                amount=spec["amount"],
+                unit=spec["unit"],
+                started_at=due - dt.timedelta(days=1),
+                due_at=due,
+                met_at=met,
+            )
+        )
+    Milestone.objects.bulk_create(rows)
+    for day in range(0, (TODAY - FIRST).days):
+        rollups.roll_day(FIRST + dt.timedelta(days=day), now=NOW)
+    for start, end in [(FIRST + dt.timedelta(days=2), FIRST + dt.timedelta(days=14))]:
+        for group_by in GROUPINGS:
+            for user in (org.centre_manager, org.branch_manager):
+                rolled = selectors.sla_rows(
+                    user, start=start, end=end, now=NOW, group_by=group_by, with_durations=True
+                )
+                raw = selectors.sla_rows(
+                    user,
+                    start=start,
+                    end=end,
+                    now=NOW,
+                    group_by=group_by,
+                    use_rollups=False,
+                    with_durations=True,
+                )
+                assert [(r.key, r.tally.as_dict()) for r in rolled] == [
+                    (r.key, r.tally.as_dict()) for r in raw
+                ]
+                counts = selectors.sla_rows(user, start=start, end=end, now=NOW, group_by=group_by)
+                assert [(r.key, r.tally.as_dict()["counted"], r.tally.pending) for r in counts] == [
+                    (r.key, r.tally.counted, r.tally.pending) for r in raw
+                ]
+
+
+def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
+    ticket = Ticket.objects.get(pk=pool[0].pk)
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.IN_PROGRESS)
+    milestone = ticket.milestones.get()
+    Milestone.objects.filter(pk=milestone.pk).update(
+        due_at=at(2026, 11, 16, 17, 30), met_at=None, met_on_status="resolved"
+    )
+    day = dt.date(2026, 11, 16)
+    rollups.roll_day(day, now=NOW)
+    before = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
+    assert (before.breached_open, before.met_late) == (1, 0)
+
+    with time_machine.travel(NOW, tick=False):
+        services.meet_milestone(
+            ticket=Ticket.objects.get(pk=ticket.pk), code=milestone.code, actor=org.supervisor, now=NOW
+        )
+    assert RolledDay.objects.get(day=day).is_stale
+    live = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
+    assert (live.breached_open, live.met_late) == (0, 1)
+
+    assert rollups.roll_due_days(now=NOW) == {"2026-11-16": 1, "2026-11-19": 0}
+    assert not RolledDay.objects.get(day=day).is_stale
+    after = selectors.total(
+        selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
+    )
+    assert after.as_dict() == live.as_dict()
