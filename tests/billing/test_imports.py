@@ -267,7 +267,7 @@ def test_readings_are_checked_against_stored_readings_on_both_sides_and_on_the_s
     text = READINGS_HEADER + (
         f"B1,{s},2026-03-01,300,actual\n"  # row 2: a stored reading already on that day
         f"B2,{s},2026-04-01,650,actual\n"  # 3: higher than the later stored reading
-        f"B3,{s},2026-05-01,450,actual\n"  # 4: between the two: fine
+        f"B3,{s},2026-03-15,320,actual\n"  # 4: between the two: fine
         f"B4,{s},2026-02-01,350,actual\n"  # 5: higher than March's
         f"B5,{s},2026-07-01,700,actual\n"  # 6: after both: fine
     )
