@@ -88,10 +88,13 @@ def case_url(link: str) -> str:
 def render(notification, *, language: str | None = None) -> tuple[str, str]:
     """(title, body) of a row: its template in the reader's language, or the text it was written with."""
     if notification.template:
+        in_app = notification.channel == notification.Channel.IN_APP
         params = {
             "reference": notification.reference,
-            "url": case_url(notification.link),
+            # In the app the case is one click away (its button); the address is for email and SMS.
+            "url": "" if in_app else case_url(notification.link),
             **notification.params,
         }
-        return render_template(notification.template, params, language=language)
+        title, body = render_template(notification.template, params, language=language)
+        return title, body.strip() if in_app else body
     return notification.title, notification.body
