@@ -12,7 +12,7 @@ from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, WARN, account_ticket
 from tests.tickets.factories import at
-from tickets.messages import subject_for
+from tickets.messages import EMERGENCY, subject_for
 from tickets.sweep import sweep_due_milestones
 
 ladder = support.ladder
@@ -155,3 +155,22 @@ def test_digest_tells_each_supervisor_about_their_part_of_the_organisation(ladde
 def test_failed_deliveries_page_is_for_supervisors_only(ladder, client, role_user):
     client.force_login(getattr(ladder, role_user))
     assert client.get(reverse("notifications:failed")).status_code == 403
+
+
+def test_the_web_address_is_in_email_and_sms_texts_but_not_in_the_app(ladder, settings):
+    settings.PUBLIC_BASE_URL = "https://service.example.org"
+    ticket = account_ticket(ladder)
+    subject = subject_for(ticket)
+    case = {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
+            "link": subject.link, "org_unit_id": subject.org_unit_id}
+    rows = {
+        channel: Notification.objects.create(
+            recipient=ladder.supervisor, channel=channel, kind="emergency", template=EMERGENCY,
+            params={"service": "Gas leak", "address": "南岸区朝阳东路56号", "description": "闻到燃气味"},
+            created_at=at(2026, 11, 24, 9, 0), address="13800138000", **case)
+        for channel in ("in_app", "sms")
+    }
+    address = f"https://service.example.org{subject.link}"
+    assert address not in rows["in_app"].rendered_body
+    assert rows["in_app"].rendered_body.endswith("闻到燃气味")
+    assert address in rows["sms"].rendered_body
