@@ -14,14 +14,20 @@ import json
 from django.db import connection
 
 
-def _json_default(value):
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _as_json_document(rows: list[dict]) -> str:
-    return json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    # Batches repeat the same few times (the sweep's `now`, a step's due time) thousands of
+    # times: each is turned into text once.
+    texts: dict = {}
+
+    def default(value):
+        text = texts.get(value)
+        if text is None:
+            if not isinstance(value, dt.datetime | dt.date):
+                raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+            text = texts[value] = value.isoformat()
+        return text
+
+    return json.dumps(rows, default=default, ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_record(model, names) -> str:
