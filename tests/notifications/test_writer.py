@@ -1,10 +1,14 @@
 """The one writer: many messages in one INSERT, each row with its own message's case and text."""
 
+import pytest
+
 from accounts.models import OrgUnit, Role
-from notifications.messages import render
+from notifications.messages import at as at_param
+from notifications.messages import render, render_template, title_renderer
 from notifications.models import Notification
 from notifications.services import EMAIL, Address, Message, Subject, withheld, write_notifications
 from tests.tickets.factories import OrgUnitFactory, at, staff
+from tickets import messages
 
 NOW = at(2026, 11, 24, 18, 0)
 
@@ -66,3 +70,23 @@ def test_withheld_writes_in_app_rows_only(db):
         )
     assert list(Notification.objects.values_list("channel", flat=True)) == ["in_app"]
     assert render(Notification.objects.get()) == ("", "")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("template", [messages.WARNING, messages.BREACH, messages.ESCALATED])
+def test_a_title_rendered_once_per_template_reads_as_render_template(template, language):
+    params = {
+        "milestone": {"zh-hans": "到场", "en": "On site"},
+        "due": at_param(at(2026, 11, 24, 17, 30)),
+        "level": 2,
+        "unit": "解放碑营业厅",
+        "service": {"zh-hans": "维修", "en": "Repair"},
+        "reference": "T-1",
+        "url": "",
+    }
+
+    title = title_renderer(template, language=language)(params)
+
+    assert title == render_template(template, params, language=language)[0]
+    assert "T-1" in title and "2026-11-24 17:30" in title
+    assert ("到场" if language == "zh-hans" else "On site") in title
