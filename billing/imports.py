@@ -29,6 +29,7 @@ from .models import (
     Bill,
     BillLine,
     BillStatus,
+    Household,
     ImportKind,
     ImportRefusal,
     ImportRun,
@@ -301,14 +302,15 @@ def _stage(cursor, table: str, definition: str) -> None:
     cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
 
 
-def _copy(cursor, table: str, columns: str, rows) -> None:
+def _copy(cursor, table: str, columns: str, rows, *, analyze: bool = True) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
-    cursor.execute(f"ANALYZE {table}")  # the planner needs the batch's size to join it sensibly
+    if analyze:  # the planner needs the batch's size to join it sensibly
+        cursor.execute(f"ANALYZE {table}")
 
 
 def merge_meters(cursor, rows, outcome: Outcome) -> None:
@@ -375,51 +377,63 @@ def merge_meters(cursor, rows, outcome: Outcome) -> None:
         outcome.updated += len(changed)
 
 
+# Every staged reading gets its verdict in SQL (NULL = accepted), into a second temporary table:
+# only refused rows come back to Python, and the accepted ones are inserted from it directly.
+# Stored readings are looked up by index, row by row (LATERAL ... LIMIT 1), so a batch costs the
+# same however many readings are stored already.
 READINGS_CHECK = """
+CREATE TEMP TABLE stage_readings_checked ON COMMIT DROP AS
 WITH s AS (
-    SELECT st.*, m.id AS meter_id, m.status AS meter_status, m.removed_on,
-           r.id AS existing_id,
-           (r.meter_id = m.id AND r.read_on = st.read_on AND r.value_m3 = st.value_m3
-            AND r.source = st.source) AS same
+    SELECT st.*, m.id AS meter_id, m.status AS meter_status, m.removed_on, r.id AS existing_id, r.same
       FROM stage_readings st
       LEFT JOIN billing_meter m ON m.serial = st.meter_serial
-      LEFT JOIN billing_meterreading r ON r.external_id = st.external_id
+      LEFT JOIN LATERAL (SELECT r.id, (r.meter_id = m.id AND r.read_on = st.read_on
+                                       AND r.value_m3 = st.value_m3 AND r.source = st.source) AS same
+                           FROM billing_meterreading r WHERE r.external_id = st.external_id LIMIT 1) r
+             ON true
 ),
 w AS (
-    SELECT s.*,
+    SELECT s.row_number,
            lag(value_m3) OVER win AS s_prev, lag(read_on) OVER win AS s_prev_on,
-           lead(value_m3) OVER win AS s_next, lead(read_on) OVER win AS s_next_on,
            count(*) OVER (PARTITION BY meter_id, read_on) AS s_same_day
       FROM s WHERE meter_id IS NOT NULL AND existing_id IS NULL
     WINDOW win AS (PARTITION BY meter_id ORDER BY read_on, row_number)
+),
+n AS (
+    SELECT s.*, w.s_same_day, en.read_on = s.read_on AS e_same_day,
+           CASE WHEN en.read_on > s.read_on THEN en.value_m3 END AS after,
+           CASE WHEN en.read_on > s.read_on THEN en.read_on END AS after_on,
+           CASE WHEN w.s_prev_on IS NULL THEN ep.value_m3 WHEN ep.read_on IS NULL THEN w.s_prev
+                WHEN w.s_prev_on > ep.read_on THEN w.s_prev ELSE ep.value_m3 END AS before,
+           CASE WHEN w.s_prev_on IS NULL THEN ep.read_on WHEN ep.read_on IS NULL THEN w.s_prev_on
+                WHEN w.s_prev_on > ep.read_on THEN w.s_prev_on ELSE ep.read_on END AS before_on
+      FROM s
+      LEFT JOIN w ON w.row_number = s.row_number
+      LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
+                          WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on < s.read_on
+                          ORDER BY r.read_on DESC LIMIT 1) ep ON w.row_number IS NOT NULL
+      -- The stored reading on the same day or, failing that, the next one (a same-day clash is
+      -- refused before the next reading matters).
+      LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
+                          WHERE r.meter_id = s.meter_id AND r.corrects_id IS NULL AND r.read_on >= s.read_on
+                          ORDER BY r.read_on LIMIT 1) en ON w.row_number IS NOT NULL
 )
-SELECT s.row_number, s.external_id, s.meter_serial, s.read_on, s.value_m3, s.meter_id, s.meter_status,
-       s.removed_on, s.existing_id, s.same, w.s_prev, w.s_prev_on, w.s_next, w.s_next_on, w.s_same_day,
-       ep.value_m3, ep.read_on, en.value_m3, en.read_on, ed.id
-  FROM s
-  LEFT JOIN w ON w.row_number = s.row_number
-  LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
-                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on < w.read_on
-                      ORDER BY r.read_on DESC LIMIT 1) ep ON w.row_number IS NOT NULL
-  LEFT JOIN LATERAL (SELECT value_m3, read_on FROM billing_meterreading r
-                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on > w.read_on
-                      ORDER BY r.read_on LIMIT 1) en ON w.row_number IS NOT NULL
-  LEFT JOIN LATERAL (SELECT id FROM billing_meterreading r
-                      WHERE r.meter_id = w.meter_id AND r.corrects_id IS NULL AND r.read_on = w.read_on
-                      LIMIT 1) ed ON w.row_number IS NOT NULL
+SELECT n.*,
+       CASE WHEN meter_id IS NULL THEN 'unknown_meter'
+            WHEN existing_id IS NOT NULL THEN CASE WHEN same THEN 'unchanged' ELSE 'conflict' END
+            WHEN meter_status = %(removed)s AND removed_on IS NOT NULL AND read_on > removed_on
+                 THEN 'removed_meter'
+            WHEN s_same_day > 1 OR e_same_day THEN 'same_day'
+            WHEN before IS NOT NULL AND value_m3 < before THEN 'lower'
+            WHEN after IS NOT NULL AND value_m3 > after THEN 'higher'
+       END AS verdict
+  FROM n
 """
 
 
-def _later(a_value, a_on, b_value, b_on, *, latest=True):
-    """The neighbour nearer in time of two candidates (the staged one or the stored one)."""
-    if a_on is None:
-        return b_value, b_on
-    if b_on is None:
-        return a_value, a_on
-    return (a_value, a_on) if (a_on > b_on) == latest else (b_value, b_on)
-
-
 def merge_readings(cursor, rows, outcome: Outcome) -> None:
+    """A row is checked against the stored readings on both sides, and against the rows before it
+    in the file: of two rows that disagree, the later one is refused."""
     _stage(
         cursor,
         "stage_readings",
@@ -431,74 +445,46 @@ def merge_readings(cursor, rows, outcome: Outcome) -> None:
         "stage_readings",
         "row_number, external_id, meter_serial, read_on, value_m3, source",
         ((n, *v) for n, v in rows),
+        # Its checks probe stored readings by index row by row whatever the statistics say.
+        analyze=False,
     )
-    cursor.execute(READINGS_CHECK)
-    accepted = []
-    for row in cursor.fetchall():
-        (
-            number,
-            ext,
-            serial,
-            read_on,
-            value,
-            meter_id,
-            status,
-            removed_on,
-            existing_id,
-            same,
-            s_prev,
-            s_prev_on,
-            s_next,
-            s_next_on,
-            s_same_day,
-            e_prev,
-            e_prev_on,
-            e_next,
-            e_next_on,
-            e_same_day,
-        ) = row
-        refuse = None
-        if meter_id is None:
-            refuse = ("unknown_meter", {"value": serial})
-        elif existing_id is not None:
-            if same:
-                outcome.unchanged += 1
-                continue
-            refuse = ("conflict", {"external_id": ext})
-        elif status == Meter.Status.REMOVED and removed_on and read_on > removed_on:
-            refuse = ("removed_meter", {"serial": serial, "removed_on": removed_on.isoformat()})
-        elif s_same_day > 1 or e_same_day is not None:
-            refuse = ("same_day", {"serial": serial, "read_on": read_on.isoformat()})
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.stage_readings_checked")
+    cursor.execute(READINGS_CHECK, {"removed": Meter.Status.REMOVED})
+    cursor.execute(
+        """
+        INSERT INTO billing_meterreading (external_id, meter_id, read_on, value_m3, source, created_at)
+        SELECT external_id, meter_id, read_on, value_m3, source, now()
+          FROM stage_readings_checked WHERE verdict IS NULL
+        """
+    )
+    outcome.created += cursor.rowcount
+    cursor.execute(
+        """
+        SELECT row_number, external_id, verdict, meter_serial, read_on, value_m3, removed_on,
+               before, before_on, after, after_on
+          FROM stage_readings_checked WHERE verdict IS NOT NULL ORDER BY row_number
+        """
+    )
+    for number, ext, verdict, *found in cursor.fetchall():
+        if verdict == "unchanged":
+            outcome.unchanged += 1
         else:
-            before, before_on = _later(s_prev, s_prev_on, e_prev, e_prev_on, latest=True)
-            # A row is checked against the stored readings on both sides, and against the rows before
-            # it in the file: of two rows that disagree, the later one is refused.
-            after, after_on = e_next, e_next_on
-            if before is not None and value < before:
-                refuse = (
-                    "lower",
-                    {"value": str(value), "before": str(before), "before_on": before_on.isoformat()},
-                )
-            elif after is not None and value > after:
-                refuse = (
-                    "higher",
-                    {"value": str(value), "after": str(after), "after_on": after_on.isoformat()},
-                )
-        if refuse:
-            outcome.refused.append((number, ext, *refuse))
-        else:
-            accepted.append(number)
-    if accepted:
-        cursor.execute(
-            """
-            INSERT INTO billing_meterreading (external_id, meter_id, read_on, value_m3, source, created_at)
-            SELECT s.external_id, m.id, s.read_on, s.value_m3, s.source, now()
-              FROM stage_readings s JOIN billing_meter m ON m.serial = s.meter_serial
-              JOIN unnest(%s::int[]) AS ok(row_number) ON ok.row_number = s.row_number
-            """,
-            [accepted],
-        )
-        outcome.created += len(accepted)
+            outcome.refused.append((number, ext, verdict, _reading_refusal(verdict, ext, *found)))
+
+
+def _reading_refusal(verdict, ext, serial, read_on, value, removed_on, before, before_on, after, after_on):
+    """The parameters of a refused reading's message."""
+    if verdict == "unknown_meter":
+        return {"value": serial}
+    if verdict == "conflict":
+        return {"external_id": ext}
+    if verdict == "removed_meter":
+        return {"serial": serial, "removed_on": removed_on.isoformat()}
+    if verdict == "same_day":
+        return {"serial": serial, "read_on": read_on.isoformat()}
+    if verdict == "lower":
+        return {"value": str(value), "before": str(before), "before_on": before_on.isoformat()}
+    return {"value": str(value), "after": str(after), "after_on": after_on.isoformat()}
 
 
 BILLS_CHECK = """
@@ -614,7 +600,11 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
     customers = Customer.objects.select_related("category__parent", "sub_category").in_bulk(
         {c["customer_id"] for c in candidates}
     )
-    plans, engine_plans = {}, {}
+    engine_plans = _engine_plans(customers.values())
+    # Volume billed earlier in each bill's cycle, for all candidates in one query; then the bills
+    # of this batch add theirs as they are priced in date order.
+    usage_before = _usage_before(cursor, candidates)
+    batch_lines = defaultdict(list)  # customer id -> lines priced in this batch
     bills, lines_by_row = [], {}
     for c in sorted(candidates, key=lambda c: (c["customer_id"], c["start"])):
         clash = next((o for o in stored[c["meter_id"]] if o[0] < c["end"] and o[1] > c["start"]), None)
@@ -629,22 +619,18 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
             )
             continue
         customer = customers[c["customer_id"]]
-        if customer.pk not in plans:
-            plans[customer.pk] = selectors.plan_for(customer)
-            if plans[customer.pk] is not None:
-                engine_plans[customer.pk] = selectors.engine_plan(plans[customer.pk], customer)
-        plan = plans[customer.pk]
+        plan, engine = engine_plans[customer.pk]
         if plan is None:
             outcome.refused.append((c["row"], c["external_id"], "no_plan", {}))
             continue
-        usage = selectors.cycle_usage_before(customer, c["start"])
-        for bill in bills:
-            if bill.customer_id == customer.pk:
-                for line in lines_by_row[bill.row_number]:
-                    if line.cycle == c["start"].year and line.start < c["start"]:
-                        usage.add(line.cycle, line.volume)
+        usage = pricing.CycleUsage()
+        if c["row"] in usage_before:
+            usage.add(c["start"].year, usage_before[c["row"]])
+        for line in batch_lines[customer.pk]:
+            if line.cycle == c["start"].year and line.start < c["start"]:
+                usage.add(line.cycle, line.volume)
         try:
-            priced = pricing.price_bill(engine_plans[customer.pk], c["start"], c["end"], c["volume"], usage)
+            priced = pricing.price_bill(engine, c["start"], c["end"], c["volume"], usage)
         except pricing.PricingError as exc:
             outcome.refused.append((c["row"], c["external_id"], "pricing", {"detail": str(exc)}))
             continue
@@ -667,6 +653,7 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
         bill.row_number = c["row"]
         bills.append(bill)
         lines_by_row[c["row"]] = priced.lines
+        batch_lines[customer.pk].extend(priced.lines)
         stored[c["meter_id"]].append((c["start"], c["end"], c["external_id"]))
     created = Bill.objects.bulk_create(bills)
     BillLine.objects.bulk_create(
@@ -686,6 +673,55 @@ def merge_bills(cursor, rows, outcome: Outcome) -> None:
         for i, line in enumerate(lines_by_row[original.row_number], start=1)
     )
     outcome.created += len(created)
+
+
+def _engine_plans(customers) -> dict[int, tuple]:
+    """(plan, engine plan) per customer: plans looked up once per category, prices once per plan,
+    households of all the customers in one query."""
+    plan_of_categories, prices = {}, {}
+    households = defaultdict(list)
+    for customer_id, recorded_on, persons in (
+        Household.objects.filter(customer_id__in=[c.pk for c in customers])
+        .order_by("recorded_on")
+        .values_list("customer_id", "recorded_on", "persons")
+    ):
+        households[customer_id].append((recorded_on, persons))
+    result = {}
+    for customer in customers:
+        key = (customer.sub_category_id, customer.category_id, customer.category.parent_id)
+        if key not in plan_of_categories:
+            plan_of_categories[key] = selectors.plan_for(customer)
+        plan = plan_of_categories[key]
+        if plan is None:
+            result[customer.pk] = (None, None)
+            continue
+        if plan.pk not in prices:
+            prices[plan.pk] = list(plan.prices.values_list("effective_from", "season", "tier", "price"))
+        engine = selectors.build_engine_plan(plan, prices[plan.pk], households[customer.pk])
+        result[customer.pk] = (plan, engine)
+    return result
+
+
+def _usage_before(cursor, candidates) -> dict[int, Decimal]:
+    """Row number -> volume of the customer's stored (not void) bill lines in the cycle of the row's
+    start, before it: one query for the batch."""
+    cursor.execute(
+        """
+        SELECT s.row_number, sum(l.volume_m3)
+          FROM unnest(%s::int[], %s::int[], %s::date[]) AS s(row_number, customer_id, start)
+          JOIN billing_bill x ON x.customer_id = s.customer_id AND x.status <> %s
+          JOIN billing_billline l ON l.bill_id = x.id
+               AND l.cycle = extract(year FROM s.start)::int AND l.segment_start < s.start
+         GROUP BY s.row_number
+        """,
+        [
+            [c["row"] for c in candidates],
+            [c["customer_id"] for c in candidates],
+            [c["start"] for c in candidates],
+            BillStatus.VOID,
+        ],
+    )
+    return dict(cursor.fetchall())
 
 
 MERGERS = {
@@ -719,6 +755,9 @@ def run_import(
     try:
         for good, outcome, read in batches(binary, run.kind, today=today, size=batch_size):
             with transaction.atomic(), connection.cursor() as cursor:
+                # A batch's index probes make the planner's estimates large enough to JIT-compile the
+                # checks: seconds of compiling for under a second of work. Off for this transaction only.
+                cursor.execute("SET LOCAL jit = off")
                 if good:
                     merge(cursor, good, outcome)
                 ImportRefusal.objects.bulk_create(

@@ -37,9 +37,24 @@ def plan_for(customer) -> TariffPlan | None:
 
 def engine_plan(plan: TariffPlan, customer) -> pricing.Plan:
     """The tariff plan as the pure engine takes it, with the customer's household allowance."""
+    households = ()
+    if plan.large_household_persons:
+        households = Household.objects.filter(customer=customer).order_by("recorded_on").values_list(
+            "recorded_on", "persons"
+        )
+    return build_engine_plan(
+        plan,
+        [(p.effective_from, p.season, p.tier, p.price) for p in plan.prices.all()],
+        households,
+    )
+
+
+def build_engine_plan(plan: TariffPlan, prices, households) -> pricing.Plan:
+    """The engine's plan from the plan's rows: prices (effective_from, season, tier, price) and the
+    customer's households (recorded_on, persons) in date order."""
     versions: dict[dt.date, dict[str, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    for price in plan.prices.all():
-        versions[price.effective_from][price.season][price.tier] = price.price
+    for effective_from, season, tier, price in prices:
+        versions[effective_from][season][tier] = price
     price_versions = tuple(
         pricing.PriceVersion(
             day, {season: tuple(tiers[t] for t in sorted(tiers)) for season, tiers in seasons.items()}
@@ -50,10 +65,10 @@ def engine_plan(plan: TariffPlan, customer) -> pricing.Plan:
     if plan.large_household_persons:
         allowances = tuple(
             pricing.Allowance(
-                h.recorded_on,
-                plan.large_household_allowance if h.persons >= plan.large_household_persons else Decimal(0),
+                recorded_on,
+                plan.large_household_allowance if persons >= plan.large_household_persons else Decimal(0),
             )
-            for h in Household.objects.filter(customer=customer).order_by("recorded_on")
+            for recorded_on, persons in households
         )
     return pricing.Plan(
         code=plan.code,

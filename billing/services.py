@@ -10,12 +10,13 @@ The dispute's ticket (BIL-DISP) and the child ticket are changed only through ti
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -43,6 +44,7 @@ from .models import (
     MeterTestRule,
     ReadingSource,
     Step,
+    TariffPlan,
 )
 
 DISPUTE_SERVICE = "BIL-DISP"
@@ -280,6 +282,10 @@ def rebill_bills(*, customer, bills: list[Bill], volumes: dict[int, Decimal]) ->
         return Rebill(())
     plan = selectors.engine_plan(bills[0].plan, customer)
     usage = selectors.cycle_usage_before(customer, bills[0].period_start, exclude_bills=[b.pk for b in bills])
+    return _reprice(plan, usage, bills, volumes)
+
+
+def _reprice(plan: pricing.Plan, usage: pricing.CycleUsage, bills: list[Bill], volumes) -> Rebill:
     result = []
     for bill in bills:
         volume = volumes.get(bill.pk, bill.volume_m3)
@@ -288,14 +294,65 @@ def rebill_bills(*, customer, bills: list[Bill], volumes: dict[int, Decimal]) ->
     return Rebill(tuple(result))
 
 
+# The affected bills of a meter with their readings' values, each with the customer's volume billed
+# earlier in its cycle, and the plans' prices and the customer's households: one round trip.
+AFFECTED_BILLS = """
+WITH b AS (
+    SELECT {bill_columns}, o.value_m3 AS opening_value, c.value_m3 AS closing_value
+      FROM billing_bill bill
+      JOIN billing_meterreading o ON o.id = bill.opening_reading_id
+      JOIN billing_meterreading c ON c.id = bill.closing_reading_id
+     WHERE bill.meter_id = %(meter)s AND bill.period_end >= %(since)s AND bill.period_start < %(until)s
+       AND bill.status <> %(void)s
+)
+SELECT b.*,
+       (SELECT sum(l.volume_m3) FROM billing_billline l JOIN billing_bill x ON x.id = l.bill_id
+         WHERE x.customer_id = b.customer_id AND x.status <> %(void)s
+           AND l.cycle = extract(year FROM b.period_start)::int AND l.segment_start < b.period_start),
+       (SELECT array_agg(ARRAY[p.effective_from::text, p.season, p.tier::text, p.price::text])
+          FROM billing_tariffprice p WHERE p.plan_id = b.plan_id),
+       (SELECT array_agg(ARRAY[h.recorded_on::text, h.persons::text] ORDER BY h.recorded_on)
+          FROM billing_household h WHERE h.customer_id = b.customer_id),
+       {plan_columns}
+  FROM b JOIN billing_tariffplan pl ON pl.id = b.plan_id
+ ORDER BY b.period_start
+"""
+_PLAN_FIELDS = ("id", "code", "cycle", "tier_bounds", "heating_months", "large_household_persons",
+                "large_household_allowance")
+
+
 def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> Rebill:
-    """Re-bill after a corrected reading: the bills it closes or opens, and every later bill it moves."""
-    bills = _affected_bills(disputed.meter_id, disputed.read_on)
-    volumes = {}
-    for bill in bills:
-        opening = corrected_value if bill.opening_reading_id == disputed.pk else bill.opening_reading.value_m3
-        closing = corrected_value if bill.closing_reading_id == disputed.pk else bill.closing_reading.value_m3
+    """Re-bill after a corrected reading: the bills it closes or opens, and every later bill it moves.
+
+    Bills, readings, cycle usage, prices and households come in one query (re-billing is interactive).
+    """
+    bill_fields = [f.attname for f in Bill._meta.concrete_fields]
+    sql = AFFECTED_BILLS.format(
+        bill_columns=", ".join(f"bill.{name}" for name in bill_fields),
+        plan_columns=", ".join(f"pl.{name}" for name in _PLAN_FIELDS),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "meter": disputed.meter_id,
+                "since": disputed.read_on,
+                "until": dt.date(disputed.read_on.year + 2, 1, 1),
+                "void": BillStatus.VOID,
+            },
+        )
+        rows = cursor.fetchall()
+    n = len(bill_fields)
+    bills, volumes = [], {}
+    for row in rows:
+        bill = Bill.from_db(connection.alias, bill_fields, row[:n])
+        opening, closing = row[n], row[n + 1]
+        opening = corrected_value if bill.opening_reading_id == disputed.pk else opening
+        closing = corrected_value if bill.closing_reading_id == disputed.pk else closing
         volumes[bill.pk] = closing - opening
+        bill.usage_before, bill.price_rows, bill.household_rows = row[n + 2 : n + 5]
+        bill.plan_row = row[n + 5 :]
+        bills.append(bill)
     if any(v < 0 for v in volumes.values()):
         raise ValidationError({"value_m3": _("The corrected reading would give a bill a negative volume.")})
     # Bills before the first one the correction changes keep their place but are not re-priced.
@@ -303,7 +360,28 @@ def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> 
     if first is None:
         first = next((i for i, b in enumerate(bills) if b.closing_reading_id == disputed.pk), 0)
     bills = bills[first:]
-    return rebill_bills(customer=bills[0].customer if bills else None, bills=bills, volumes=volumes)
+    if not bills:
+        return Rebill(())
+    head = bills[0]
+    # A raw cursor returns JSON columns as text (Django's loaders run only through the ORM).
+    plan = TariffPlan.from_db(
+        connection.alias,
+        _PLAN_FIELDS,
+        [json.loads(v) if name in ("tier_bounds", "heating_months") and isinstance(v, str) else v
+         for name, v in zip(_PLAN_FIELDS, head.plan_row, strict=True)],
+    )
+    engine = selectors.build_engine_plan(
+        plan,
+        [
+            (dt.date.fromisoformat(day), season, int(tier), Decimal(price))
+            for day, season, tier, price in head.price_rows or ()
+        ],
+        [(dt.date.fromisoformat(day), int(persons)) for day, persons in head.household_rows or ()],
+    )
+    usage = pricing.CycleUsage()
+    if head.usage_before is not None:
+        usage.add(head.period_start.year, head.usage_before)
+    return _reprice(engine, usage, bills, volumes)
 
 
 def rebill_for_meter_error(*, meter: Meter, error_pct: Decimal, until: dt.date, months: int) -> Rebill:

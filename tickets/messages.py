@@ -80,7 +80,7 @@ def subject_for(ticket, *, link: str | None = None) -> Subject:
         id=ticket.pk,
         reference=ticket.reference,
         link=link,
-        org_unit_id=ticket.org_unit.pk,
+        org_unit_id=ticket.org_unit_id,
     )
 
 

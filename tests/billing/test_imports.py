@@ -214,3 +214,67 @@ def test_the_command_prints_a_progress_bar_and_the_counts(installed, tmp_path, c
     out = capsys.readouterr().out
     assert "[########################################] 100% 1/1 rows, 0 refused" in out
     assert out.strip().endswith("1 created, 0 updated, 0 unchanged, 0 refused of 1 rows")
+
+
+def _monthly_readings(installed, months):
+    for m in range(months + 1):
+        MeterReading.objects.create(
+            meter=installed,
+            external_id=f"M{m}",
+            read_on=dt.date(2026, 1 + m, 1) if m < 12 else dt.date(2027, 1, 1),
+            value_m3=1000 + 90 * m,
+            source="actual",
+        )
+
+
+def _bills_file(acc, months):
+    return "external_id,account_no,opening_reading_id,closing_reading_id,amount,due_on,paid\n" + "".join(
+        f"B{m},{acc},M{m},M{m + 1},,2027-01-20,0\n" for m in range(months)
+    )
+
+
+def test_bills_import_prices_a_batch_with_a_fixed_number_of_queries(org, installed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _monthly_readings(installed, 12)
+    acc = org.customer.account_no
+    with CaptureQueriesContext(connection) as two:
+        assert run("bills", _bills_file(acc, 2)).created == 2
+    Bill.objects.all().delete()
+    with CaptureQueriesContext(connection) as twelve:
+        assert run("bills", _bills_file(acc, 12)).created == 12
+    assert len(twelve.captured_queries) == len(two.captured_queries)
+
+
+def test_bills_priced_one_batch_at_a_time_reach_the_same_tiers(org, installed):
+    """The cycle usage before a bill comes from the stored bills too (1080 m³ in 2026 crosses both bounds)."""
+    _monthly_readings(installed, 12)
+    acc = org.customer.account_no
+    assert run("bills", _bills_file(acc, 12)).created == 12
+    together = [(b.amount, [x.tier for x in b.lines.all()]) for b in Bill.objects.order_by("period_start")]
+    Bill.objects.all().delete()
+    assert run("bills", _bills_file(acc, 12), batch_size=1).created == 12
+    apart = [(b.amount, [x.tier for x in b.lines.all()]) for b in Bill.objects.order_by("period_start")]
+    assert apart == together
+    assert {t for _, tiers in together for t in tiers} == {1, 2, 3}
+
+
+def test_readings_are_checked_against_stored_readings_on_both_sides_and_on_the_same_day(installed):
+    reading(installed, dt.date(2026, 3, 1), 300)
+    reading(installed, dt.date(2026, 6, 1), 600)
+    s = installed.serial
+    text = READINGS_HEADER + (
+        f"B1,{s},2026-03-01,300,actual\n"  # row 2: a stored reading already on that day
+        f"B2,{s},2026-04-01,650,actual\n"  # 3: higher than the later stored reading
+        f"B3,{s},2026-03-15,320,actual\n"  # 4: between the two: fine
+        f"B4,{s},2026-02-01,350,actual\n"  # 5: higher than March's
+        f"B5,{s},2026-07-01,700,actual\n"  # 6: after both: fine
+    )
+    record = run("readings", text)
+    assert record.created == 2
+    assert refusals(record) == [
+        (2, f"Meter {s} already has another reading on 2026-03-01."),
+        (3, "650.000 m³ is higher than the later reading of 2026-06-01 (600.000 m³)."),
+        (5, "350.000 m³ is higher than the later reading of 2026-03-01 (300.000 m³)."),
+    ]

@@ -96,7 +96,7 @@ def test_environment_selects_postgres_redis_and_queue(tmp_path):
     assert probe["engine"] == "django.db.backends.postgresql"
     assert probe["db_name"] == "gasservice"
     assert probe["broker"] == "redis://cache.internal:6379/2"
-    assert probe["cache"] == "django_redis.cache.RedisCache"
+    assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert probe["default_queue"] == "escalations"
 
 
