@@ -14,21 +14,29 @@ import json
 from django.db import connection
 
 
-def _json_default(value):
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _as_json_document(rows: list[dict]) -> str:
-    return json.dumps(rows, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    # Batches repeat the same few times (the sweep's `now`, a step's due time) thousands of
+    # times: each is turned into text once.
+    texts: dict = {}
+
+    def default(value):
+        text = texts.get(value)
+        if text is None:
+            if not isinstance(value, dt.datetime | dt.date):
+                raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+            text = texts[value] = value.isoformat()
+        return text
+
+    return json.dumps(rows, default=default, ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_record(model, names) -> str:
-    """`AS v("a" type, ...)` for json_to_recordset: the columns' own database types."""
+def _json_record(model, names, *, alias: str = "v", extra: str = "") -> str:
+    """`AS v("a" type, ...)` for json_to_recordset: the columns' own database types (`extra`: a
+    further column definition of the query's own)."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
     quote = connection.ops.quote_name
-    return "v(" + ", ".join(f"{quote(n)} {fields[n].db_type(connection)}" for n in names) + ")"
+    defs = [f"{quote(n)} {fields[n].db_type(connection)}" for n in names] + ([extra] if extra else [])
+    return f"{alias}(" + ", ".join(defs) + ")"
 
 
 def insert_rows(
@@ -68,6 +76,54 @@ def insert_rows(
         sql += " RETURNING " + ", ".join(quote(c) for c in returning)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, _as_json_document(rows)])
+        return cursor.fetchall() if returning else []
+
+
+def insert_grouped(
+    model,
+    groups: list[dict],
+    members: list[tuple[int, dict]],
+    *,
+    shared: dict | None = None,
+    returning: tuple[str, ...] = (),
+) -> list[tuple]:
+    """One INSERT for many rows that share most of their columns in groups (one message to many
+    recipients): `groups` [{attname: value}] and `members` [(index into groups, {attname: value})];
+    each member makes one row of its group's columns and its own (all groups with the same keys,
+    all members too).
+
+    PostgreSQL: groups and members travel as two JSON documents joined in the database, so a
+    group's columns are sent (and parsed) once, not once per member. Elsewhere: insert_rows.
+    """
+    if not members:
+        return []
+    if connection.vendor != "postgresql":
+        rows = [{**groups[g], **row} for g, row in members]
+        return insert_rows(model, rows, shared=shared, returning=returning)
+    shared = shared or {}
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    group_names, member_names = list(groups[0]), list(members[0][1])
+    columns = ", ".join(quote(fields[n].column) for n in [*group_names, *member_names, *shared])
+    values = (
+        [f"g.{quote(n)}" for n in group_names]
+        + [f"m.{quote(n)}" for n in member_names]
+        + [f"%s::{fields[n].db_type(connection)}" for n in shared]
+    )
+    params = [fields[n].get_db_prep_save(value, connection) for n, value in shared.items()]
+    group_record = _json_record(model, group_names, alias="g", extra="_g integer")
+    member_record = _json_record(model, member_names, alias="m", extra="_g integer")
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {', '.join(values)} "
+        f"FROM json_to_recordset(%s::json) AS {member_record} "
+        f"JOIN json_to_recordset(%s::json) AS {group_record} ON g._g = m._g"
+    )
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(c) for c in returning)
+    group_rows = [{**group, "_g": index} for index, group in enumerate(groups)]
+    member_rows = [{**row, "_g": index} for index, row in members]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, _as_json_document(member_rows), _as_json_document(group_rows)])
         return cursor.fetchall() if returning else []
 
 

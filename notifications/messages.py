@@ -80,6 +80,22 @@ def render_template(key: str, params: dict, *, language: str | None = None) -> t
     return title, body
 
 
+def title_renderer(key: str, *, language: str):
+    """A function params -> the title of template `key` in `language`, the translated text looked
+    up once: for writers of many rows at a time (the same text as render_template(...)[0])."""
+    template = templates.get(key)
+    if template is None:
+        return lambda params: key
+    if callable(template.title) and not isinstance(template.title, Promise):
+        return lambda params: render_template(key, params, language=language)[0]
+    with translation.override(language):
+        text = str(template.title) if template.title else ""
+    if not text:
+        return lambda params: ""
+    code = language.lower()
+    return lambda params: text % {name: render_value(value, code) for name, value in params.items()}
+
+
 def case_url(link: str) -> str:
     """A case's link as a full address on the configured site (for email and SMS)."""
     return settings.PUBLIC_BASE_URL.rstrip("/") + link if link else ""

@@ -57,6 +57,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,  # led by notification_recipient (recipient, -created_at)
     )
     address = models.CharField(_("phone or email"), max_length=254, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.IN_APP)
@@ -73,6 +74,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,  # led by notification_subject (subject_type, subject_id)
     )
     subject_id = models.PositiveBigIntegerField(_("case id"), null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.roles import is_supervisor
-from gasservice.bulk_sql import insert_rows
+from gasservice.bulk_sql import insert_grouped
 
 from .models import Notification
 
@@ -89,10 +89,10 @@ def _user_addresses(recipient) -> tuple[object, str, str]:
     return recipient, recipient.email, profile.mobile if profile else ""
 
 
-def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[dict]:
-    """Column values of a message's rows; `outside`: whether email/SMS rows may be written."""
+def _case(message: Message) -> dict:
+    """The columns every row of a message has in common."""
     subject = message.subject or Subject()
-    case = {
+    return {
         "subject_type_id": subject.type_id,
         "subject_id": subject.id,
         "reference": subject.reference,
@@ -102,26 +102,29 @@ def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[d
         "template": message.template,
         "params": message.params,
     }
+
+
+def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[dict]:
+    """The recipient columns of a message's rows; `outside`: whether email/SMS rows may be written."""
     send_at = message.send_at or now
-    pending = {"status": PENDING, "sent_at": None, "next_attempt_at": send_at}
     rows = []
     for recipient in message.recipients:
         if isinstance(recipient, Address):
             if recipient.address and outside:
                 rows.append(
                     {
-                        **case,
                         "recipient_id": None,
                         "channel": recipient.channel,
                         "address": recipient.address,
-                        **pending,
+                        "status": PENDING,
+                        "sent_at": None,
+                        "next_attempt_at": send_at,
                     }
                 )
             continue
         user, email, mobile = _user_addresses(recipient)
         rows.append(
             {
-                **case,
                 "recipient_id": user.pk,
                 "channel": IN_APP,
                 "address": "",
@@ -134,7 +137,14 @@ def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[d
             address = email if channel == EMAIL else mobile if channel == SMS else ""
             if address:
                 rows.append(
-                    {**case, "recipient_id": user.pk, "channel": channel, "address": address, **pending}
+                    {
+                        "recipient_id": user.pk,
+                        "channel": channel,
+                        "address": address,
+                        "status": PENDING,
+                        "sent_at": None,
+                        "next_attempt_at": send_at,
+                    }
                 )
     return rows
 
@@ -146,11 +156,17 @@ def write_notifications(messages: Iterable[Message], *, now: dt.datetime) -> lis
     a lost queue message is made good by the delivery sweep every minute.
     """
     outside = not _withheld.get()
-    rows = [row for message in messages for row in _rows(message, now, outside=outside)]
+    cases, rows = [], []
+    for message in messages:
+        mine = _rows(message, now, outside=outside)
+        if mine:  # a message's shared columns are sent once, not once per recipient
+            rows += [(len(cases), row) for row in mine]
+            cases.append(_case(message))
     if not rows:
         return []
-    created = insert_rows(
+    created = insert_grouped(
         Notification,
+        cases,
         rows,
         returning=("id", "status"),
         shared={"created_at": now, "read_at": None, "attempts": 0, "last_error": "", "title": "", "body": ""},

@@ -40,7 +40,7 @@ from django.db import transaction
 
 from gasservice.bulk_sql import insert_rows as _insert
 from gasservice.bulk_sql import update_rows as _update
-from notifications.messages import at, render_template
+from notifications.messages import at, render_value, title_renderer
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, Subject, write_notifications
 
@@ -273,7 +273,7 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
         Escalation, rows, shared={"at": now}, returning=("milestone_id", "level"),
         conflict=("milestone_id", "level"))}
 
-    events, batch, touched, due_texts = [], [], {}, {}
+    events, batch, touched, due_texts, shown_dues, titles = [], [], {}, {}, {}, {}
     site_language = settings.LANGUAGE_CODE
     for m, ticket, level, skipped in plan.steps:
         result.skipped += sum(1 for passed in skipped if (m.pk, passed) in inserted)
@@ -283,10 +283,15 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
             due = due_texts.get(m.due_at) or due_texts.setdefault(m.due_at, at(m.due_at))
             params = {"milestone": messages.in_languages(m.name, m.name_en), "due": due, "level": level,
                       "unit": ticket.org_unit.name, "service": ticket.service_type.names}
+            # The timeline's text, in the site language: the translated title looked up once per
+            # template and each due time shown once per chunk.
+            title = titles.get(template) or titles.setdefault(
+                template, title_renderer(template, language=site_language))
+            shown = shown_dues.get(m.due_at) or shown_dues.setdefault(
+                m.due_at, render_value(due, site_language.lower()))
             events.append({
                 "ticket_id": ticket.pk,
-                "message": render_template(template, {**params, "reference": ticket.reference, "url": ""},
-                                           language=site_language)[0],
+                "message": title({**params, "due": shown, "reference": ticket.reference, "url": ""}),
                 "kind": TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
                 "data": {"milestone": m.code, "level": level, "due_at": m.due_at.isoformat(),
                          "skipped": list(skipped), "recipients": directory.as_json(found)},
