@@ -84,6 +84,7 @@ test: compilemessages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 
 check-deploy: $(STAMP)

@@ -52,7 +52,9 @@ class OrgUnit(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     opening_hours = models.CharField(
-        _("opening hours"), max_length=100, blank=True,
+        _("opening hours"),
+        max_length=100,
+        blank=True,
         help_text=_("As printed for customers, e.g. 周一至周日 8:30-17:30"),
     )
     is_active = models.BooleanField(_("active"), default=True)

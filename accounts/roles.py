@@ -43,6 +43,8 @@ def sees_own_figures_only(user) -> bool:
     """Front desk, agents and technicians see the figures of the cases they handle, nobody else's."""
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in ROLES_SEEING_OWN_FIGURES_ONLY and not user.is_superuser
+
+
 # Who works cases themselves: the people a case can be assigned to ("assign to").
 ROLES_HANDLING_CASES = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN, Role.OUTLET_SUPERVISOR}
 # Who may move a case to another unit (transfer); where to is accounts.visibility.transfer_scope.
@@ -76,6 +78,7 @@ def is_supervisor(user) -> bool:
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in SUPERVISOR_ROLES
 
+
 # Which model permissions each role's Django group holds, as "app_label.codename" patterns
 # (fnmatch). Our apps only; the administrator also manages users and groups.
 OUR_APPS = ("accounts", "notifications", "tickets", "complaints", "billing", "satisfaction", "dashboards")
@@ -107,7 +110,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.CENTRE_MANAGER: _SUPERVISOR
     + ("tickets.*", "complaints.*", "satisfaction.*", "billing.change_*", "dashboards.*"),
     Role.ADMINISTRATOR: (
-        "accounts.*", "tickets.*", "complaints.*", "billing.*", "satisfaction.*", "dashboards.*", "auth.*",
+        "accounts.*",
+        "tickets.*",
+        "complaints.*",
+        "billing.*",
+        "satisfaction.*",
+        "dashboards.*",
+        "auth.*",
     ),
 }
 

@@ -27,7 +27,7 @@ PHONE_TAIL_DIGITS = 4
 
 
 def _phone_tail(q: str) -> CustomerSearch | None:
-    """"5678", "5678 张" or "张 5678": the last 4 digits of a phone, alone or with a fragment."""
+    """ "5678", "5678 张" or "张 5678": the last 4 digits of a phone, alone or with a fragment."""
     words = q.split(" ")
     tails = [w for w in words if len(w) == PHONE_TAIL_DIGITS and w.isascii() and w.isdigit()]
     if len(tails) != 1:
@@ -89,8 +89,9 @@ def apply_customer_search(qs, q: str):
     elif search.kind == "landline":
         qs = qs.filter(landline=search.value)
     elif search.kind == "phone_tail":
-        qs = qs.alias(mobile_tail=Right("mobile", PHONE_TAIL_DIGITS),
-                      landline_tail=Right("landline", PHONE_TAIL_DIGITS))
+        qs = qs.alias(
+            mobile_tail=Right("mobile", PHONE_TAIL_DIGITS), landline_tail=Right("landline", PHONE_TAIL_DIGITS)
+        )
         qs = qs.filter(Q(mobile_tail=search.value) | Q(landline_tail=search.value))
         if search.rest:
             qs = qs.filter(Q(name__icontains=search.rest) | Q(address__icontains=search.rest))

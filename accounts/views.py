@@ -176,8 +176,7 @@ def _render_detail(request, customer, *, revealed):
     context = {
         "customer": customer,
         "revealed": revealed,
-        "can_reveal": may_reveal(request.user)
-        and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
+        "can_reveal": may_reveal(request.user) and any(getattr(customer, f) for f in PERSONAL_DATA_FIELDS),
         "can_edit": request.user.has_perm(permission_for(Customer, "change")),
         **{
             f: getattr(customer, f) if revealed else masked(f, getattr(customer, f))
@@ -195,9 +194,13 @@ def customer_reveal(request, account_no):
     """Show phones and ID number in full to a role that needs them, recording the view."""
     customer = _visible_customer(request, account_no)
     if not may_see_full_personal_data(request.user):
-        raise PermissionDenied(_(
-            "Only the front desk, call-centre agents, field technicians, supervisors and managers may see "
-            "personal data in full."))
+        raise PermissionDenied(
+            _(
+                "Only the front desk, call-centre agents, field technicians, supervisors and managers "
+                "may see "
+                "personal data in full."
+            )
+        )
     fields = [f for f in PERSONAL_DATA_FIELDS if getattr(customer, f)]
     reveal(user=request.user, customer=customer, fields=fields, ip=client_ip(request))
     response = _render_detail(request, customer, revealed=True)

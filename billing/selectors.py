@@ -39,8 +39,10 @@ def engine_plan(plan: TariffPlan, customer) -> pricing.Plan:
     """The tariff plan as the pure engine takes it, with the customer's household allowance."""
     households = ()
     if plan.large_household_persons:
-        households = Household.objects.filter(customer=customer).order_by("recorded_on").values_list(
-            "recorded_on", "persons"
+        households = (
+            Household.objects.filter(customer=customer)
+            .order_by("recorded_on")
+            .values_list("recorded_on", "persons")
         )
     return build_engine_plan(
         plan,

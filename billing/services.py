@@ -317,8 +317,15 @@ SELECT b.*,
   FROM b JOIN billing_tariffplan pl ON pl.id = b.plan_id
  ORDER BY b.period_start
 """
-_PLAN_FIELDS = ("id", "code", "cycle", "tier_bounds", "heating_months", "large_household_persons",
-                "large_household_allowance")
+_PLAN_FIELDS = (
+    "id",
+    "code",
+    "cycle",
+    "tier_bounds",
+    "heating_months",
+    "large_household_persons",
+    "large_household_allowance",
+)
 
 
 def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> Rebill:
@@ -367,8 +374,10 @@ def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> 
     plan = TariffPlan.from_db(
         connection.alias,
         _PLAN_FIELDS,
-        [json.loads(v) if name in ("tier_bounds", "heating_months") and isinstance(v, str) else v
-         for name, v in zip(_PLAN_FIELDS, head.plan_row, strict=True)],
+        [
+            json.loads(v) if name in ("tier_bounds", "heating_months") and isinstance(v, str) else v
+            for name, v in zip(_PLAN_FIELDS, head.plan_row, strict=True)
+        ],
     )
     engine = selectors.build_engine_plan(
         plan,
@@ -754,8 +763,9 @@ def approval_limit(user) -> Decimal | None:
 
 
 ADJUSTMENT_WAITING = "billing.adjustment_waiting"
-messages.register(ADJUSTMENT_WAITING,
-                  title=gettext_lazy("Adjustment %(amount)s CNY on %(ref)s waits for approval"))
+messages.register(
+    ADJUSTMENT_WAITING, title=gettext_lazy("Adjustment %(amount)s CNY on %(ref)s waits for approval")
+)
 
 
 def _limit(role) -> Decimal | None:
@@ -775,9 +785,14 @@ def _notify_approvers(adjustment, *, now):
         ).select_related("user")
         if p.user_id != adjustment.proposed_by_id
     ]
-    notify(recipients=users, kind="billing_adjustment", template=ADJUSTMENT_WAITING,
-           params={"amount": str(adjustment.amount), "ref": adjustment.dispute.reference},
-           subject=subject_for(adjustment.dispute.ticket), now=now)
+    notify(
+        recipients=users,
+        kind="billing_adjustment",
+        template=ADJUSTMENT_WAITING,
+        params={"amount": str(adjustment.amount), "ref": adjustment.dispute.reference},
+        subject=subject_for(adjustment.dispute.ticket),
+        now=now,
+    )
 
 
 def propose_adjustment(*, dispute, actor, now, reason="") -> Adjustment:

@@ -119,7 +119,9 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     # the steps are for the handling unit's staff.
     def _filed_by_me(self) -> bool:
         return self.action == "list" and self.request.query_params.get("filed_by_me", "").lower() in (
-            "1", "true", "yes",
+            "1",
+            "true",
+            "yes",
         )
 
     def get_queryset(self):
@@ -149,18 +151,28 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Phones masked; `retrieve` swaps in the full phone after `reveal_if_asked` (checked, logged)."""
         return {**super().get_serializer_context(), "reveal": False}
 
-    @extend_schema(parameters=[OpenApiParameter(
-        "filed_by_me", bool,
-        description="Only the complaints the caller filed, in any unit (read only where another unit "
-                    "handles them).",
-    )])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "filed_by_me",
+                bool,
+                description="Only the complaints the caller filed, in any unit (read only where another unit "
+                "handles them).",
+            )
+        ]
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(parameters=[OpenApiParameter(
-        "reveal", bool,
-        description="The complainant's phone in full (roles that call back; each view is recorded).",
-    )])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "reveal",
+                bool,
+                description="The complainant's phone in full (roles that call back; each view is recorded).",
+            )
+        ]
+    )
     def retrieve(self, request, *args, **kwargs):
         complaint = self.get_object()
         reveal = bool(complaint.complainant_phone) and reveal_if_asked(

@@ -19,7 +19,7 @@ def _complaint_url(ticket):
 
 
 def _new_complaint_action(request, customer):
-    """"New complaint" on a customer's page: the staff intake with the account filled in."""
+    """ "New complaint" on a customer's page: the staff intake with the account filled in."""
     from django.urls import reverse
     from django.utils.http import urlencode
     from django.utils.translation import gettext as _
@@ -75,5 +75,10 @@ class ComplaintsConfig(AppConfig):
         demo_seeded.connect(_add_demo_data, dispatch_uid="complaints_demo")
         # Complaints (CMP-STD, CMP-SAFE) and 12345 orders have the complaint page as their detail page.
         for category in ("complaint", "hotline"):
-            register_kind(category, detail_url=_complaint_url, extra_data=_complaint_extra,
-                          prefetch=["complaint__category"], contact_email=_complainant_email)
+            register_kind(
+                category,
+                detail_url=_complaint_url,
+                extra_data=_complaint_extra,
+                prefetch=["complaint__category"],
+                contact_email=_complainant_email,
+            )

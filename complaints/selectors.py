@@ -52,9 +52,7 @@ def complaints_for(
         if filed_by_me
         else Complaint.objects.visible_to(user)
     )
-    qs = base.select_related(
-        "ticket", "ticket__org_unit", "ticket__assignee", "category", "sub_category"
-    )
+    qs = base.select_related("ticket", "ticket__org_unit", "ticket__assignee", "category", "sub_category")
     if any("\x00" in value for value in (status, category, source, severity, q)):
         qs = qs.none()  # PostgreSQL refuses NUL in text, even in a query; nothing can match
     if status == "open":
@@ -93,23 +91,19 @@ def complaint_for(user, reference: str, *, readable: bool = False) -> Complaint:
     if "\x00" in reference:
         raise Complaint.DoesNotExist  # PostgreSQL refuses NUL in text, even in a query
     base = Complaint.objects.readable_by(user) if readable else Complaint.objects.visible_to(user)
-    return (
-        base
-        .select_related(
-            "ticket",
-            "ticket__org_unit",
-            "ticket__assignee",
-            "ticket__service_type",
-            "ticket__customer",
-            "category",
-            "sub_category",
-            "department_at_fault",
-            "customer",
-            "responded_by",
-            "repeat_of__ticket",
-        )
-        .get(ticket__reference=reference)
-    )
+    return base.select_related(
+        "ticket",
+        "ticket__org_unit",
+        "ticket__assignee",
+        "ticket__service_type",
+        "ticket__customer",
+        "category",
+        "sub_category",
+        "department_at_fault",
+        "customer",
+        "responded_by",
+        "repeat_of__ticket",
+    ).get(ticket__reference=reference)
 
 
 def repeat_chain(complaint: Complaint) -> list[Complaint]:
@@ -323,12 +317,19 @@ def complaint_figures(user, *, start: datetime.datetime, end: datetime.datetime)
     }
 
 
-def complaint_count(*, unit_path: str, start: datetime.datetime, end: datetime.datetime, category: str = "",
-                    root_cause: str = "") -> int:
+def complaint_count(
+    *,
+    unit_path: str,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    category: str = "",
+    root_cause: str = "",
+) -> int:
     """Complaints received in [start, end) by the units under `unit_path` (a category or sub-category
     code, a root cause: optional). For measures such as complaints per 10,000 customers."""
-    qs = Complaint.objects.filter(ticket__org_unit__path__startswith=unit_path, received_at__gte=start,
-                                  received_at__lt=end)
+    qs = Complaint.objects.filter(
+        ticket__org_unit__path__startswith=unit_path, received_at__gte=start, received_at__lt=end
+    )
     if category:
         qs = qs.filter(Q(category__code=category) | Q(sub_category__code=category))
     if root_cause:

@@ -24,15 +24,18 @@ class ComplaintSerializer(serializers.ModelSerializer):
     service_type = serializers.SerializerMethodField()
     description = serializers.CharField(source="ticket.description", read_only=True)
     hotline_order_no = serializers.CharField(source="ticket.hotline_order_no", read_only=True)
-    hotline_due_at = serializers.DateTimeField(source="ticket.hotline_due_at", read_only=True,
-                                               allow_null=True)
+    hotline_due_at = serializers.DateTimeField(
+        source="ticket.hotline_due_at", read_only=True, allow_null=True
+    )
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     sub_category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    account_no = serializers.CharField(source="customer.account_no", read_only=True, default=None,
-                                       allow_null=True)
+    account_no = serializers.CharField(
+        source="customer.account_no", read_only=True, default=None, allow_null=True
+    )
     department_at_fault = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     repeat_of = serializers.SerializerMethodField(
-        help_text=_("The first complaint of the repeat chain, when the caller may read it."))
+        help_text=_("The first complaint of the repeat chain, when the caller may read it.")
+    )
     # Blank until given: documented as such (the schema's email format and enums would refuse "").
     complainant_email = serializers.CharField(read_only=True)
     root_cause = serializers.ChoiceField(choices=RootCause.choices, read_only=True, allow_blank=True)
@@ -96,7 +99,6 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
     def get_service_type(self, obj) -> str:
         return obj.ticket.service_type.code
-
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):

@@ -160,9 +160,14 @@ def _notify_complainant(*, complaint, template, params, now) -> list:
     if complaint.complainant_email:
         addresses.append(Address(Notification.Channel.EMAIL, complaint.complainant_email))
     ticket = complaint.ticket
-    return notify(recipients=addresses, kind=NotificationKind.COMPLAINT, template=template,
-                  params={"url": tracking_url(ticket.reference), **params},
-                  subject=subject_for(ticket), now=now)
+    return notify(
+        recipients=addresses,
+        kind=NotificationKind.COMPLAINT,
+        template=template,
+        params={"url": tracking_url(ticket.reference), **params},
+        subject=subject_for(ticket),
+        now=now,
+    )
 
 
 def _promised_reply(ticket) -> Milestone | None:
@@ -298,8 +303,12 @@ def file_complaint(
     for upload in attachments:
         ticket_services.add_attachment(ticket=ticket, file=upload, actor=actor, now=now, is_public=True)
     reply = _promised_reply(ticket)
-    _notify_complainant(complaint=complaint, template=messages.RECEIVED, now=now,
-                        params={"due": at(reply.due_at) if reply is not None else ""})
+    _notify_complainant(
+        complaint=complaint,
+        template=messages.RECEIVED,
+        now=now,
+        params={"due": at(reply.due_at) if reply is not None else ""},
+    )
     return complaint
 
 
@@ -467,8 +476,9 @@ def respond_to_complaint(
     if ticket.status == Status.IN_PROGRESS:
         ticket = ticket_services.resolve_ticket(ticket=ticket, actor=actor, now=now)
     complaint.ticket = ticket
-    _notify_complainant(complaint=complaint, template=messages.ANSWERED, now=now,
-                        params={"answer": complaint.response_text})
+    _notify_complainant(
+        complaint=complaint, template=messages.ANSWERED, now=now, params={"answer": complaint.response_text}
+    )
     return complaint
 
 

@@ -220,8 +220,9 @@ def _require_staff(user) -> None:
         return
     profile = getattr(user, "staff_profile", None)
     if profile is None or profile.role == Role.TECHNICIAN:
-        raise PermissionDenied(_(
-            "Complaints are handled by the front desk, call-centre agents, supervisors and managers."))
+        raise PermissionDenied(
+            _("Complaints are handled by the front desk, call-centre agents, supervisors and managers.")
+        )
 
 
 def _is_supervisor(user) -> bool:
@@ -230,8 +231,9 @@ def _is_supervisor(user) -> bool:
 
 def _require_supervisor(user) -> None:
     if not _is_supervisor(user):
-        raise PermissionDenied(_(
-            "The complaint figures are for outlet supervisors, branch managers and centre managers."))
+        raise PermissionDenied(
+            _("The complaint figures are for outlet supervisors, branch managers and centre managers.")
+        )
 
 
 @login_required

@@ -28,8 +28,12 @@ class MaySeeApiDocs(permissions.BasePermission):
         if settings.API_DOCS_PUBLIC:
             return True
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active
-                    and (user.is_superuser or hasattr(user, "staff_profile")))
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and (user.is_superuser or hasattr(user, "staff_profile"))
+        )
 
 
 def validation_error_payload(exc: DjangoValidationError) -> dict:

@@ -65,7 +65,6 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
-
 _swagger = SpectacularSwaggerView.as_view(url_name="schema")
 
 

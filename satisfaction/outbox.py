@@ -54,5 +54,12 @@ def notify_repeat_unhappy(*, recipients, ticket, original: str, earlier: str, no
     """In-app notifications (and e-mail when configured) for the branch managers about a ticket."""
     by_email = getattr(settings, "SATISFACTION_NOTIFY_BY_EMAIL", False)
     channels = [Notification.Channel.EMAIL] if by_email else []
-    notify(recipients=recipients, kind=REPEAT_RECOVERY_KIND, template=REPEAT_UNHAPPY, channels=channels,
-           params={"original": original, "earlier": earlier}, subject=subject_for(ticket), now=now)
+    notify(
+        recipients=recipients,
+        kind=REPEAT_RECOVERY_KIND,
+        template=REPEAT_UNHAPPY,
+        channels=channels,
+        params={"original": original, "earlier": earlier},
+        subject=subject_for(ticket),
+        now=now,
+    )

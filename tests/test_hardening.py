@@ -4,7 +4,6 @@ Each test is a regression test for a server error or a leak that was found and f
 name says the input and the answer.
 """
 
-
 import pytest
 import time_machine
 from django.utils import translation
@@ -51,8 +50,15 @@ def clerk_api(api_client, org):
 
 def walk_in(org, **kwargs):
     """A caller without an account: only a contact name and phone."""
-    return make_ticket(org, now=NOW, customer=None, contact_phone="13812345678", contact_name="李四",
-                       org_unit=org.outlet, **kwargs)
+    return make_ticket(
+        org,
+        now=NOW,
+        customer=None,
+        contact_phone="13812345678",
+        contact_name="李四",
+        org_unit=org.outlet,
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------- the queue
@@ -71,12 +77,31 @@ def test_queue_with_a_walk_in_ticket_renders_its_masked_contact_phone(clerk, org
     assert "13812345678" not in body
 
 
-@pytest.mark.parametrize("params", [
-    {"after": "garbage"}, {"before": "%%%"}, {"after": "bnVsbA"}, {"after": "WzEsIDFd"},
-    {"due_before": "notadate"}, {"status": "bogus"}, {"sla_state": NUL}, {"service_type": "x" * 5000},
-    {"scope": NUL},
-], ids=["after-garbage", "before-percent", "after-json-null", "after-number-due", "due-before-notadate",
-        "status-bogus", "sla-state-nul", "service-type-huge", "scope-nul"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"after": "garbage"},
+        {"before": "%%%"},
+        {"after": "bnVsbA"},
+        {"after": "WzEsIDFd"},
+        {"due_before": "notadate"},
+        {"status": "bogus"},
+        {"sla_state": NUL},
+        {"service_type": "x" * 5000},
+        {"scope": NUL},
+    ],
+    ids=[
+        "after-garbage",
+        "before-percent",
+        "after-json-null",
+        "after-number-due",
+        "due-before-notadate",
+        "status-bogus",
+        "sla-state-nul",
+        "service-type-huge",
+        "scope-nul",
+    ],
+)
 def test_queue_with_garbage_cursors_and_filters_is_not_a_server_error(clerk, org, params):
     walk_in(org)
 
@@ -88,11 +113,19 @@ def test_queue_with_garbage_cursors_and_filters_is_not_a_server_error(clerk, org
 # ---------------------------------------------------------------- NUL characters (PostgreSQL refuses them)
 
 
-@pytest.mark.parametrize("url", [
-    "/tickets/GS2026%00/", "/tickets/GS2026%00/receipt/", "/complaints/GS2026%00/", "/customers/31%00/",
-    "/tickets/GS%00/attachments/00000000-0000-0000-0000-000000000000/",
-    "/api/v1/tickets/GS2026%00/", "/api/v1/complaints/GS2026%00/", "/api/v1/customers/31%00/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tickets/GS2026%00/",
+        "/tickets/GS2026%00/receipt/",
+        "/complaints/GS2026%00/",
+        "/customers/31%00/",
+        "/tickets/GS%00/attachments/00000000-0000-0000-0000-000000000000/",
+        "/api/v1/tickets/GS2026%00/",
+        "/api/v1/complaints/GS2026%00/",
+        "/api/v1/customers/31%00/",
+    ],
+)
 def test_a_nul_in_a_reference_or_account_number_is_not_found(clerk, clerk_api, org, url):
     client = clerk_api if url.startswith("/api/") else clerk
 
@@ -141,40 +174,69 @@ def test_a_nul_in_the_customer_api_search_is_a_400(clerk_api, org):
 
 
 def test_api_ticket_received_in_year_one_is_a_field_error(clerk_api, org):
-    response = clerk_api.post("/api/v1/tickets/", {
-        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
-        "description": "灶具打不着火", "received_at": "0001-01-01T00:00:00Z"}, format="json")
+    response = clerk_api.post(
+        "/api/v1/tickets/",
+        {
+            "customer": org.customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.SERVICE_HALL,
+            "description": "灶具打不着火",
+            "received_at": "0001-01-01T00:00:00Z",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json()["received_at"] == ["The receipt time cannot be more than a year ago."]
 
 
 def test_api_ticket_with_a_hotline_deadline_in_year_9999_is_a_field_error(clerk_api, org):
-    response = clerk_api.post("/api/v1/tickets/", {
-        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.CITY_HOTLINE,
-        "hotline_order_no": "12345-1", "description": "灶具打不着火",
-        "hotline_due_at": "9999-12-30T00:00:00Z"}, format="json")
+    response = clerk_api.post(
+        "/api/v1/tickets/",
+        {
+            "customer": org.customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.CITY_HOTLINE,
+            "hotline_order_no": "12345-1",
+            "description": "灶具打不着火",
+            "hotline_due_at": "9999-12-30T00:00:00Z",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json()["hotline_due_at"] == [
-        "The hotline's deadline cannot be more than a year after the receipt."]
+        "The hotline's deadline cannot be more than a year after the receipt."
+    ]
 
 
 def test_api_patch_received_at_years_ago_is_a_field_error(clerk_api, org):
     ticket = make_ticket(org, now=NOW)
 
-    response = clerk_api.patch(f"/api/v1/tickets/{ticket.reference}/",
-                               {"received_at": "1000-01-01T00:00:00+08:00"}, format="json")
+    response = clerk_api.patch(
+        f"/api/v1/tickets/{ticket.reference}/", {"received_at": "1000-01-01T00:00:00+08:00"}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["received_at"] == ["The receipt time cannot be more than a year ago."]
 
 
-@pytest.mark.parametrize("params, field, message", [
-    ({"received_at": "0001-01-01T00:00"}, "received_at", "The receipt time cannot be more than a year ago."),
-    ({"hotline_due_at": "9999-12-31T23:59"}, "hotline_due_at",
-     "The hotline's deadline cannot be more than a year after the receipt."),
-], ids=["received-year-one", "hotline-due-year-9999"])
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        (
+            {"received_at": "0001-01-01T00:00"},
+            "received_at",
+            "The receipt time cannot be more than a year ago.",
+        ),
+        (
+            {"hotline_due_at": "9999-12-31T23:59"},
+            "hotline_due_at",
+            "The hotline's deadline cannot be more than a year after the receipt.",
+        ),
+    ],
+    ids=["received-year-one", "hotline-due-year-9999"],
+)
 def test_preview_with_dates_out_of_range_is_a_field_error(clerk, org, params, field, message):
     response = clerk.get("/tickets/preview/", {"service_type": "RPR-RES", **params})
 
@@ -183,13 +245,22 @@ def test_preview_with_dates_out_of_range_is_a_field_error(clerk, org, params, fi
 
 
 def test_intake_form_received_years_ago_is_a_field_error(clerk, org):
-    response = clerk.post("/tickets/new/", {
-        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
-        "priority": "normal", "description": "灶具打不着火", "received_at": "0001-01-01T00:00"})
+    response = clerk.post(
+        "/tickets/new/",
+        {
+            "customer": org.customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.SERVICE_HALL,
+            "priority": "normal",
+            "description": "灶具打不着火",
+            "received_at": "0001-01-01T00:00",
+        },
+    )
 
     assert response.status_code == 400
     assert response.context["form"].errors["received_at"] == [
-        "The receipt time cannot be more than a year ago."]
+        "The receipt time cannot be more than a year ago."
+    ]
 
 
 # ---------------------------------------------------------------- notifications API
@@ -206,9 +277,16 @@ def test_notification_read_with_a_non_numeric_id_is_not_found(clerk_api, pk):
 
 
 def test_intake_post_with_a_nul_customer_is_a_field_error(clerk, org):
-    response = clerk.post("/tickets/new/", {
-        "customer": f"31{NUL}", "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
-        "priority": "normal", "description": "灶具打不着火"})
+    response = clerk.post(
+        "/tickets/new/",
+        {
+            "customer": f"31{NUL}",
+            "service_type": "RPR-RES",
+            "channel": Channel.SERVICE_HALL,
+            "priority": "normal",
+            "description": "灶具打不着火",
+        },
+    )
 
     assert response.status_code == 400
     assert response.context["form"].errors["customer"] == ["Null characters are not allowed."]
@@ -217,20 +295,34 @@ def test_intake_post_with_a_nul_customer_is_a_field_error(clerk, org):
 def test_staff_complaint_received_in_year_one_is_a_field_error(client, org):
     client.force_login(org.agent)
 
-    response = client.post("/complaints/intake/", {
-        "source": "hotline", "name": "张三", "phone": "13900001111", "address": "渝中区解放碑路1号",
-        "category": "billing.late_fee", "severity": "medium", "description": "违约金不合理",
-        "received_at": "0001-01-01T00:00"})
+    response = client.post(
+        "/complaints/intake/",
+        {
+            "source": "hotline",
+            "name": "张三",
+            "phone": "13900001111",
+            "address": "渝中区解放碑路1号",
+            "category": "billing.late_fee",
+            "severity": "medium",
+            "description": "违约金不合理",
+            "received_at": "0001-01-01T00:00",
+        },
+    )
 
     assert response.status_code == 400
     assert response.context["form"].errors["received_at"] == [
-        "The receipt time cannot be more than a year ago."]
+        "The receipt time cannot be more than a year ago."
+    ]
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=gbk",
-    "application/x-www-form-urlencoded; charset=no-such-charset",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=gbk",
+        "application/x-www-form-urlencoded; charset=no-such-charset",
+    ],
+)
 def test_public_complaint_form_in_a_non_utf8_body_is_a_400(client, org, content_type):
     body = "name=张三&description=燃气费&consent=on".encode("gbk") + b"&x=\xff\xfe"
 
@@ -304,9 +396,16 @@ def test_complaint_api_list_masks_the_complainant_phone(api_client, org):
 
 
 def test_api_ticket_for_a_customer_outside_the_clerks_area_is_refused_like_an_unknown_one(clerk_api, org):
-    response = clerk_api.post("/api/v1/tickets/", {
-        "customer": org.far_customer.account_no, "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
-        "description": "灶具打不着火"}, format="json")
+    response = clerk_api.post(
+        "/api/v1/tickets/",
+        {
+            "customer": org.far_customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.SERVICE_HALL,
+            "description": "灶具打不着火",
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json()["customer"] == [f"No customer with account number {org.far_customer.account_no}."]
@@ -315,15 +414,19 @@ def test_api_ticket_for_a_customer_outside_the_clerks_area_is_refused_like_an_un
 def test_customer_export_quotes_text_a_spreadsheet_would_run_as_a_formula(clerk, org):
     from tests.factories import CustomerFactory
 
-    CustomerFactory(outlet=org.outlet, category=org.residential, name='=HYPERLINK("http://evil.example","x")',
-                    address="+1 渝中区")
+    CustomerFactory(
+        outlet=org.outlet,
+        category=org.residential,
+        name='=HYPERLINK("http://evil.example","x")',
+        address="+1 渝中区",
+    )
 
     response = clerk.get("/customers/export.csv", {"q": "HYPERLINK"})
     text = response.content.decode("utf-8-sig")
 
     assert response.status_code == 200
     assert "'=HYPERLINK" in text
-    assert "\n=HYPERLINK" not in text and ',=HYPERLINK' not in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
 
 
 # ---------------------------------------------------------------- the OpenAPI schema matches the API
@@ -368,8 +471,17 @@ def test_schema_documents_the_ticket_page_and_blank_complaint_fields(api_client)
     assert chain["content"]["application/json"]["schema"]["type"] == "array"
     assert "format" not in complaint["complainant_email"]
     assert {"$ref": "#/components/schemas/BlankEnum"} in complaint["remedy"]["oneOf"]
-    assert all(complaint[f]["nullable"] for f in ("next_due_at", "hotline_due_at", "sub_category",
-                                                   "department_at_fault", "repeat_of", "account_no"))
+    assert all(
+        complaint[f]["nullable"]
+        for f in (
+            "next_due_at",
+            "hotline_due_at",
+            "sub_category",
+            "department_at_fault",
+            "repeat_of",
+            "account_no",
+        )
+    )
 
 
 @pytest.mark.parametrize("value", ["1015-01-16T19:14:07-16:31", "2026-03-01T00:00:00+23:59"])
@@ -391,9 +503,17 @@ def test_complaint_api_time_filter_before_year_one_is_a_field_error(api_client, 
 
 
 def test_intake_form_accepts_an_iso_offset_postgresql_would_refuse(clerk, org):
-    response = clerk.post("/tickets/new/", {
-        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.SERVICE_HALL,
-        "priority": "normal", "description": "灶具打不着火", "received_at": "2026-03-01T09:00:00-16:31"})
+    response = clerk.post(
+        "/tickets/new/",
+        {
+            "customer": org.customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.SERVICE_HALL,
+            "priority": "normal",
+            "description": "灶具打不着火",
+            "received_at": "2026-03-01T09:00:00-16:31",
+        },
+    )
 
     assert response.status_code == 302
     ticket = org.customer.tickets.get()
@@ -403,24 +523,49 @@ def test_intake_form_accepts_an_iso_offset_postgresql_would_refuse(clerk, org):
 def test_staff_complaint_with_an_iso_offset_postgresql_would_refuse_is_filed(client, org):
     client.force_login(org.agent)
 
-    response = client.post("/complaints/intake/", {
-        "source": "hotline", "name": "张三", "phone": "13900001111", "address": "渝中区解放碑路1号",
-        "category": "billing.late_fee", "severity": "medium", "description": "违约金不合理",
-        "received_at": "2026-03-01T09:00:00-16:31"})
+    response = client.post(
+        "/complaints/intake/",
+        {
+            "source": "hotline",
+            "name": "张三",
+            "phone": "13900001111",
+            "address": "渝中区解放碑路1号",
+            "category": "billing.late_fee",
+            "severity": "medium",
+            "description": "违约金不合理",
+            "received_at": "2026-03-01T09:00:00-16:31",
+        },
+    )
 
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("received_at", "0001-01-01T00:00", "The receipt time cannot be more than a year ago."),
-    ("hotline_due_at", "9999-12-31T23:59",
-     "The hotline's deadline cannot be more than a year after the receipt."),
-], ids=["received-year-one", "hotline-due-year-9999"])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("received_at", "0001-01-01T00:00", "The receipt time cannot be more than a year ago."),
+        (
+            "hotline_due_at",
+            "9999-12-31T23:59",
+            "The hotline's deadline cannot be more than a year after the receipt.",
+        ),
+    ],
+    ids=["received-year-one", "hotline-due-year-9999"],
+)
 def test_intake_preview_button_with_dates_out_of_range_is_a_field_error(clerk, org, field, value, message):
-    response = clerk.post("/tickets/new/", {
-        "customer": org.customer.account_no, "service_type": "RPR-RES", "channel": Channel.CITY_HOTLINE,
-        "hotline_order_no": "12345-1", "priority": "normal", "description": "x", "action": "preview",
-        field: value})
+    response = clerk.post(
+        "/tickets/new/",
+        {
+            "customer": org.customer.account_no,
+            "service_type": "RPR-RES",
+            "channel": Channel.CITY_HOTLINE,
+            "hotline_order_no": "12345-1",
+            "priority": "normal",
+            "description": "x",
+            "action": "preview",
+            field: value,
+        },
+    )
 
     assert response.status_code == 400
     assert response.context["form"].errors[field] == [message]

@@ -25,14 +25,33 @@ from .models import (
 class MilestoneStandardInline(admin.TabularInline):
     model = MilestoneStandard
     extra = 0
-    fields = ["sort_order", "code", "name", "name_en", "amount", "unit", "starts_after", "segments",
-              "condition", "met_on_status"]
+    fields = [
+        "sort_order",
+        "code",
+        "name",
+        "name_en",
+        "amount",
+        "unit",
+        "starts_after",
+        "segments",
+        "condition",
+        "met_on_status",
+    ]
 
 
 @admin.register(ServiceType)
 class ServiceTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "name_en", "category", "is_emergency", "escalation_policy", "is_public",
-                    "is_active", "sort_order"]
+    list_display = [
+        "code",
+        "name",
+        "name_en",
+        "category",
+        "is_emergency",
+        "escalation_policy",
+        "is_public",
+        "is_active",
+        "sort_order",
+    ]
     list_filter = ["category", "is_emergency", "is_public", "is_active"]
     search_fields = ["code", "name", "name_en"]
     list_select_related = ["escalation_policy"]
@@ -74,16 +93,38 @@ class CalendarYearAdmin(admin.ModelAdmin):
 
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "warn_percent", "level2_after_amount", "level2_after_unit",
-                    "level3_after_amount", "level3_after_unit", "is_default"]
+    list_display = [
+        "code",
+        "name",
+        "warn_percent",
+        "level2_after_amount",
+        "level2_after_unit",
+        "level3_after_amount",
+        "level3_after_unit",
+        "is_default",
+    ]
 
 
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     extra = 0
     can_delete = False
-    fields = ["code", "name", "amount", "unit", "started_at", "due_at", "met_at", "state", "is_provisional",
-              "is_override", "next_action_at", "next_action_level", "sweep_failures", "last_error"]
+    fields = [
+        "code",
+        "name",
+        "amount",
+        "unit",
+        "started_at",
+        "due_at",
+        "met_at",
+        "state",
+        "is_provisional",
+        "is_override",
+        "next_action_at",
+        "next_action_level",
+        "sweep_failures",
+        "last_error",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -107,8 +148,16 @@ class SetAsideFilter(admin.SimpleListFilter):
 
 @admin.register(Ticket)
 class TicketAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
-    list_display = ["reference", "service_type", "status", "sla_state", "next_due_at", "org_unit", "assignee",
-                    "received_at"]
+    list_display = [
+        "reference",
+        "service_type",
+        "status",
+        "sla_state",
+        "next_due_at",
+        "org_unit",
+        "assignee",
+        "received_at",
+    ]
     list_filter = ["status", "sla_state", "channel", "service_type", SetAsideFilter]
     search_fields = ["=reference", "=hotline_order_no", "=customer__account_no"]
     list_select_related = ["service_type", "org_unit", "assignee"]

@@ -44,12 +44,23 @@ class TicketPageSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[QueueFilterSerializer], responses=TicketPageSerializer,
-                       summary="Queue of visible tickets, nearest deadline first (keyset pages)"),
-    retrieve=extend_schema(responses=TicketSerializer, parameters=[OpenApiParameter(
-        "reveal", bool,
-        description="The contact phone in full (roles that call customers back; each view is recorded).",
-    )]),
+    list=extend_schema(
+        parameters=[QueueFilterSerializer],
+        responses=TicketPageSerializer,
+        summary="Queue of visible tickets, nearest deadline first (keyset pages)",
+    ),
+    retrieve=extend_schema(
+        responses=TicketSerializer,
+        parameters=[
+            OpenApiParameter(
+                "reveal",
+                bool,
+                description=(
+                    "The contact phone in full (roles that call customers back; each view is recorded)."
+                ),
+            )
+        ],
+    ),
 )
 class TicketViewSet(viewsets.GenericViewSet):
     lookup_field = "reference"
@@ -61,22 +72,31 @@ class TicketViewSet(viewsets.GenericViewSet):
         return selectors.visible_ticket(self.request.user, self.kwargs["reference"])
 
     def _detail(self, reference, *, code=status.HTTP_200_OK):
-        ticket = selectors.ticket_detail(self.request.user, reference, with_escalations=True,
-                                         with_kind_data=True)
+        ticket = selectors.ticket_detail(
+            self.request.user, reference, with_escalations=True, with_kind_data=True
+        )
         return Response(self._render(ticket), status=code)
 
     def _render(self, ticket):
         """Contact phone masked; in full on `GET ...?reveal=1` for the roles that call back, and logged."""
         reveal = bool(ticket.contact_phone) and reveal_if_asked(
-            self.request, fields=["contact_phone"], customer=ticket.customer, subject=ticket.reference)
+            self.request, fields=["contact_phone"], customer=ticket.customer, subject=ticket.reference
+        )
         return TicketSerializer(ticket, context={"reveal": reveal}).data
 
     def list(self, request):
         params = QueueFilterSerializer.from_query(request.query_params)
         cursor = params.pop("cursor", None)
         limit = params.pop("limit")
-        page = selectors.queue_for(request.user, after=cursor, limit=limit, with_milestones=True,
-                                   with_escalations=True, with_kind_data=True, **params)
+        page = selectors.queue_for(
+            request.user,
+            after=cursor,
+            limit=limit,
+            with_milestones=True,
+            with_escalations=True,
+            with_kind_data=True,
+            **params,
+        )
         next_url = None
         if page.next_cursor:
             query = request.query_params.copy()
@@ -90,9 +110,11 @@ class TicketViewSet(viewsets.GenericViewSet):
         serializer = TicketCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.create_ticket(actor=request.user, now=timezone.now(), **serializer.validated_data)
-        return Response(self._render(ticket), status=status.HTTP_201_CREATED,
-                        headers={"Location": reverse("ticket-detail", args=[ticket.reference],
-                                                     request=request)})
+        return Response(
+            self._render(ticket),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("ticket-detail", args=[ticket.reference], request=request)},
+        )
 
     def retrieve(self, request, reference=None):
         return self._detail(reference)
@@ -102,19 +124,24 @@ class TicketViewSet(viewsets.GenericViewSet):
         ticket = self._ticket()
         serializer = TicketUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.update_ticket(ticket=ticket, actor=request.user, now=timezone.now(),
-                               **serializer.validated_data)
+        services.update_ticket(
+            ticket=ticket, actor=request.user, now=timezone.now(), **serializer.validated_data
+        )
         return self._detail(reference)
 
-    @extend_schema(request=TransitionSerializer, responses=TicketSerializer,
-                   summary="Move the ticket to another status (accept, start, pause, resume, resolve, ...)")
+    @extend_schema(
+        request=TransitionSerializer,
+        responses=TicketSerializer,
+        summary="Move the ticket to another status (accept, start, pause, resume, resolve, ...)",
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request, reference=None):
         ticket = self._ticket()
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.transition_ticket(ticket=ticket, actor=request.user, now=timezone.now(),
-                                   **serializer.validated_data)
+        services.transition_ticket(
+            ticket=ticket, actor=request.user, now=timezone.now(), **serializer.validated_data
+        )
         return self._detail(reference)
 
     @extend_schema(request=AssignSerializer, responses=TicketSerializer)
@@ -123,15 +150,22 @@ class TicketViewSet(viewsets.GenericViewSet):
         ticket = self._ticket()
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignee = get_user_model().objects.select_related("staff_profile__org_unit").filter(
-            username=serializer.validated_data["assignee"]).first()
+        assignee = (
+            get_user_model()
+            .objects.select_related("staff_profile__org_unit")
+            .filter(username=serializer.validated_data["assignee"])
+            .first()
+        )
         if assignee is None:
             raise serializers.ValidationError({"assignee": [_("No staff member with this username.")]})
         services.assign_ticket(ticket=ticket, assignee=assignee, actor=request.user, now=timezone.now())
         return self._detail(reference)
 
-    @extend_schema(request=TransferSerializer, responses=TicketSerializer,
-                   summary="Transfer the case to another unit inside your scope, with a reason")
+    @extend_schema(
+        request=TransferSerializer,
+        responses=TicketSerializer,
+        summary="Transfer the case to another unit inside your scope, with a reason",
+    )
     @action(detail=True, methods=["post"])
     def transfer(self, request, reference=None):
         if not may_transfer_cases(request.user):  # the same rule as the page, before reading the body
@@ -142,8 +176,13 @@ class TicketViewSet(viewsets.GenericViewSet):
         unit = OrgUnit.objects.filter(code=serializer.validated_data["org_unit"], is_active=True).first()
         if unit is None:
             raise serializers.ValidationError({"org_unit": [_("No active unit with this code.")]})
-        services.transfer_ticket(ticket=ticket, to_unit=unit, reason=serializer.validated_data["reason"],
-                                 actor=request.user, now=timezone.now())
+        services.transfer_ticket(
+            ticket=ticket,
+            to_unit=unit,
+            reason=serializer.validated_data["reason"],
+            actor=request.user,
+            now=timezone.now(),
+        )
         return self._detail(reference)
 
     @extend_schema(request=None, responses=TicketSerializer, summary="Record a milestone as met")
@@ -167,34 +206,48 @@ class TicketViewSet(viewsets.GenericViewSet):
         ticket = self._ticket()
         serializer = TextSerializer(data=self.request.data)
         serializer.is_valid(raise_exception=True)
-        event = service(ticket=ticket, text=serializer.validated_data["text"], actor=self.request.user,
-                        now=timezone.now())
+        event = service(
+            ticket=ticket, text=serializer.validated_data["text"], actor=self.request.user, now=timezone.now()
+        )
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer},
-                   responses={201: AttachmentSerializer})
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer}
+    )
     @action(detail=True, methods=["post"])
     def attachments(self, request, reference=None):
         ticket = self._ticket()
         serializer = AttachmentUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        attachment = services.add_attachment(ticket=ticket, actor=request.user, now=timezone.now(),
-                                             **serializer.validated_data)
+        attachment = services.add_attachment(
+            ticket=ticket, actor=request.user, now=timezone.now(), **serializer.validated_data
+        )
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=EventSerializer(many=True), summary="The ticket's timeline, oldest first",
-                   parameters=[OpenApiParameter("public", bool, description="Only what the customer sees"),
-                               OpenApiParameter("reveal", bool, description=(
-                                   "Phones in changed details in full (roles that call customers back; "
-                                   "each view is recorded)."))])
+    @extend_schema(
+        responses=EventSerializer(many=True),
+        summary="The ticket's timeline, oldest first",
+        parameters=[
+            OpenApiParameter("public", bool, description="Only what the customer sees"),
+            OpenApiParameter(
+                "reveal",
+                bool,
+                description=(
+                    "Phones in changed details in full (roles that call customers back; "
+                    "each view is recorded)."
+                ),
+            ),
+        ],
+    )
     @action(detail=True, methods=["get"], pagination_class=None)  # one list, oldest first (not paged)
     def events(self, request, reference=None):
         ticket = self._ticket()
         public_only = request.query_params.get("public") in ("1", "true")
         events = list(selectors.timeline(ticket, public_only=public_only))
         shown = sorted(set().union(*(personal_fields_in(e.data) for e in events)))
-        reveal = bool(shown) and reveal_if_asked(request, fields=shown, customer=ticket.customer,
-                                                 subject=ticket.reference)
+        reveal = bool(shown) and reveal_if_asked(
+            request, fields=shown, customer=ticket.customer, subject=ticket.reference
+        )
         return Response(EventSerializer(events, many=True, context={"reveal": reveal}).data)
 
 
@@ -210,5 +263,8 @@ class ServiceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     filter_backends = []
 
     def get_queryset(self):
-        return (ServiceType.objects.filter(is_active=True, is_public=True)
-                .select_related("calendar").prefetch_related("standards"))
+        return (
+            ServiceType.objects.filter(is_active=True, is_public=True)
+            .select_related("calendar")
+            .prefetch_related("standards")
+        )

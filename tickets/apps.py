@@ -35,8 +35,9 @@ class TicketsConfig(AppConfig):
         register_source(digest_figures)
 
         calendars.register_provisional_recompute(_recompute_provisional)
-        post_migrate.connect(_seed_catalogue_after_migrate, sender=self,
-                             dispatch_uid="tickets_seed_catalogue")
+        post_migrate.connect(
+            _seed_catalogue_after_migrate, sender=self, dispatch_uid="tickets_seed_catalogue"
+        )
         try:
             from accounts.signals import demo_seeded
         except ImportError:  # pragma: no cover - the accounts app predates the demo seed

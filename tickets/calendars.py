@@ -52,7 +52,8 @@ messages.register(
     body=gettext_lazy(
         "Deadlines reaching into %(year)s are computed with weekends only and marked "
         "provisional. Load the schedule once the State Council has published it: "
-        "manage.py load_calendar --year %(year)s (after updating the chinesecalendar package)."),
+        "manage.py load_calendar --year %(year)s (after updating the chinesecalendar package)."
+    ),
 )
 
 # The package names holidays in English; we store the official Chinese names.
@@ -140,8 +141,11 @@ def get_snapshot(calendar: WorkCalendar) -> CalendarSnapshot:
     if cached is not None and cached[0] == calendar.updated_at:
         return cached[1]
     periods: dict[int, list[tuple[dt.time, dt.time]]] = {}
-    for weekday, start, end in WorkingPeriod.objects.filter(calendar=calendar).order_by(
-            "weekday", "start").values_list("weekday", "start", "end"):
+    for weekday, start, end in (
+        WorkingPeriod.objects.filter(calendar=calendar)
+        .order_by("weekday", "start")
+        .values_list("weekday", "start", "end")
+    ):
         periods.setdefault(weekday, []).append((start, end))
     holidays, makeup = set(), set()
     for day, kind in CalendarDay.objects.filter(calendar=calendar).values_list("date", "kind"):
@@ -187,13 +191,15 @@ def _china_calendar() -> WorkCalendar:
     if created or not WorkingPeriod.objects.filter(calendar=calendar).exists():
         WorkingPeriod.objects.bulk_create(
             WorkingPeriod(calendar=calendar, weekday=weekday, start=start, end=end)
-            for weekday in CN_OFFICE_WEEKDAYS for start, end in CN_OFFICE_PERIODS
+            for weekday in CN_OFFICE_WEEKDAYS
+            for start, end in CN_OFFICE_PERIODS
         )
     return calendar
 
 
-def seed_china_calendar(calendar: WorkCalendar | None = None,
-                        years: Iterable[int] | None = None) -> list[int]:
+def seed_china_calendar(
+    calendar: WorkCalendar | None = None, years: Iterable[int] | None = None
+) -> list[int]:
     """Load China's official holidays and make-up working days; returns the years loaded.
 
     Creates the CN-OFFICE calendar if needed. Idempotent and cheap when nothing changed (two
@@ -208,12 +214,15 @@ def seed_china_calendar(calendar: WorkCalendar | None = None,
             return []
         wanted = {day: (kind, name) for day, kind, name in china_days(known)}
         existing = {
-            row.date: row for row in CalendarDay.objects.filter(
-                calendar=calendar, date__gte=dt.date(known[0], 1, 1), date__lte=dt.date(known[-1], 12, 31))
+            row.date: row
+            for row in CalendarDay.objects.filter(
+                calendar=calendar, date__gte=dt.date(known[0], 1, 1), date__lte=dt.date(known[-1], 12, 31)
+            )
         }
         source = package_source()
-        loaded = dict(CalendarYear.objects.filter(calendar=calendar, year__in=known)
-                      .values_list("year", "source"))
+        loaded = dict(
+            CalendarYear.objects.filter(calendar=calendar, year__in=known).values_list("year", "source")
+        )
         new_days, changed_days = [], []
         for day, (kind, name) in wanted.items():
             row = existing.get(day)
@@ -228,27 +237,38 @@ def seed_china_calendar(calendar: WorkCalendar | None = None,
             CalendarDay.objects.bulk_update(changed_days, ["kind", "name"])
             CalendarYear.objects.bulk_create(
                 [CalendarYear(calendar=calendar, year=year, source=source) for year in years_to_record],
-                update_conflicts=True, unique_fields=["calendar", "year"],
+                update_conflicts=True,
+                unique_fields=["calendar", "year"],
                 update_fields=["source", "loaded_at"],
             )
             touch_calendar(calendar.pk)
-            logger.info("calendar %s: loaded %s (%d new days, %d corrected)", calendar.code, known,
-                        len(new_days), len(changed_days))
+            logger.info(
+                "calendar %s: loaded %s (%d new days, %d corrected)",
+                calendar.code,
+                known,
+                len(new_days),
+                len(changed_days),
+            )
     return known
 
 
 def missing_years(calendar: WorkCalendar, until: dt.date, *, today: dt.date | None = None) -> list[int]:
     """Years from this year to `until`'s year that have no official schedule loaded."""
     first = (today or timezone.localdate()).year
-    loaded = set(CalendarYear.objects.filter(calendar=calendar, year__gte=first, year__lte=until.year)
-                 .values_list("year", flat=True))
+    loaded = set(
+        CalendarYear.objects.filter(calendar=calendar, year__gte=first, year__lte=until.year).values_list(
+            "year", flat=True
+        )
+    )
     return [year for year in range(first, until.year + 1) if year not in loaded]
 
 
 def _administrators():
-    return get_user_model().objects.filter(
-        Q(is_superuser=True) | Q(staff_profile__role=Role.ADMINISTRATOR), is_active=True
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(staff_profile__role=Role.ADMINISTRATOR), is_active=True)
+        .distinct()
+    )
 
 
 def alert_missing_calendar_years(*, now: dt.datetime) -> list[int]:
@@ -268,10 +288,19 @@ def alert_missing_calendar_years(*, now: dt.datetime) -> list[int]:
             if Notification.objects.filter(template=CALENDAR_MISSING, params=params).exists():
                 continue
             admins = list(_administrators()) if admins is None else admins
-            notify(recipients=admins, kind=NotificationKind.SYSTEM, template=CALENDAR_MISSING, params=params,
-                   now=now)
-            logger.warning("calendar %s: no official schedule for %s; %d administrators alerted",
-                           calendar.code, year, len(admins))
+            notify(
+                recipients=admins,
+                kind=NotificationKind.SYSTEM,
+                template=CALENDAR_MISSING,
+                params=params,
+                now=now,
+            )
+            logger.warning(
+                "calendar %s: no official schedule for %s; %d administrators alerted",
+                calendar.code,
+                year,
+                len(admins),
+            )
     return sorted(missing_all)
 
 

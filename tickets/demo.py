@@ -41,8 +41,11 @@ DESCRIPTIONS = {
 
 
 def _staff_by_outlet():
-    users = get_user_model().objects.filter(is_active=True, staff_profile__isnull=False).select_related(
-        "staff_profile__org_unit")
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, staff_profile__isnull=False)
+        .select_related("staff_profile__org_unit")
+    )
     by_outlet, seeing_all = {}, []
     for user in users:
         profile = user.staff_profile
@@ -77,7 +80,8 @@ def seed_service_areas() -> int:
     for district, street, code in DEMO_SERVICE_AREAS:
         if code in outlets:
             created += ServiceArea.objects.get_or_create(
-                district=district, street=street, defaults={"outlet": outlets[code]})[1]
+                district=district, street=street, defaults={"outlet": outlets[code]}
+            )[1]
     return created
 
 
@@ -96,8 +100,11 @@ def seed_demo_tickets(sender=None, *, now, count=DEMO_COUNT, **kwargs) -> int:
 def _seed_tickets(*, now, count) -> int:
     rng = random.Random(20261126)
     customers = list(Customer.objects.select_related("category", "outlet").order_by("pk")[:400])
-    types = list(ServiceType.objects.filter(is_active=True).exclude(category__in=LEFT_TO_OTHER_APPS)
-                 .select_related("calendar"))
+    types = list(
+        ServiceType.objects.filter(is_active=True)
+        .exclude(category__in=LEFT_TO_OTHER_APPS)
+        .select_related("calendar")
+    )
     by_outlet, seeing_all = _staff_by_outlet()
     if not customers or not types:
         return 0
@@ -112,7 +119,10 @@ def _seed_tickets(*, now, count) -> int:
         at = now - datetime.timedelta(minutes=rng.randint(5, 10 * 24 * 60))
         try:
             ticket = services.create_ticket(
-                service_type=service_type, customer=customer, actor=actor, now=at,
+                service_type=service_type,
+                customer=customer,
+                actor=actor,
+                now=at,
                 channel=rng.choice([Channel.SERVICE_HALL, Channel.HOTLINE, Channel.WEB, Channel.MOBILE]),
                 description=DESCRIPTIONS.get(service_type.category, service_type.name),
             )
@@ -131,9 +141,14 @@ def _seed_triage_case(seeing_all, now) -> int:
     if agent is None or enquiry is None:
         return 0
     services.create_ticket(
-        service_type=enquiry, channel=Channel.HOTLINE, actor=agent, now=now - datetime.timedelta(minutes=20),
+        service_type=enquiry,
+        channel=Channel.HOTLINE,
+        actor=agent,
+        now=now - datetime.timedelta(minutes=20),
         description="来电咨询开户办理流程 / Caller asks how to open a gas account",
-        contact_name="周先生", contact_phone="13800138000", contact_address="北碚区天生路9号",
+        contact_name="周先生",
+        contact_phone="13800138000",
+        contact_address="北碚区天生路9号",
     )
     return 1
 
@@ -156,13 +171,18 @@ def _advance(ticket, rng, actor, staff, at, now):
     if steps >= 3:
         ticket = services.start_work(ticket=ticket, actor=actor, now=later())
     if steps == 4 and rng.random() < 0.4:
-        services.pause_ticket(ticket=ticket, reason="等待客户提供资料 / Waiting for the customer's papers",
-                              actor=actor, now=later())
+        services.pause_ticket(
+            ticket=ticket,
+            reason="等待客户提供资料 / Waiting for the customer's papers",
+            actor=actor,
+            now=later(),
+        )
         return
     if steps >= 5:
         ticket = services.resolve_ticket(ticket=ticket, actor=actor, now=later())
     if steps >= 6:
         services.close_ticket(ticket=ticket, actor=actor, now=later())
     if steps == 0 and rng.random() < 0.1:
-        services.cancel_ticket(ticket=ticket, actor=actor, now=later(),
-                               reason="客户撤销 / Withdrawn by the customer")
+        services.cancel_ticket(
+            ticket=ticket, actor=actor, now=later(), reason="客户撤销 / Withdrawn by the customer"
+        )

@@ -45,14 +45,22 @@ EMERGENCY_POLICY_CODE = "EMERGENCY"
 # The published defaults (service_standards.md); used when the database holds no policy row.
 POLICY_DEFAULTS = {
     DEFAULT_POLICY_CODE: {
-        "name": "默认升级规则", "warn_percent": 80, "is_default": True,
-        "level2_after_amount": 1, "level2_after_unit": Unit.WORKING_DAYS,
-        "level3_after_amount": 3, "level3_after_unit": Unit.WORKING_DAYS,
+        "name": "默认升级规则",
+        "warn_percent": 80,
+        "is_default": True,
+        "level2_after_amount": 1,
+        "level2_after_unit": Unit.WORKING_DAYS,
+        "level3_after_amount": 3,
+        "level3_after_unit": Unit.WORKING_DAYS,
     },
     EMERGENCY_POLICY_CODE: {
-        "name": "抢险升级规则", "warn_percent": 80, "is_default": False,
-        "level2_after_amount": 15, "level2_after_unit": Unit.MINUTES,
-        "level3_after_amount": 60, "level3_after_unit": Unit.MINUTES,
+        "name": "抢险升级规则",
+        "warn_percent": 80,
+        "is_default": False,
+        "level2_after_amount": 15,
+        "level2_after_unit": Unit.MINUTES,
+        "level3_after_amount": 60,
+        "level3_after_unit": Unit.MINUTES,
     },
 }
 # Who handles a ticket of a unit when nobody is assigned: the unit's queue.
@@ -123,11 +131,17 @@ def policy_for(service_type) -> EscalationPolicy:
     if service_type.escalation_policy_id is not None:
         return service_type.escalation_policy
     if service_type.is_emergency:
-        return _cached_policy(EMERGENCY_POLICY_CODE, lambda: (
-            EscalationPolicy.objects.filter(code=EMERGENCY_POLICY_CODE).first()
-            or _builtin(EMERGENCY_POLICY_CODE)))
-    return _cached_policy(DEFAULT_POLICY_CODE, lambda: (
-        EscalationPolicy.objects.filter(is_default=True).first() or _builtin(DEFAULT_POLICY_CODE)))
+        return _cached_policy(
+            EMERGENCY_POLICY_CODE,
+            lambda: (
+                EscalationPolicy.objects.filter(code=EMERGENCY_POLICY_CODE).first()
+                or _builtin(EMERGENCY_POLICY_CODE)
+            ),
+        )
+    return _cached_policy(
+        DEFAULT_POLICY_CODE,
+        lambda: EscalationPolicy.objects.filter(is_default=True).first() or _builtin(DEFAULT_POLICY_CODE),
+    )
 
 
 # ---------------------------------------------------------------- the ladder's times (pure)
@@ -166,8 +180,9 @@ def compute_warn_at(milestone, ticket, policy: EscalationPolicy, cal: sla.Calend
     return warn
 
 
-def step_time(level: int, milestone, policy: EscalationPolicy, cal: sla.CalendarSnapshot,
-              warn: dt.datetime) -> dt.datetime:
+def step_time(
+    level: int, milestone, policy: EscalationPolicy, cal: sla.CalendarSnapshot, warn: dt.datetime
+) -> dt.datetime:
     """When step `level` of a milestone with a due time comes due (`warn`: its compute_warn_at)."""
     if level == 0:
         return warn
@@ -179,8 +194,9 @@ def step_time(level: int, milestone, policy: EscalationPolicy, cal: sla.Calendar
     return sla.add_duration(cal, due, policy.level3_after_amount, policy.level3_after_unit).at
 
 
-def step_times(milestone, ticket, policy: EscalationPolicy, cal: sla.CalendarSnapshot,
-               warn: dt.datetime | None = None) -> dict[int, dt.datetime]:
+def step_times(
+    milestone, ticket, policy: EscalationPolicy, cal: sla.CalendarSnapshot, warn: dt.datetime | None = None
+) -> dict[int, dt.datetime]:
     """{level: when} for a milestone with a due time."""
     warn = warn or compute_warn_at(milestone, ticket, policy, cal)
     return {level: step_time(level, milestone, policy, cal, warn) for level in LEVELS}
@@ -194,13 +210,23 @@ def ladder_is_ordered(policy: EscalationPolicy) -> bool:
     not the shorter. Then the steps due at a moment are the levels before the first one still to
     come, and later levels need not be computed.
     """
-    return (policy.level2_after_unit == policy.level3_after_unit
-            and policy.level3_after_amount >= policy.level2_after_amount)
+    return (
+        policy.level2_after_unit == policy.level3_after_unit
+        and policy.level3_after_amount >= policy.level2_after_amount
+    )
 
 
-def due_steps(milestone, policy: EscalationPolicy, cal: sla.CalendarSnapshot, warn: dt.datetime,
-              cursor: int, now: dt.datetime, *, ordered: bool | None = None,
-              ticket=None) -> tuple[list[int], int | None, dt.datetime | None]:
+def due_steps(
+    milestone,
+    policy: EscalationPolicy,
+    cal: sla.CalendarSnapshot,
+    warn: dt.datetime,
+    cursor: int,
+    now: dt.datetime,
+    *,
+    ordered: bool | None = None,
+    ticket=None,
+) -> tuple[list[int], int | None, dt.datetime | None]:
     """(levels due at `now` from `cursor` on, the next level to do or None, when it comes due).
 
     The same answer as taking every level >= cursor whose step_times entry has passed, with the
@@ -238,8 +264,12 @@ def state_at(milestone, now: dt.datetime, warn: dt.datetime | None) -> str:
 
 def is_watched(milestone, ticket) -> bool:
     """The ladder runs only for an unmet, started milestone of an open ticket that is not paused."""
-    return (milestone.met_at is None and milestone.due_at is not None and ticket.status in OPEN_STATUSES
-            and ticket.paused_at is None)
+    return (
+        milestone.met_at is None
+        and milestone.due_at is not None
+        and ticket.status in OPEN_STATUSES
+        and ticket.paused_at is None
+    )
 
 
 def _cursor(milestone) -> int | None:
@@ -288,8 +318,11 @@ class Recipient:
     role: str
 
     def as_json(self) -> dict:
-        return {"id": self.user.pk, "name": self.user.get_full_name() or self.user.get_username(),
-                "role": str(self.role)}
+        return {
+            "id": self.user.pk,
+            "name": self.user.get_full_name() or self.user.get_username(),
+            "role": str(self.role),
+        }
 
 
 class RecipientDirectory:
@@ -312,8 +345,18 @@ class RecipientDirectory:
                 user__is_active=True,
             )
             .select_related("user", "org_unit")
-            .only("role", "mobile", "user__id", "user__username", "user__first_name", "user__last_name",
-                  "user__email", "user__is_active", "org_unit__path", "org_unit__kind")
+            .only(
+                "role",
+                "mobile",
+                "user__id",
+                "user__username",
+                "user__first_name",
+                "user__last_name",
+                "user__email",
+                "user__is_active",
+                "org_unit__path",
+                "org_unit__kind",
+            )
             .order_by("user_id")
         )
         for profile in profiles:
@@ -363,8 +406,9 @@ class RecipientDirectory:
             if candidate == 0:
                 found = self.handlers(ticket)
             else:
-                found = self._at_ancestor(ticket.org_unit.path, LEVEL_ROLES[candidate],
-                                          LEVEL_UNIT_KINDS[candidate])
+                found = self._at_ancestor(
+                    ticket.org_unit.path, LEVEL_ROLES[candidate], LEVEL_UNIT_KINDS[candidate]
+                )
             if found:
                 return found
         return []
@@ -385,14 +429,25 @@ def alert_emergency(ticket, *, now: dt.datetime) -> int:
     recipients = {r.user.pk: r for r in directory.handlers(ticket) + directory.for_level(ticket, 1)}
     service = ticket.service_type
     rows = notify(
-        recipients=recipients.values(), kind=NotificationKind.EMERGENCY, template=messages.EMERGENCY,
-        params={"service": messages.in_languages(service.name, service.name_en),
-                "address": ticket.contact_address, "description": ticket.description[:300]},
-        channels=EMERGENCY_EXTRA_CHANNELS, subject=messages.subject_for(ticket), now=now)
+        recipients=recipients.values(),
+        kind=NotificationKind.EMERGENCY,
+        template=messages.EMERGENCY,
+        params={
+            "service": messages.in_languages(service.name, service.name_en),
+            "address": ticket.contact_address,
+            "description": ticket.description[:300],
+        },
+        channels=EMERGENCY_EXTRA_CHANNELS,
+        subject=messages.subject_for(ticket),
+        now=now,
+    )
     with translation.override(settings.LANGUAGE_CODE):
         message = _("Emergency alert sent to %(count)s staff.") % {"count": len(recipients)}
     TicketEvent.objects.create(
-        ticket=ticket, kind=TicketEvent.Kind.NOTIFICATION, at=now, message=message,
+        ticket=ticket,
+        kind=TicketEvent.Kind.NOTIFICATION,
+        at=now,
+        message=message,
         data={"kind": NotificationKind.EMERGENCY, "recipients": [r.as_json() for r in recipients.values()]},
     )
     return len(rows)

@@ -9,8 +9,9 @@ from .selectors import MAX_LIMIT, SCOPES
 
 class QueueFilterSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=SCOPES, default="all", help_text=_("mine, team or all (visible)"))
-    status = serializers.MultipleChoiceField(choices=Status.choices, required=False,
-                                             help_text=_("Default: the open statuses"))
+    status = serializers.MultipleChoiceField(
+        choices=Status.choices, required=False, help_text=_("Default: the open statuses")
+    )
     service_type = serializers.CharField(required=False)
     org_unit = serializers.CharField(required=False, help_text=_("Org unit code (its subtree)"))
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -18,8 +19,11 @@ class QueueFilterSerializer(serializers.Serializer):
     sla_state = serializers.ChoiceField(choices=SlaState.choices, required=False)
     customer = serializers.CharField(required=False, help_text=_("Account number"))
     needs_routing = serializers.BooleanField(
-        required=False, allow_null=True, default=None,
-        help_text=_("Only cases waiting in triage (true) or placed ones (false)"))
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Only cases waiting in triage (true) or placed ones (false)"),
+    )
     cursor = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
 

@@ -212,8 +212,12 @@ class PreviewForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET). Empty status means every open status."""
 
-    SLA_CHOICES = [("", _("Any")), (SlaState.ON_TIME, _("On time")), (SlaState.AT_RISK, _("At risk")),
-                   (SlaState.BREACHED, _("Breached"))]
+    SLA_CHOICES = [
+        ("", _("Any")),
+        (SlaState.ON_TIME, _("On time")),
+        (SlaState.AT_RISK, _("At risk")),
+        (SlaState.BREACHED, _("Breached")),
+    ]
 
     status = forms.ChoiceField(label=_("Status"), required=False)
     service_type = forms.ChoiceField(label=_("Service"), required=False)
@@ -234,10 +238,16 @@ class QueueFilterForm(forms.Form):
     due_to = forms.DateField(required=False, widget=forms.HiddenInput)
     milestone = forms.CharField(required=False, max_length=30, widget=forms.HiddenInput)
     outcome = forms.ChoiceField(required=False, choices=[(o, o) for o in OUTCOMES], widget=forms.HiddenInput)
-    due_window = forms.ChoiceField(required=False, choices=[(w, w) for w in DUE_WINDOWS],
-                                   widget=forms.HiddenInput)
-    escalated_level = forms.TypedChoiceField(required=False, coerce=int, empty_value=None,
-                                             choices=Escalation.Level.choices, widget=forms.HiddenInput)
+    due_window = forms.ChoiceField(
+        required=False, choices=[(w, w) for w in DUE_WINDOWS], widget=forms.HiddenInput
+    )
+    escalated_level = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=Escalation.Level.choices,
+        widget=forms.HiddenInput,
+    )
     escalated_on = forms.DateField(required=False, widget=forms.HiddenInput)
     needs_routing = forms.BooleanField(label=_("Needs routing only"), required=False)
     customer = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
@@ -270,8 +280,12 @@ class QueueFilterForm(forms.Form):
             "customer": data["customer"] or None,
         }
         if data["due_from"] or data["due_to"] or data["milestone"] or data["outcome"]:
-            filters["period"] = {"due_from": data["due_from"], "due_to": data["due_to"],
-                                 "milestone": data["milestone"] or None, "outcome": data["outcome"] or None}
+            filters["period"] = {
+                "due_from": data["due_from"],
+                "due_to": data["due_to"],
+                "milestone": data["milestone"] or None,
+                "outcome": data["outcome"] or None,
+            }
         if data["escalated_level"] is not None and data["escalated_on"]:
             filters["escalated_level"] = data["escalated_level"]
             filters["escalated_on"] = data["escalated_on"]
@@ -309,11 +323,13 @@ class AssignForm(forms.Form):
 
 class TrackForm(forms.Form):
     reference = forms.CharField(
-        label=_("Reference"), max_length=20,
+        label=_("Reference"),
+        max_length=20,
         error_messages={"required": _("Enter the reference from your receipt or SMS.")},
     )
     phone = forms.CharField(
-        label=_("Phone number you gave us"), max_length=20,
+        label=_("Phone number you gave us"),
+        max_length=20,
         error_messages={"required": _("Enter the phone number you gave us.")},
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "numeric", "autocomplete": "tel"}),
     )

@@ -41,21 +41,34 @@ class TicketKind:
 ticket_kinds: dict[str, TicketKind] = {}
 
 
-def register_kind(category: str, *, detail_url: Callable | None = None,
-                  extra_data: Callable | None = None, prefetch: Iterable[str] = (),
-                  contact_email: Callable | None = None) -> None:
+def register_kind(
+    category: str,
+    *,
+    detail_url: Callable | None = None,
+    extra_data: Callable | None = None,
+    prefetch: Iterable[str] = (),
+    contact_email: Callable | None = None,
+) -> None:
     """Called from an upper app's AppConfig.ready(); registering twice replaces the entry."""
-    ticket_kinds[category] = TicketKind(category=category, detail_url=detail_url, extra_data=extra_data,
-                                        prefetch=tuple(prefetch), contact_email=contact_email)
+    ticket_kinds[category] = TicketKind(
+        category=category,
+        detail_url=detail_url,
+        extra_data=extra_data,
+        prefetch=tuple(prefetch),
+        contact_email=contact_email,
+    )
 
 
 def prefetch_lookups(categories=None) -> list[str]:
     """The registered kinds' prefetch lookups (only those of `categories` when given), once each."""
-    return list(dict.fromkeys(
-        lookup for kind in ticket_kinds.values()
-        if categories is None or kind.category in categories
-        for lookup in kind.prefetch
-    ))
+    return list(
+        dict.fromkeys(
+            lookup
+            for kind in ticket_kinds.values()
+            if categories is None or kind.category in categories
+            for lookup in kind.prefetch
+        )
+    )
 
 
 def prefetch_kind_data(tickets) -> None:

@@ -95,8 +95,11 @@ def _reply_body(params: dict, language: str) -> str:
 
     # The link first: an SMS is cut at 500 characters, a long reply is read in full on the page.
     return gettext("%(company)s: a reply on your request %(reference)s (also at %(url)s):\n\n%(text)s") % {
-        "company": params["company"], "reference": params["reference"], "url": params["url"],
-        "text": params["text"]}
+        "company": params["company"],
+        "reference": params["reference"],
+        "url": params["url"],
+        "text": params["text"],
+    }
 
 
 TRANSFERRED = "ticket.transferred"

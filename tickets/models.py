@@ -372,7 +372,9 @@ class Ticket(models.Model):
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), null=True, blank=True)
     notifications = GenericRelation(
-        "notifications.Notification", content_type_field="subject_type", object_id_field="subject_id",
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
         related_query_name="ticket",
     )
 
@@ -437,8 +439,13 @@ class Ticket(models.Model):
         """On time / at risk / breached at `now`, from the deadlines (see tickets.sla.state_by_clock)."""
         from .sla import state_by_clock
 
-        return state_by_clock(stored=self.sla_state, due=self.next_due_at, warn=self.next_warn_at,
-                              is_paused=self.paused_at is not None, now=now)
+        return state_by_clock(
+            stored=self.sla_state,
+            due=self.next_due_at,
+            warn=self.next_warn_at,
+            is_paused=self.paused_at is not None,
+            now=now,
+        )
 
     @property
     def sla_state_now(self) -> str:
@@ -617,11 +624,16 @@ class ServiceArea(models.Model):
         _("district"), max_length=30, help_text=_("As written in addresses, e.g. 渝中区.")
     )
     street = models.CharField(
-        _("street or community"), max_length=60, blank=True,
+        _("street or community"),
+        max_length=60,
+        blank=True,
         help_text=_("A road, street or residential community name; empty means the whole district."),
     )
     outlet = models.ForeignKey(
-        OrgUnit, verbose_name=_("outlet"), on_delete=models.PROTECT, related_name="service_areas",
+        OrgUnit,
+        verbose_name=_("outlet"),
+        on_delete=models.PROTECT,
+        related_name="service_areas",
         limit_choices_to={"kind": OrgUnit.Kind.OUTLET},
     )
     is_active = models.BooleanField(_("active"), default=True)

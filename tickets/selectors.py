@@ -84,6 +84,7 @@ def sla_state_q(state: str, now: datetime.datetime, *, prefix: str = "") -> Q:
     """Tickets whose SLA state at `now` is `state`, by the clock (tickets.sla.state_by_clock):
     the nearest deadline and its warning time against `now`, in the query (index on next_due_at).
     `prefix`: the path to the ticket from another model ("ticket__")."""
+
     def f(name):
         return f"{prefix}{name}"
 
@@ -93,8 +94,11 @@ def sla_state_q(state: str, now: datetime.datetime, *, prefix: str = "") -> Q:
     if state == SlaState.AT_RISK:
         return running & Q(**{f("next_due_at__gt"): now, f("next_warn_at__lte"): now})
     if state == SlaState.ON_TIME:
-        return running & Q(**{f("next_due_at__gt"): now}) & (
-            Q(**{f("next_warn_at__gt"): now}) | Q(**{f("next_warn_at__isnull"): True}))
+        return (
+            running
+            & Q(**{f("next_due_at__gt"): now})
+            & (Q(**{f("next_warn_at__gt"): now}) | Q(**{f("next_warn_at__isnull"): True}))
+        )
     return ~running & Q(**{f("sla_state"): state})
 
 
@@ -117,10 +121,16 @@ def outcome_q(outcome: str, *, now) -> Q:
     met_on_time = Q(met_at__isnull=False, met_at__lte=F("due_at"))
     met_late = Q(met_at__isnull=False, met_at__gt=F("due_at"))
     breached_open = Q(met_at__isnull=True) & _deadline_passed(now)
-    pending = Q(met_at__isnull=True) & (Q(due_at__gte=now) | Q(ticket__paused_at__isnull=False,
-                                                               due_at__gte=F("ticket__paused_at")))
-    rules = {"met_on_time": met_on_time, "met_late": met_late, "breached_open": breached_open,
-             "pending": pending, "counted": Q(met_at__isnull=False) | breached_open}
+    pending = Q(met_at__isnull=True) & (
+        Q(due_at__gte=now) | Q(ticket__paused_at__isnull=False, due_at__gte=F("ticket__paused_at"))
+    )
+    rules = {
+        "met_on_time": met_on_time,
+        "met_late": met_late,
+        "breached_open": breached_open,
+        "pending": pending,
+        "counted": Q(met_at__isnull=False) | breached_open,
+    }
     if outcome not in rules:
         raise ValidationError({"outcome": _("Choose one of %(choices)s.") % {"choices": ", ".join(OUTCOMES)}})
     return rules[outcome]
@@ -137,9 +147,22 @@ def _unit_for(org_unit):
     return OrgUnit.objects.filter(code=org_unit).first() if _may_exist(org_unit) else None
 
 
-def period_milestones(user, *, due_from: datetime.date, due_to: datetime.date, now, org_unit=None,
-                      service_type=None, milestone=None, channel=None, priority=None, handler=None,
-                      outcome=None, tickets=None, every_unit=False):
+def period_milestones(
+    user,
+    *,
+    due_from: datetime.date,
+    due_to: datetime.date,
+    now,
+    org_unit=None,
+    service_type=None,
+    milestone=None,
+    channel=None,
+    priority=None,
+    handler=None,
+    outcome=None,
+    tickets=None,
+    every_unit=False,
+):
     """Milestones whose deadline falls in the local days `due_from`..`due_to` (inclusive) on tickets
     `user` may see (cancelled cases are not judged), optionally narrowed by unit subtree, service
     type code, milestone code, channel, priority, handler (username, "-" = unassigned) and outcome.
@@ -201,10 +224,26 @@ def _period_filter(qs, user, *, now, period):
     return qs.filter(Exists(matching))
 
 
-def queue_queryset(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-                   due_before=None, sla_state=None, customer=None, needs_routing=None, priority=None,
-                   handler=None, period=None, due_window_name=None, escalated_level=None, escalated_on=None,
-                   now=None):
+def queue_queryset(
+    user,
+    *,
+    scope="team",
+    status=None,
+    service_type=None,
+    org_unit=None,
+    channel=None,
+    due_before=None,
+    sla_state=None,
+    customer=None,
+    needs_routing=None,
+    priority=None,
+    handler=None,
+    period=None,
+    due_window_name=None,
+    escalated_level=None,
+    escalated_on=None,
+    now=None,
+):
     """The filtered, visible, ordered queryset behind a queue (no slicing); `now`: the clock of the
     SLA state filter and of the dashboards' filters (default: the time of the call).
 
@@ -244,12 +283,22 @@ def queue_queryset(user, *, scope="team", status=None, service_type=None, org_un
         start, end = due_window(due_window_name, now=now)
         qs = qs.filter(next_due_at__gte=start, next_due_at__lt=end)
     if escalated_level is not None and escalated_on:
-        qs = qs.filter(Exists(Escalation.objects.filter(
-            ticket=OuterRef("pk"), level=escalated_level, at__gte=local_day_start(escalated_on),
-            at__lt=local_day_start(escalated_on + datetime.timedelta(days=1)))))
+        qs = qs.filter(
+            Exists(
+                Escalation.objects.filter(
+                    ticket=OuterRef("pk"),
+                    level=escalated_level,
+                    at__gte=local_day_start(escalated_on),
+                    at__lt=local_day_start(escalated_on + datetime.timedelta(days=1)),
+                )
+            )
+        )
     if service_type:
-        qs = qs.filter(service_type__code=service_type) if isinstance(service_type, str) else \
-            qs.filter(service_type=service_type)
+        qs = (
+            qs.filter(service_type__code=service_type)
+            if isinstance(service_type, str)
+            else qs.filter(service_type=service_type)
+        )
     if org_unit:
         unit = org_unit if isinstance(org_unit, OrgUnit) else OrgUnit.objects.filter(code=org_unit).first()
         qs = qs.filter(org_unit__path__startswith=unit.path) if unit else qs.none()
@@ -274,26 +323,55 @@ def _milestones_prefetch():
 
 
 def _escalations_prefetch():
-    return Prefetch("escalations", queryset=Escalation.objects.select_related("milestone").order_by(
-        "at", "level", "id"))
+    return Prefetch(
+        "escalations", queryset=Escalation.objects.select_related("milestone").order_by("at", "level", "id")
+    )
 
 
 def _with_escalations(qs, *, with_escalations):
     return qs.prefetch_related(_escalations_prefetch()) if with_escalations else qs
 
 
-def queue_for(user, *, scope="team", status=None, service_type=None, org_unit=None, channel=None,
-              due_before=None, sla_state=None, customer=None, needs_routing=None, after=None, limit=50,
-              with_milestones=False, with_escalations=False, with_kind_data=False, now=None, **more) -> Page:
+def queue_for(
+    user,
+    *,
+    scope="team",
+    status=None,
+    service_type=None,
+    org_unit=None,
+    channel=None,
+    due_before=None,
+    sla_state=None,
+    customer=None,
+    needs_routing=None,
+    after=None,
+    limit=50,
+    with_milestones=False,
+    with_escalations=False,
+    with_kind_data=False,
+    now=None,
+    **more,
+) -> Page:
     """One page of a queue: rows with their service type, customer, unit and assignee loaded.
 
     Constant query count per page: one for the rows, plus one each for milestones and the
     escalations, and per lookup of the upper apps' kinds present on the page, when asked.
     """
     limit = max(1, min(int(limit or 50), MAX_LIMIT))
-    qs = queue_queryset(user, scope=scope, status=status, service_type=service_type, org_unit=org_unit,
-                        channel=channel, due_before=due_before, sla_state=sla_state, customer=customer,
-                        needs_routing=needs_routing, now=now, **more)
+    qs = queue_queryset(
+        user,
+        scope=scope,
+        status=status,
+        service_type=service_type,
+        org_unit=org_unit,
+        channel=channel,
+        due_before=due_before,
+        sla_state=sla_state,
+        customer=customer,
+        needs_routing=needs_routing,
+        now=now,
+        **more,
+    )
     if after:
         qs = _after(qs, after)
     qs = qs.select_related(*QUEUE_RELATED)
@@ -320,11 +398,9 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
     adds the cases the user filed in another unit (read only: the receipt).
     """
     base = Ticket.objects.readable_by(user) if readable else Ticket.objects.visible_to(user)
-    qs = (
-        base
-        .select_related(*QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by")
-        .prefetch_related(_milestones_prefetch())
-    )
+    qs = base.select_related(
+        *QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by"
+    ).prefetch_related(_milestones_prefetch())
     qs = _with_escalations(qs, with_escalations=with_escalations)
     ticket = qs.filter(reference=reference).first() if _may_exist(reference) else None
     if ticket is None:
@@ -336,8 +412,14 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
 
 def visible_ticket(user, reference, *, for_update=False) -> Ticket:
     """A visible ticket by reference for an action (the service re-reads and locks it)."""
-    ticket = Ticket.objects.visible_to(user).select_related("org_unit", "service_type").filter(
-        reference=reference).first() if _may_exist(reference) else None
+    ticket = (
+        Ticket.objects.visible_to(user)
+        .select_related("org_unit", "service_type")
+        .filter(reference=reference)
+        .first()
+        if _may_exist(reference)
+        else None
+    )
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket
@@ -346,7 +428,8 @@ def visible_ticket(user, reference, *, for_update=False) -> Ticket:
 def cases_of_customer(user, customer, *, limit=20) -> list[Ticket]:
     """The customer's cases (every kind) that `user` may see, newest first."""
     cases = list(
-        Ticket.objects.visible_to(user).filter(customer=customer)
+        Ticket.objects.visible_to(user)
+        .filter(customer=customer)
         .select_related("service_type", "org_unit", "assignee")
         .order_by("-received_at", "-id")[:limit]
     )
@@ -372,18 +455,26 @@ def digest_figures(*, now: datetime.datetime, day_end: datetime.datetime):
 
     from .messages import in_languages
 
-    running = Milestone.objects.filter(met_at__isnull=True, due_at__isnull=False, due_at__lt=day_end,
-                                       ticket__status__in=OPEN_STATUSES)
+    running = Milestone.objects.filter(
+        met_at__isnull=True, due_at__isnull=False, due_at__lt=day_end, ticket__status__in=OPEN_STATUSES
+    )
     counts = {}
-    for path, breached, today in running.values("ticket__org_unit__path").annotate(
+    for path, breached, today in (
+        running.values("ticket__org_unit__path")
+        .annotate(
             breached=Count("id", filter=Q(due_at__lte=now)), today=Count("id", filter=Q(due_at__gt=now))
-    ).values_list("ticket__org_unit__path", "breached", "today"):
+        )
+        .values_list("ticket__org_unit__path", "breached", "today")
+    ):
         counts[path] = [breached, today]
     items = []
     if counts:
-        items = [DigestItem(path=path, reference=reference, name=in_languages(name, name_en), due_at=due_at)
-                 for reference, name, name_en, due_at, path in running.order_by("due_at").values_list(
-                     "ticket__reference", "name", "name_en", "due_at", "ticket__org_unit__path")[:5000]]
+        items = [
+            DigestItem(path=path, reference=reference, name=in_languages(name, name_en), due_at=due_at)
+            for reference, name, name_en, due_at, path in running.order_by("due_at").values_list(
+                "ticket__reference", "name", "name_en", "due_at", "ticket__org_unit__path"
+            )[:5000]
+        ]
     return DigestFigures(counts=counts, items=items)
 
 

@@ -23,8 +23,11 @@ from .models import (
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(source="local_name", read_only=True,
-                                 help_text=gettext_lazy("In the language of the request (Accept-Language)"))
+    name = serializers.CharField(
+        source="local_name",
+        read_only=True,
+        help_text=gettext_lazy("In the language of the request (Accept-Language)"),
+    )
 
     class Meta:
         model = Milestone
@@ -55,17 +58,43 @@ class TicketSerializer(serializers.ModelSerializer):
     milestones = MilestoneSerializer(many=True, read_only=True)
     escalations = TicketEscalationSerializer(many=True, read_only=True)
     sla_state = serializers.ChoiceField(
-        source="sla_state_now", choices=SlaState.choices, read_only=True,
-        help_text=gettext_lazy("On time, at risk or breached by the clock when read"))
+        source="sla_state_now",
+        choices=SlaState.choices,
+        read_only=True,
+        help_text=gettext_lazy("On time, at risk or breached by the clock when read"),
+    )
 
     class Meta:
         model = Ticket
         fields = [
-            "reference", "status", "priority", "service_type", "customer", "segment", "org_unit", "assignee",
-            "channel", "description", "contact_name", "contact_phone", "contact_address", "hotline_order_no",
-            "hotline_due_at", "is_safety_or_supply", "received_at", "created_at", "resolved_at", "closed_at",
-            "paused_at", "pause_reason", "escalation_level", "sla_state", "next_due_at", "milestones",
-            "escalations", "needs_routing",
+            "reference",
+            "status",
+            "priority",
+            "service_type",
+            "customer",
+            "segment",
+            "org_unit",
+            "assignee",
+            "channel",
+            "description",
+            "contact_name",
+            "contact_phone",
+            "contact_address",
+            "hotline_order_no",
+            "hotline_due_at",
+            "is_safety_or_supply",
+            "received_at",
+            "created_at",
+            "resolved_at",
+            "closed_at",
+            "paused_at",
+            "pause_reason",
+            "escalation_level",
+            "sla_state",
+            "next_due_at",
+            "milestones",
+            "escalations",
+            "needs_routing",
         ]
         read_only_fields = fields
 
@@ -78,8 +107,9 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketCreateSerializer(serializers.Serializer):
-    customer = serializers.CharField(required=False, allow_blank=True,
-                                     help_text=gettext_lazy("Account number"))
+    customer = serializers.CharField(
+        required=False, allow_blank=True, help_text=gettext_lazy("Account number")
+    )
     service_type = serializers.CharField(help_text=gettext_lazy("Service type code, e.g. RPR-RES"))
     channel = serializers.ChoiceField(choices=Channel.choices)
     description = serializers.CharField()
@@ -88,8 +118,9 @@ class TicketCreateSerializer(serializers.Serializer):
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20, write_only=True)
     contact_address = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    org_unit = serializers.CharField(required=False, allow_blank=True,
-                                     help_text=gettext_lazy("Org unit code"))
+    org_unit = serializers.CharField(
+        required=False, allow_blank=True, help_text=gettext_lazy("Org unit code")
+    )
     hotline_order_no = serializers.CharField(required=False, allow_blank=True, max_length=40)
     hotline_due_at = serializers.DateTimeField(required=False, allow_null=True)
     is_safety_or_supply = serializers.BooleanField(required=False, default=False)
@@ -98,15 +129,23 @@ class TicketCreateSerializer(serializers.Serializer):
         if not value:
             return None
         # Only a customer the caller may see, as on the intake page (the view passes the request).
-        customer = (Customer.objects.visible_to(self.context["request"].user)
-                    .select_related("category", "outlet").filter(account_no=value).first())
+        customer = (
+            Customer.objects.visible_to(self.context["request"].user)
+            .select_related("category", "outlet")
+            .filter(account_no=value)
+            .first()
+        )
         if customer is None:
             raise serializers.ValidationError(_("No customer with account number %(no)s.") % {"no": value})
         return customer
 
     def validate_service_type(self, value):
-        service_type = (ServiceType.objects.select_related("calendar", "escalation_policy")
-                        .prefetch_related("standards").filter(code=value, is_active=True).first())
+        service_type = (
+            ServiceType.objects.select_related("calendar", "escalation_policy")
+            .prefetch_related("standards")
+            .filter(code=value, is_active=True)
+            .first()
+        )
         if service_type is None:
             raise serializers.ValidationError(_("No service type %(code)s.") % {"code": value})
         return service_type
@@ -154,7 +193,8 @@ class AssignSerializer(serializers.Serializer):
 
 class TransferSerializer(serializers.Serializer):
     org_unit = serializers.CharField(
-        help_text=gettext_lazy("Code of the receiving unit (an outlet or the call centre)"))
+        help_text=gettext_lazy("Code of the receiving unit (an outlet or the call centre)")
+    )
     reason = serializers.CharField(allow_blank=True, max_length=200)
 
 
@@ -204,5 +244,14 @@ class ServiceTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceType
-        fields = ["code", "name", "name_en", "category", "segments", "is_emergency", "calendar",
-                  "description", "standards"]
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "category",
+            "segments",
+            "is_emergency",
+            "calendar",
+            "description",
+            "standards",
+        ]

@@ -61,11 +61,16 @@ ZERO = datetime.timedelta(0)
 def _need_phone():
     return _("Without an account number, give a phone number to call back.")
 
+
 Kind = TicketEvent.Kind
 
 # The main line of the workflow; reaching a step meets milestones of this and earlier steps.
 STATUS_RANK = {
-    Status.ACCEPTED: 1, Status.ASSIGNED: 2, Status.IN_PROGRESS: 3, Status.RESOLVED: 4, Status.CLOSED: 5,
+    Status.ACCEPTED: 1,
+    Status.ASSIGNED: 2,
+    Status.IN_PROGRESS: 3,
+    Status.RESOLVED: 4,
+    Status.CLOSED: 5,
 }
 
 TRANSITIONS = {
@@ -83,13 +88,29 @@ TRANSITIONS = {
 HOTLINE_ANSWER_CODES = ("reply", "feedback")
 
 UPDATABLE_FIELDS = {
-    "description", "priority", "contact_name", "contact_phone", "contact_address", "received_at", "org_unit",
-    "hotline_order_no", "hotline_due_at",
+    "description",
+    "priority",
+    "contact_name",
+    "contact_phone",
+    "contact_address",
+    "received_at",
+    "org_unit",
+    "hotline_order_no",
+    "hotline_due_at",
 }
 
 MILESTONE_FIELDS = [
-    "started_at", "due_at", "met_at", "met_by", "state", "is_provisional", "is_override", "paused_for",
-    "warn_at", "next_action_at", "next_action_level",
+    "started_at",
+    "due_at",
+    "met_at",
+    "met_by",
+    "state",
+    "is_provisional",
+    "is_override",
+    "paused_for",
+    "warn_at",
+    "next_action_at",
+    "next_action_level",
 ]
 
 # ---------------------------------------------------------------- helpers
@@ -111,8 +132,9 @@ def _locked(ticket) -> Ticket:
     """The ticket row, re-read and locked for this transaction."""
     return (
         Ticket.objects.select_for_update(of=("self",))
-        .select_related("service_type__calendar", "service_type__escalation_policy", "org_unit", "assignee",
-                        "customer")
+        .select_related(
+            "service_type__calendar", "service_type__escalation_policy", "org_unit", "assignee", "customer"
+        )
         .get(pk=ticket.pk)
     )
 
@@ -132,8 +154,9 @@ def _event(ticket, kind, *, actor, now, message="", data=None, is_public=False) 
 
 def _on_commit_status(ticket, before, after, actor, now):
     def send():
-        hooks.ticket_status_changed.send(sender=Ticket, ticket=ticket, before=before, after=after,
-                                         actor=actor, now=now)
+        hooks.ticket_status_changed.send(
+            sender=Ticket, ticket=ticket, before=before, after=after, actor=actor, now=now
+        )
         if after == Status.CLOSED:
             hooks.ticket_closed.send(sender=Ticket, ticket=ticket, actor=actor, now=now)
 
@@ -143,10 +166,14 @@ def _on_commit_status(ticket, before, after, actor, now):
 def _clean_phone(value: str) -> str:
     value = (value or "").strip().replace(" ", "")
     if value and not (MOBILE_RE.match(value) or LANDLINE_RE.match(value)):
-        raise ValidationError({"contact_phone": _(
-            "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
-            "e.g. 023-61234567."
-        )})
+        raise ValidationError(
+            {
+                "contact_phone": _(
+                    "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+                    "e.g. 023-61234567."
+                )
+            }
+        )
     return value
 
 
@@ -250,8 +277,14 @@ class _Change:
         milestone.met_at, milestone.met_by = self.now, actor
         milestone.state = _met_state(milestone)
         self.touch(milestone)
-        events.append({"code": milestone.code, "met_at": _iso(self.now), "due_at": _iso(milestone.due_at),
-                       "state": milestone.state})
+        events.append(
+            {
+                "code": milestone.code,
+                "met_at": _iso(self.now),
+                "due_at": _iso(milestone.due_at),
+                "state": milestone.state,
+            }
+        )
         for waiting in self.milestones:
             if waiting.starts_after == milestone.code and waiting.started_at is None and not waiting.met_at:
                 _start_clock(self.ticket, waiting, self.now, self.cal, self.milestones)
@@ -264,8 +297,12 @@ class _Change:
             return met
         for m in sorted(self.milestones, key=lambda m: m.sort_order):
             if m.met_at is None and STATUS_RANK.get(m.met_on_status, 99) <= rank:
-                if m.started_at is None and m.starts_after and self.by_code(m.starts_after) is not None \
-                        and self.by_code(m.starts_after).met_at is None:
+                if (
+                    m.started_at is None
+                    and m.starts_after
+                    and self.by_code(m.starts_after) is not None
+                    and self.by_code(m.starts_after).met_at is None
+                ):
                     continue  # its clock never started: the step it waits for was not done
                 self.meet(m, actor, met)
         return met
@@ -279,7 +316,8 @@ class _Change:
                 schedule_milestone(m, now=self.now, policy=self.policy, cal=self.cal)
         _refresh_ticket(self.ticket, self.milestones)
         self.ticket.save(
-            update_fields=["next_due_at", "next_warn_at", "sla_state", "updated_at", *ticket_fields])
+            update_fields=["next_due_at", "next_warn_at", "sla_state", "updated_at", *ticket_fields]
+        )
         return self.ticket
 
 
@@ -288,8 +326,10 @@ def previous_status(ticket) -> str | None:
     if ticket.status != Status.WAITING_CUSTOMER:
         return None
     data = (
-        TicketEvent.objects.filter(ticket=ticket, kind=Kind.PAUSED).order_by("-at", "-id")
-        .values_list("data", flat=True).first()
+        TicketEvent.objects.filter(ticket=ticket, kind=Kind.PAUSED)
+        .order_by("-at", "-id")
+        .values_list("data", flat=True)
+        .first()
     )
     return (data or {}).get("before") or Status.IN_PROGRESS
 
@@ -315,7 +355,9 @@ def _check_transition(ticket, to):
         else:
             allowed = _("A %(status)s ticket cannot change status.") % {"status": _label(ticket.status)}
         refused = _("Cannot go from %(before)s to %(after)s.") % {
-            "before": _label(ticket.status), "after": _label(to)}
+            "before": _label(ticket.status),
+            "after": _label(to),
+        }
         raise ValidationError({"to": f"{refused} {allowed}"})
 
 
@@ -342,8 +384,9 @@ def _set_status(change, to, actor, *, reason="", extra=None, ticket_fields=()):
         data["milestones_met"] = met
     _event(ticket, Kind.STATUS, actor=actor, now=now, message=reason, data=data)
     change.finish(ticket_fields=["status", *ticket_fields])
-    hooks.ticket_status_changing.send(sender=Ticket, ticket=ticket, before=before, after=to, actor=actor,
-                                      now=now)
+    hooks.ticket_status_changing.send(
+        sender=Ticket, ticket=ticket, before=before, after=to, actor=actor, now=now
+    )
     _on_commit_status(ticket, before, to, actor, now)
     return ticket
 
@@ -357,8 +400,11 @@ def _applicable_standards(service_type, segment, is_safety_or_supply):
         MilestoneStandard.Condition.SAFETY_OR_SUPPLY: is_safety_or_supply,
         MilestoneStandard.Condition.NOT_SAFETY_OR_SUPPLY: not is_safety_or_supply,
     }
-    return [s for s in service_type.standards.all()
-            if s.applies_to(segment) and condition_ok.get(s.condition, True)]
+    return [
+        s
+        for s in service_type.standards.all()
+        if s.applies_to(segment) and condition_ok.get(s.condition, True)
+    ]
 
 
 def _walk_in_segment(service_type):
@@ -367,8 +413,9 @@ def _walk_in_segment(service_type):
     return service_type.segments[0]
 
 
-def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_supply=False,
-                      hotline_due_at=None) -> list[dict]:
+def preview_deadlines(
+    *, service_type, segment, received_at, now, is_safety_or_supply=False, hotline_due_at=None
+) -> list[dict]:
     """The promised dates a new ticket would get (front desk shows them before creating)."""
     received_at = _check_received_at(received_at, now)
     if errors := _hotline_due_errors(hotline_due_at, received_at):
@@ -376,8 +423,16 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
     cal = get_snapshot(service_type.calendar)
     probe = Ticket(service_type=service_type, received_at=received_at, hotline_due_at=hotline_due_at)
     milestones = [
-        MilestoneModel(code=s.code, name=s.name, name_en=s.name_en, amount=s.amount, unit=s.unit,
-                       starts_after=s.starts_after, met_on_status=s.met_on_status, sort_order=s.sort_order)
+        MilestoneModel(
+            code=s.code,
+            name=s.name,
+            name_en=s.name_en,
+            amount=s.amount,
+            unit=s.unit,
+            starts_after=s.starts_after,
+            met_on_status=s.met_on_status,
+            sort_order=s.sort_order,
+        )
         for s in _applicable_standards(service_type, segment, is_safety_or_supply)
     ]
     rows = []
@@ -385,16 +440,41 @@ def preview_deadlines(*, service_type, segment, received_at, now, is_safety_or_s
     for m in milestones:
         if not m.starts_after or m.starts_after not in codes:
             _start_clock(probe, m, received_at, cal, milestones)
-        rows.append({"code": m.code, "name": m.local_name, "name_en": m.name_en, "due_at": m.due_at,
-                     "is_provisional": m.is_provisional, "unit": m.unit, "amount": m.amount,
-                     "starts_after": m.starts_after, "is_override": m.is_override})
+        rows.append(
+            {
+                "code": m.code,
+                "name": m.local_name,
+                "name_en": m.name_en,
+                "due_at": m.due_at,
+                "is_provisional": m.is_provisional,
+                "unit": m.unit,
+                "amount": m.amount,
+                "starts_after": m.starts_after,
+                "is_override": m.is_override,
+            }
+        )
     return rows
 
 
-def create_ticket(*, service_type, channel, description, actor, now, customer=None, contact_name="",
-                  contact_phone="", contact_address="", received_at=None, priority=None, org_unit=None,
-                  hotline_order_no="", hotline_due_at=None, is_safety_or_supply=False,
-                  account_no="") -> Ticket:
+def create_ticket(
+    *,
+    service_type,
+    channel,
+    description,
+    actor,
+    now,
+    customer=None,
+    contact_name="",
+    contact_phone="",
+    contact_address="",
+    received_at=None,
+    priority=None,
+    org_unit=None,
+    hotline_order_no="",
+    hotline_due_at=None,
+    is_safety_or_supply=False,
+    account_no="",
+) -> Ticket:
     """Open a case: reference, responsible unit, milestones from the published standards, deadlines.
 
     Without `org_unit` the case is routed (tickets.routing.route_case; `account_no` is an
@@ -427,13 +507,16 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
         errors.update(_hotline_due_errors(hotline_due_at, received_at))
     segment = customer.category.segment if customer is not None else _walk_in_segment(service_type)
     if not service_type.applies_to(segment):
-        errors["service_type"] = [_("%(service)s is not offered to %(segment)s customers.") % {
-            "service": service_type.name, "segment": Segment(segment).label}]
+        errors["service_type"] = [
+            _("%(service)s is not offered to %(segment)s customers.")
+            % {"service": service_type.name, "segment": Segment(segment).label}
+        ]
     needs_routing = False
     if org_unit is None and not errors:
         try:
-            route = routing.route_case(customer=customer, account_no=account_no, address=contact_address,
-                                       actor=actor)
+            route = routing.route_case(
+                customer=customer, account_no=account_no, address=contact_address, actor=actor
+            )
         except ValidationError as exc:
             errors.update({"org_unit": exc.messages})
         else:
@@ -443,23 +526,39 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
 
     with transaction.atomic():
         ticket = Ticket.objects.create(
-            reference=next_reference(now), service_type=service_type, customer=customer, segment=segment,
+            reference=next_reference(now),
+            service_type=service_type,
+            customer=customer,
+            segment=segment,
             contact_name=(contact_name or (customer.name if customer else ""))[:100],
             contact_phone=contact_phone,
             contact_address=(contact_address or (customer.address if customer else ""))[:200],
             channel=channel,
-            hotline_order_no=(hotline_order_no or "").strip(), hotline_due_at=hotline_due_at,
+            hotline_order_no=(hotline_order_no or "").strip(),
+            hotline_due_at=hotline_due_at,
             is_safety_or_supply=is_safety_or_supply,
             priority=priority or (Priority.URGENT if service_type.is_emergency else Priority.NORMAL),
-            status=Status.NEW, org_unit=org_unit, needs_routing=needs_routing, description=description,
+            status=Status.NEW,
+            org_unit=org_unit,
+            needs_routing=needs_routing,
+            description=description,
             received_at=received_at,
-            created_at=now, created_by=actor,
+            created_at=now,
+            created_by=actor,
         )
         cal = get_snapshot(service_type.calendar)
         milestones = [
-            MilestoneModel(ticket=ticket, code=s.code, name=s.name, name_en=s.name_en, amount=s.amount,
-                           unit=s.unit, starts_after=s.starts_after, met_on_status=s.met_on_status,
-                           sort_order=s.sort_order)
+            MilestoneModel(
+                ticket=ticket,
+                code=s.code,
+                name=s.name,
+                name_en=s.name_en,
+                amount=s.amount,
+                unit=s.unit,
+                starts_after=s.starts_after,
+                met_on_status=s.met_on_status,
+                sort_order=s.sort_order,
+            )
             for s in _applicable_standards(service_type, segment, is_safety_or_supply)
         ]
         codes = {m.code for m in milestones}
@@ -472,19 +571,31 @@ def create_ticket(*, service_type, channel, description, actor, now, customer=No
         MilestoneModel.objects.bulk_create(milestones)
         _refresh_ticket(ticket, milestones)
         ticket.save(update_fields=["next_due_at", "next_warn_at", "sla_state"])
-        _event(ticket, Kind.CREATED, actor=actor, now=now, data={
-            "received_at": _iso(received_at), "channel": channel, "service_type": service_type.code,
-            "milestones": [{"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
-                           for m in milestones],
-            "org_unit": org_unit.code, "needs_routing": needs_routing,
-        })
+        _event(
+            ticket,
+            Kind.CREATED,
+            actor=actor,
+            now=now,
+            data={
+                "received_at": _iso(received_at),
+                "channel": channel,
+                "service_type": service_type.code,
+                "milestones": [
+                    {"code": m.code, "due_at": _iso(m.due_at), "is_override": m.is_override}
+                    for m in milestones
+                ],
+                "org_unit": org_unit.code,
+                "needs_routing": needs_routing,
+            },
+        )
         if _accepted_on_intake(channel, actor, milestones):
             # Taken face to face or on the phone: the request is accepted as the clerk takes it.
             _set_status(_Change(ticket, now), Status.ACCEPTED, actor)
             milestones = list(ticket.milestones.all())
         alert_emergency(ticket, now=now)
-        transaction.on_commit(lambda: hooks.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor,
-                                                                now=now))
+        transaction.on_commit(
+            lambda: hooks.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor, now=now)
+        )
     cached = ticket.milestones.all()
     cached._result_cache, cached._prefetch_done = milestones, True
     ticket._prefetched_objects_cache = {"milestones": cached}
@@ -512,8 +623,10 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status in (Status.CLOSED, Status.CANCELLED):
-            raise ValidationError(_("A %(status)s ticket cannot be changed; reopen it first.")
-                                  % {"status": _label(ticket.status)})
+            raise ValidationError(
+                _("A %(status)s ticket cannot be changed; reopen it first.")
+                % {"status": _label(ticket.status)}
+            )
         errors, changes = {}, {}
         for name, value in fields.items():
             try:
@@ -553,10 +666,16 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
         change = _Change(ticket, now)
         plain = {k: v for k, v in changes.items() if k not in ("received_at", "hotline_due_at")}
         if plain:
-            _event(ticket, Kind.FIELD, actor=actor, now=now, data={
-                "before": {k: str(b) if k == "org_unit" else b for k, (b, a) in plain.items()},
-                "after": {k: str(a) if k == "org_unit" else a for k, (b, a) in plain.items()},
-            })
+            _event(
+                ticket,
+                Kind.FIELD,
+                actor=actor,
+                now=now,
+                data={
+                    "before": {k: str(b) if k == "org_unit" else b for k, (b, a) in plain.items()},
+                    "after": {k: str(a) if k == "org_unit" else a for k, (b, a) in plain.items()},
+                },
+            )
         if "received_at" in changes or "hotline_due_at" in changes:
             before_due = {m.code: _iso(m.due_at) for m in change.milestones}
             for m in change.milestones:
@@ -572,8 +691,11 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
             for name in ("received_at", "hotline_due_at"):
                 if name in changes:
                     data["before"][name], data["after"][name] = (_iso(v) for v in changes[name])
-            data["milestones"] = [{"code": m.code, "before": before_due[m.code], "after": _iso(m.due_at)}
-                                  for m in change.milestones if before_due[m.code] != _iso(m.due_at)]
+            data["milestones"] = [
+                {"code": m.code, "before": before_due[m.code], "after": _iso(m.due_at)}
+                for m in change.milestones
+                if before_due[m.code] != _iso(m.due_at)
+            ]
             _event(ticket, kind, actor=actor, now=now, data=data)
         return change.finish(ticket_fields=list(changes))
 
@@ -596,8 +718,14 @@ def set_milestone_due(*, milestone, due_at, actor, now, reason) -> MilestoneMode
             m.started_at = now
         m.due_at, m.is_override, m.is_provisional = due_at, True, False
         change.touch(m)
-        _event(ticket, Kind.DEADLINE, actor=actor, now=now, message=reason, data={
-            "code": m.code, "before": _iso(before), "after": _iso(due_at), "reason": reason})
+        _event(
+            ticket,
+            Kind.DEADLINE,
+            actor=actor,
+            now=now,
+            message=reason,
+            data={"code": m.code, "before": _iso(before), "after": _iso(due_at), "reason": reason},
+        )
         change.finish()
     return m
 
@@ -617,9 +745,15 @@ def _check_assignee(ticket, assignee):
     if assignee is None or not assignee.is_active or not hasattr(assignee, "staff_profile"):
         raise ValidationError({"assignee": _("Choose an active staff member.")})
     if not Ticket.objects.visible_to(assignee).filter(pk=ticket.pk).exists():
-        raise ValidationError({"assignee": _(
-            "%(name)s works outside %(unit)s and cannot see this ticket; choose someone from that unit."
-        ) % {"name": assignee.get_full_name() or assignee.get_username(), "unit": ticket.org_unit.name}})
+        raise ValidationError(
+            {
+                "assignee": _(
+                    "%(name)s works outside %(unit)s and cannot see this ticket; "
+                    "choose someone from that unit."
+                )
+                % {"name": assignee.get_full_name() or assignee.get_username(), "unit": ticket.org_unit.name}
+            }
+        )
 
 
 def assign_ticket(*, ticket, assignee, actor, now) -> Ticket:
@@ -627,16 +761,29 @@ def assign_ticket(*, ticket, assignee, actor, now) -> Ticket:
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
-            raise ValidationError({"assignee": _("A %(status)s ticket cannot be reassigned.")
-                                   % {"status": _label(ticket.status)}})
+            raise ValidationError(
+                {
+                    "assignee": _("A %(status)s ticket cannot be reassigned.")
+                    % {"status": _label(ticket.status)}
+                }
+            )
         _check_assignee(ticket, assignee)
         if ticket.assignee_id == assignee.pk:
-            raise ValidationError({"assignee": _("The ticket is already assigned to %(name)s.")
-                                   % {"name": assignee.get_full_name() or assignee.get_username()}})
+            raise ValidationError(
+                {
+                    "assignee": _("The ticket is already assigned to %(name)s.")
+                    % {"name": assignee.get_full_name() or assignee.get_username()}
+                }
+            )
         before = ticket.assignee
         ticket.assignee = assignee
-        _event(ticket, Kind.ASSIGNED, actor=actor, now=now,
-               data={"before": _username(before), "after": _username(assignee)})
+        _event(
+            ticket,
+            Kind.ASSIGNED,
+            actor=actor,
+            now=now,
+            data={"before": _username(before), "after": _username(assignee)},
+        )
         change = _Change(ticket, now)
         if ticket.status in (Status.NEW, Status.ACCEPTED):
             return _set_status(change, Status.ASSIGNED, actor, ticket_fields=["assignee"])
@@ -672,15 +819,25 @@ def transfer_ticket(*, ticket, to_unit, reason, actor, now) -> Ticket:
         if not Ticket.objects.visible_to(actor).filter(pk=ticket.pk).exists():
             raise PermissionDenied(_("You cannot see this case."))
         if ticket.status in (Status.CLOSED, Status.CANCELLED):
-            raise ValidationError({"org_unit": _("A %(status)s case cannot be transferred.")
-                                   % {"status": _label(ticket.status)}})
+            raise ValidationError(
+                {
+                    "org_unit": _("A %(status)s case cannot be transferred.")
+                    % {"status": _label(ticket.status)}
+                }
+            )
         if to_unit is None or not transfer_targets(actor).filter(pk=to_unit.pk).exists():
-            raise ValidationError({"org_unit": _(
-                "%(unit)s is outside the units you may transfer cases to; choose one of yours."
-            ) % {"unit": to_unit.name if to_unit else "—"}})
+            raise ValidationError(
+                {
+                    "org_unit": _(
+                        "%(unit)s is outside the units you may transfer cases to; choose one of yours."
+                    )
+                    % {"unit": to_unit.name if to_unit else "—"}
+                }
+            )
         if to_unit.pk == ticket.org_unit_id:
-            raise ValidationError({"org_unit": _("The case is already with %(unit)s.")
-                                   % {"unit": to_unit.name}})
+            raise ValidationError(
+                {"org_unit": _("The case is already with %(unit)s.") % {"unit": to_unit.name}}
+            )
         before = ticket.org_unit
         fields = ["org_unit", "needs_routing"]
         cleared = None
@@ -692,15 +849,32 @@ def transfer_ticket(*, ticket, to_unit, reason, actor, now) -> Ticket:
         if cleared is not None and ticket.status == Status.ASSIGNED:
             ticket.status = Status.ACCEPTED  # nobody holds it any more: it waits to be assigned again
             fields.append("status")
-        _event(ticket, Kind.TRANSFERRED, actor=actor, now=now, message=reason, data={
-            "before": before.code, "after": to_unit.code, "reason": reason,
-            "assignee_cleared": cleared.pk if cleared else None,
-            **({"status_before": status_before, "status_after": ticket.status}
-               if status_before != ticket.status else {}),
-        })
-        notify(recipients=_receiving_staff(to_unit), kind="transfer", template=messages.TRANSFERRED,
-               params={"unit": to_unit.name, "from_unit": before.name, "reason": reason},
-               subject=messages.subject_for(ticket), now=now)
+        _event(
+            ticket,
+            Kind.TRANSFERRED,
+            actor=actor,
+            now=now,
+            message=reason,
+            data={
+                "before": before.code,
+                "after": to_unit.code,
+                "reason": reason,
+                "assignee_cleared": cleared.pk if cleared else None,
+                **(
+                    {"status_before": status_before, "status_after": ticket.status}
+                    if status_before != ticket.status
+                    else {}
+                ),
+            },
+        )
+        notify(
+            recipients=_receiving_staff(to_unit),
+            kind="transfer",
+            template=messages.TRANSFERRED,
+            params={"unit": to_unit.name, "from_unit": before.name, "reason": reason},
+            subject=messages.subject_for(ticket),
+            now=now,
+        )
         return _Change(ticket, now).finish(ticket_fields=fields)
 
 
@@ -717,8 +891,9 @@ def start_work(*, ticket, actor, now) -> Ticket:
             _check_assignee(ticket, actor)
             ticket.assignee = actor
             fields.append("assignee")
-            _event(ticket, Kind.ASSIGNED, actor=actor, now=now,
-                   data={"before": None, "after": _username(actor)})
+            _event(
+                ticket, Kind.ASSIGNED, actor=actor, now=now, data={"before": None, "after": _username(actor)}
+            )
         return _set_status(_Change(ticket, now), Status.IN_PROGRESS, actor, ticket_fields=fields)
 
 
@@ -735,8 +910,14 @@ def pause_ticket(*, ticket, reason, actor, now) -> Ticket:
         for m in change.milestones:
             if m.met_at is None and m.due_at is not None:
                 change.touch(m)
-        _event(ticket, Kind.PAUSED, actor=actor, now=now, message=reason,
-               data={"before": before, "after": Status.WAITING_CUSTOMER, "reason": reason})
+        _event(
+            ticket,
+            Kind.PAUSED,
+            actor=actor,
+            now=now,
+            message=reason,
+            data={"before": before, "after": Status.WAITING_CUSTOMER, "reason": reason},
+        )
         change.finish(ticket_fields=["status", "paused_at", "pause_reason"])
         _on_commit_status(ticket, before, Status.WAITING_CUSTOMER, actor, now)
         return ticket
@@ -759,15 +940,30 @@ def resume_ticket(*, ticket, actor, now) -> Ticket:
             stood = sla.elapsed_between(change.cal, since, now, m.unit) if now > since else ZERO
             if stood:
                 new = sla.extend_by(change.cal, m.due_at, m.unit, stood)
-                moved.append({"code": m.code, "before": _iso(m.due_at), "after": _iso(new.at),
-                              "paused": stood.total_seconds()})
+                moved.append(
+                    {
+                        "code": m.code,
+                        "before": _iso(m.due_at),
+                        "after": _iso(new.at),
+                        "paused": stood.total_seconds(),
+                    }
+                )
                 m.due_at, m.is_provisional = new.at, m.is_provisional or new.is_provisional
                 m.paused_for += stood
             change.touch(m)
         ticket.status, ticket.paused_at, ticket.pause_reason = back, None, ""
-        _event(ticket, Kind.RESUMED, actor=actor, now=now, data={
-            "before": Status.WAITING_CUSTOMER, "after": back, "paused_since": _iso(paused_at),
-            "milestones": moved})
+        _event(
+            ticket,
+            Kind.RESUMED,
+            actor=actor,
+            now=now,
+            data={
+                "before": Status.WAITING_CUSTOMER,
+                "after": back,
+                "paused_since": _iso(paused_at),
+                "milestones": moved,
+            },
+        )
         change.finish(ticket_fields=["status", "paused_at", "pause_reason"])
         _on_commit_status(ticket, Status.WAITING_CUSTOMER, back, actor, now)
         return ticket
@@ -798,9 +994,11 @@ def reopen_ticket(*, ticket, actor, now, reason) -> Ticket:
             raise ValidationError({"to": _("Only a resolved or closed ticket can be reopened.")})
         reason = _require_reason(reason)
         change = _Change(ticket, now)
-        reopened = {m.code for m in change.milestones
-                    if m.met_at is not None
-                    and STATUS_RANK.get(m.met_on_status, 0) >= STATUS_RANK[Status.RESOLVED]}
+        reopened = {
+            m.code
+            for m in change.milestones
+            if m.met_at is not None and STATUS_RANK.get(m.met_on_status, 0) >= STATUS_RANK[Status.RESOLVED]
+        }
         for m in sorted(change.milestones, key=lambda m: m.sort_order):
             if m.code not in reopened:
                 continue
@@ -815,8 +1013,14 @@ def reopen_ticket(*, ticket, actor, now, reason) -> Ticket:
             m.state = SlaState.PENDING
             change.touch(m)
         ticket.resolved_at = ticket.closed_at = None
-        return _set_status(change, Status.IN_PROGRESS, actor, reason=reason,
-                           extra={"reopened": sorted(reopened)}, ticket_fields=["resolved_at", "closed_at"])
+        return _set_status(
+            change,
+            Status.IN_PROGRESS,
+            actor,
+            reason=reason,
+            extra={"reopened": sorted(reopened)},
+            ticket_fields=["resolved_at", "closed_at"],
+        )
 
 
 def cancel_ticket(*, ticket, actor, now, reason) -> Ticket:
@@ -825,8 +1029,13 @@ def cancel_ticket(*, ticket, actor, now, reason) -> Ticket:
         _check_transition(ticket, Status.CANCELLED)
         ticket.cancel_reason = _require_reason(reason)
         ticket.paused_at, ticket.pause_reason = None, ""
-        return _set_status(_Change(ticket, now), Status.CANCELLED, actor, reason=ticket.cancel_reason,
-                           ticket_fields=["cancel_reason", "paused_at", "pause_reason"])
+        return _set_status(
+            _Change(ticket, now),
+            Status.CANCELLED,
+            actor,
+            reason=ticket.cancel_reason,
+            ticket_fields=["cancel_reason", "paused_at", "pause_reason"],
+        )
 
 
 def transition_ticket(*, ticket, to, actor, now, reason="", note="") -> Ticket:
@@ -877,12 +1086,20 @@ def meet_milestone(*, ticket, code, actor, now) -> MilestoneModel:
         if m.met_at is not None:
             raise ValidationError({"code": _("%(name)s was already met.") % {"name": m.local_name}})
         if ticket.status in (Status.CLOSED, Status.CANCELLED):
-            raise ValidationError({"code": _("A %(status)s ticket's milestones cannot be met.")
-                                   % {"status": _label(ticket.status)}})
+            raise ValidationError(
+                {
+                    "code": _("A %(status)s ticket's milestones cannot be met.")
+                    % {"status": _label(ticket.status)}
+                }
+            )
         if m.started_at is None:
             first = change.by_code(m.starts_after)
-            raise ValidationError({"code": _("%(name)s starts when %(first)s is met; record that first.") % {
-                "name": m.local_name, "first": first.local_name if first else m.starts_after}})
+            raise ValidationError(
+                {
+                    "code": _("%(name)s starts when %(first)s is met; record that first.")
+                    % {"name": m.local_name, "first": first.local_name if first else m.starts_after}
+                }
+            )
         met = []
         change.meet(m, actor, met)
         _event(ticket, Kind.MILESTONE_MET, actor=actor, now=now, data=met[0])
@@ -930,9 +1147,18 @@ def _send_reply(ticket, text, now):
         addresses.append(Address(Notification.Channel.SMS, phone))
     if email:
         addresses.append(Address(Notification.Channel.EMAIL, email))
-    notify(recipients=addresses, kind="reply", template=messages.REPLY, subject=messages.subject_for(ticket),
-           params={"company": OrganisationProfile.current().signature, "url": tracking_url(ticket.reference),
-                   "text": text}, now=now)
+    notify(
+        recipients=addresses,
+        kind="reply",
+        template=messages.REPLY,
+        subject=messages.subject_for(ticket),
+        params={
+            "company": OrganisationProfile.current().signature,
+            "url": tracking_url(ticket.reference),
+            "text": text,
+        },
+        now=now,
+    )
 
 
 def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
@@ -948,13 +1174,31 @@ def add_attachment(*, ticket, file, actor, now, is_public=False) -> Attachment:
     file = cleaned_upload(file, content_type)
     with transaction.atomic():
         ticket = _locked(ticket)
-        attachment = Attachment(ticket=ticket, original_name=name, content_type=content_type, size=file.size,
-                                uploaded_by=actor, uploaded_at=now, is_public=is_public)
+        attachment = Attachment(
+            ticket=ticket,
+            original_name=name,
+            content_type=content_type,
+            size=file.size,
+            uploaded_by=actor,
+            uploaded_at=now,
+            is_public=is_public,
+        )
         attachment.file.save(name, file, save=False)
         attachment.save()
-        _event(ticket, Kind.ATTACHMENT, actor=actor, now=now, is_public=is_public, message=name, data={
-            "uuid": str(attachment.uuid), "name": name, "size": attachment.size,
-            "content_type": content_type})
+        _event(
+            ticket,
+            Kind.ATTACHMENT,
+            actor=actor,
+            now=now,
+            is_public=is_public,
+            message=name,
+            data={
+                "uuid": str(attachment.uuid),
+                "name": name,
+                "size": attachment.size,
+                "content_type": content_type,
+            },
+        )
     return attachment
 
 
@@ -965,9 +1209,13 @@ def recompute_provisional_deadlines(calendar, *, now) -> int:
     """An official schedule arrived: recompute the provisional deadlines on that calendar."""
     ticket_ids = list(
         MilestoneModel.objects.filter(
-            is_provisional=True, met_at__isnull=True, ticket__status__in=OPEN_STATUSES,
+            is_provisional=True,
+            met_at__isnull=True,
+            ticket__status__in=OPEN_STATUSES,
             ticket__service_type__calendar=calendar,
-        ).values_list("ticket_id", flat=True).distinct()
+        )
+        .values_list("ticket_id", flat=True)
+        .distinct()
     )
     for ticket_id in ticket_ids:
         with transaction.atomic():
@@ -982,7 +1230,12 @@ def recompute_provisional_deadlines(calendar, *, now) -> int:
                 moved.append({"code": m.code, "before": _iso(before), "after": _iso(m.due_at)})
                 change.touch(m)
             if moved:
-                _event(ticket, Kind.DEADLINE, actor=None, now=now,
-                       data={"milestones": moved, "reason": "calendar"})
+                _event(
+                    ticket,
+                    Kind.DEADLINE,
+                    actor=None,
+                    now=now,
+                    data={"milestones": moved, "reason": "calendar"},
+                )
             change.finish()
     return len(ticket_ids)

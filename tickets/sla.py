@@ -47,8 +47,9 @@ def sla_rank(state: str) -> int:
     return SEVERITY.get(state, 0)
 
 
-def state_by_clock(*, stored: str, due: dt.datetime | None, warn: dt.datetime | None, is_paused: bool,
-                   now: dt.datetime) -> str:
+def state_by_clock(
+    *, stored: str, due: dt.datetime | None, warn: dt.datetime | None, is_paused: bool, now: dt.datetime
+) -> str:
     """The SLA state a person sees at `now`: from the nearest deadline and its warning time, never
     waiting for the sweep. A ticket without a running deadline (or paused) keeps its stored state."""
     if is_paused or due is None:
@@ -58,6 +59,7 @@ def state_by_clock(*, stored: str, due: dt.datetime | None, warn: dt.datetime | 
     if warn is not None and now >= warn:
         return "at_risk"
     return "on_time"
+
 
 _US_PER_SECOND = 1_000_000
 _US_PER_HOUR = 3_600 * _US_PER_SECOND
@@ -136,8 +138,12 @@ class CalendarSnapshot:
         for weekday, periods in self.periods.items():
             if not 0 <= weekday <= 6:
                 raise ValueError(f"weekday {weekday} is not in 0..6")
-            spans = tuple(sorted((_us_of(start), _us_of(end) if end != _MIDNIGHT else _US_PER_DAY)
-                                 for start, end in periods))
+            spans = tuple(
+                sorted(
+                    (_us_of(start), _us_of(end) if end != _MIDNIGHT else _US_PER_DAY)
+                    for start, end in periods
+                )
+            )
             for (start, end), following in zip(spans, spans[1:] + ((_US_PER_DAY, _US_PER_DAY),), strict=True):
                 if not start < end <= following[0]:
                     raise ValueError(f"working periods of weekday {weekday} are empty or overlap")
@@ -161,8 +167,10 @@ class CalendarSnapshot:
 
     def periods_on(self, d: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
         """The working periods of a date: none on holidays, the regular weekday ones on make-up days."""
-        return tuple((_time_of(start), dt.time(0) if end == _US_PER_DAY else _time_of(end))
-                     for start, end in self._periods_us(d))
+        return tuple(
+            (_time_of(start), dt.time(0) if end == _US_PER_DAY else _time_of(end))
+            for start, end in self._periods_us(d)
+        )
 
     def is_working_day(self, d: dt.date) -> bool:
         return bool(self._periods_us(d))
@@ -362,8 +370,9 @@ def extend_by(cal: CalendarSnapshot, due: dt.datetime, unit: str, paused: dt.tim
     return Due(at, _is_provisional(cal, local.date(), at.date()))
 
 
-def warn_at(cal: CalendarSnapshot, start: dt.datetime, due: dt.datetime, unit: str,
-            percent: int) -> dt.datetime:
+def warn_at(
+    cal: CalendarSnapshot, start: dt.datetime, due: dt.datetime, unit: str, percent: int
+) -> dt.datetime:
     """The instant at which `percent`% of the allowed time (working or wall) from start to due has elapsed."""
     if not 0 <= percent <= 100:
         raise ValueError("percent must be between 0 and 100")

@@ -75,11 +75,18 @@ class SweepResult:
         self.by_level.update(other.by_level)
 
     def as_dict(self) -> dict:
-        return {"claimed": self.claimed, "escalations": self.escalations, "warnings": self.warnings,
-                "skipped": self.skipped,
-                "events": self.events, "notifications": self.notifications, "errors": self.errors,
-                "chunks": self.chunks, "by_level": {str(k): v for k, v in sorted(self.by_level.items())},
-                "seconds": round(self.seconds, 4)}
+        return {
+            "claimed": self.claimed,
+            "escalations": self.escalations,
+            "warnings": self.warnings,
+            "skipped": self.skipped,
+            "events": self.events,
+            "notifications": self.notifications,
+            "errors": self.errors,
+            "chunks": self.chunks,
+            "by_level": {str(k): v for k, v in sorted(self.by_level.items())},
+            "seconds": round(self.seconds, 4),
+        }
 
 
 def claim_queryset(now: dt.datetime, chunk_size: int):
@@ -91,7 +98,8 @@ def claim_queryset(now: dt.datetime, chunk_size: int):
     return (
         Milestone.objects.select_for_update(skip_locked=True)
         .filter(next_action_at__isnull=False, met_at__isnull=True, next_action_at__lte=now)
-        .order_by("next_action_at").values_list("id", flat=True)[:chunk_size]
+        .order_by("next_action_at")
+        .values_list("id", flat=True)[:chunk_size]
     )
 
 
@@ -101,18 +109,49 @@ def claim_queryset(now: dt.datetime, chunk_size: int):
 # ticket, unit and service type, and building ~6 model instances per row cost more than the SQL.
 # The objects below carry exactly the attributes tickets.escalation reads.
 
-_POLICY_FIELDS = ("code", "name", "warn_percent", "level2_after_amount", "level2_after_unit",
-                  "level3_after_amount", "level3_after_unit", "is_default")
+_POLICY_FIELDS = (
+    "code",
+    "name",
+    "warn_percent",
+    "level2_after_amount",
+    "level2_after_unit",
+    "level3_after_amount",
+    "level3_after_unit",
+    "is_default",
+)
 _ROW_FIELDS = (
-    "id", "ticket_id", "code", "name", "name_en", "unit", "due_at", "started_at", "met_at", "is_override",
-    "next_action_level", "state", "warn_at",
-    "ticket__status", "ticket__paused_at", "ticket__received_at", "ticket__hotline_due_at",
-    "ticket__escalation_level", "ticket__sla_state", "ticket__reference", "ticket__assignee_id",
-    "ticket__org_unit_id", "ticket__org_unit__path", "ticket__org_unit__name",
-    "ticket__service_type_id", "ticket__service_type__name", "ticket__service_type__name_en",
+    "id",
+    "ticket_id",
+    "code",
+    "name",
+    "name_en",
+    "unit",
+    "due_at",
+    "started_at",
+    "met_at",
+    "is_override",
+    "next_action_level",
+    "state",
+    "warn_at",
+    "ticket__status",
+    "ticket__paused_at",
+    "ticket__received_at",
+    "ticket__hotline_due_at",
+    "ticket__escalation_level",
+    "ticket__sla_state",
+    "ticket__reference",
+    "ticket__assignee_id",
+    "ticket__org_unit_id",
+    "ticket__org_unit__path",
+    "ticket__org_unit__name",
+    "ticket__service_type_id",
+    "ticket__service_type__name",
+    "ticket__service_type__name_en",
     "ticket__service_type__is_emergency",
-    "ticket__service_type__calendar_id", "ticket__service_type__calendar__updated_at",
-    "ticket__service_type__calendar__time_zone", "ticket__service_type__escalation_policy_id",
+    "ticket__service_type__calendar_id",
+    "ticket__service_type__calendar__updated_at",
+    "ticket__service_type__calendar__time_zone",
+    "ticket__service_type__escalation_policy_id",
     *(f"ticket__service_type__escalation_policy__{name}" for name in _POLICY_FIELDS),
 )
 
@@ -127,9 +166,16 @@ class _OrgUnit:
 class _ServiceType:
     """A service type with its calendar and policy; `ladder` caches (policy, snapshot, ordered)."""
 
-    __slots__ = ("pk", "name", "names", "is_emergency", "calendar", "escalation_policy_id",
-                 "escalation_policy",
-                 "ladder")
+    __slots__ = (
+        "pk",
+        "name",
+        "names",
+        "is_emergency",
+        "calendar",
+        "escalation_policy_id",
+        "escalation_policy",
+        "ladder",
+    )
 
     def __init__(self, pk, name, name_en, is_emergency, calendar, policy_id, policy):
         self.pk, self.name, self.is_emergency, self.calendar = pk, name, is_emergency, calendar
@@ -138,8 +184,21 @@ class _ServiceType:
 
 
 class _Ticket:
-    __slots__ = ("pk", "status", "paused_at", "received_at", "hotline_due_at", "escalation_level",
-                 "sla_state", "reference", "assignee_id", "assignee", "org_unit", "service_type", "subject")
+    __slots__ = (
+        "pk",
+        "status",
+        "paused_at",
+        "received_at",
+        "hotline_due_at",
+        "escalation_level",
+        "sla_state",
+        "reference",
+        "assignee_id",
+        "assignee",
+        "org_unit",
+        "service_type",
+        "subject",
+    )
 
     @property
     def id(self):
@@ -147,9 +206,24 @@ class _Ticket:
 
 
 class _Milestone:
-    __slots__ = ("pk", "ticket_id", "ticket", "code", "name", "name_en", "unit", "due_at", "started_at",
-                 "met_at",
-                 "is_override", "next_action_level", "state", "warn_at", "next_action_at", "last_error")
+    __slots__ = (
+        "pk",
+        "ticket_id",
+        "ticket",
+        "code",
+        "name",
+        "name_en",
+        "unit",
+        "due_at",
+        "started_at",
+        "met_at",
+        "is_override",
+        "next_action_level",
+        "state",
+        "warn_at",
+        "next_action_at",
+        "last_error",
+    )
 
     @property
     def id(self):
@@ -164,11 +238,41 @@ def _claimed_rows(ids: list[int]) -> list[_Milestone]:
     types: dict[int, _ServiceType] = {}
     milestones = []
     type_id_of_ticket = messages.ticket_type_id()
-    for (pk, ticket_id, code, name, name_en, unit, due_at, started_at, met_at, is_override, level, state,
-         warn_at,
-         status, paused_at, received_at, hotline_due_at, escalation_level, sla_state, reference, assignee_id,
-         unit_id, unit_path, unit_name, type_id, type_name, type_name_en, is_emergency, calendar_id,
-         calendar_updated_at, calendar_tz, policy_id, *policy) in rows:
+    for (
+        pk,
+        ticket_id,
+        code,
+        name,
+        name_en,
+        unit,
+        due_at,
+        started_at,
+        met_at,
+        is_override,
+        level,
+        state,
+        warn_at,
+        status,
+        paused_at,
+        received_at,
+        hotline_due_at,
+        escalation_level,
+        sla_state,
+        reference,
+        assignee_id,
+        unit_id,
+        unit_path,
+        unit_name,
+        type_id,
+        type_name,
+        type_name_en,
+        is_emergency,
+        calendar_id,
+        calendar_updated_at,
+        calendar_tz,
+        policy_id,
+        *policy,
+    ) in rows:
         ticket = tickets.get(ticket_id)
         if ticket is None:
             ticket = tickets[ticket_id] = _Ticket()
@@ -183,13 +287,22 @@ def _claimed_rows(ids: list[int]) -> list[_Milestone]:
             service_type = types.get(type_id)
             if service_type is None:
                 calendar = WorkCalendar(id=calendar_id, updated_at=calendar_updated_at, time_zone=calendar_tz)
-                own = (EscalationPolicy(id=policy_id, **dict(zip(_POLICY_FIELDS, policy, strict=True)))
-                       if policy_id is not None else None)
+                own = (
+                    EscalationPolicy(id=policy_id, **dict(zip(_POLICY_FIELDS, policy, strict=True)))
+                    if policy_id is not None
+                    else None
+                )
                 service_type = types[type_id] = _ServiceType(
-                    type_id, type_name, type_name_en, is_emergency, calendar, policy_id, own)
+                    type_id, type_name, type_name_en, is_emergency, calendar, policy_id, own
+                )
             ticket.service_type = service_type
-            ticket.subject = Subject(type_id=type_id_of_ticket, id=ticket_id, reference=reference,
-                                     link=messages.ticket_link(reference), org_unit_id=unit_id)
+            ticket.subject = Subject(
+                type_id=type_id_of_ticket,
+                id=ticket_id,
+                reference=reference,
+                link=messages.ticket_link(reference),
+                org_unit_id=unit_id,
+            )
         m = _Milestone()
         m.pk, m.ticket_id, m.ticket, m.code, m.name, m.unit = pk, ticket_id, ticket, code, name, unit
         m.name_en = name_en
@@ -245,7 +358,8 @@ def _plan(milestones: list[_Milestone], now: dt.datetime) -> _Plan:
         warn = escalation.compute_warn_at(m, ticket, policy, cal)
         cursor = m.next_action_level if m.next_action_level is not None else 0
         levels, next_level, next_at = escalation.due_steps(
-            m, policy, cal, warn, cursor, now, ordered=ordered, ticket=ticket)
+            m, policy, cal, warn, cursor, now, ordered=ordered, ticket=ticket
+        )
         state = escalation.state_at(m, now, warn)
         m.warn_at, m.state, m.next_action_level, m.next_action_at = warn, state, next_level, next_at
         if levels:
@@ -263,15 +377,38 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
         _attach_assignees([t for _m, t, _l, _s in plan.steps], directory)
         for m, ticket, level, skipped in plan.steps:
             for passed in skipped:
-                rows.append({"milestone_id": m.pk, "ticket_id": ticket.pk, "level": passed,
-                             "due_at": m.due_at, "recipients": [], "is_skipped": True})
+                rows.append(
+                    {
+                        "milestone_id": m.pk,
+                        "ticket_id": ticket.pk,
+                        "level": passed,
+                        "due_at": m.due_at,
+                        "recipients": [],
+                        "is_skipped": True,
+                    }
+                )
             found = directory.audience(ticket, level)
             recipients[m.pk] = found
-            rows.append({"milestone_id": m.pk, "ticket_id": ticket.pk, "level": level, "due_at": m.due_at,
-                         "recipients": directory.as_json(found), "is_skipped": False})
-    inserted = {(mid, level) for mid, level in _insert(
-        Escalation, rows, shared={"at": now}, returning=("milestone_id", "level"),
-        conflict=("milestone_id", "level"))}
+            rows.append(
+                {
+                    "milestone_id": m.pk,
+                    "ticket_id": ticket.pk,
+                    "level": level,
+                    "due_at": m.due_at,
+                    "recipients": directory.as_json(found),
+                    "is_skipped": False,
+                }
+            )
+    inserted = {
+        (mid, level)
+        for mid, level in _insert(
+            Escalation,
+            rows,
+            shared={"at": now},
+            returning=("milestone_id", "level"),
+            conflict=("milestone_id", "level"),
+        )
+    }
 
     events, batch, touched, due_texts, shown_dues, titles = [], [], {}, {}, {}, {}
     site_language = settings.LANGUAGE_CODE
@@ -281,26 +418,50 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
             found = recipients[m.pk]
             template = messages.step_template(level)
             due = due_texts.get(m.due_at) or due_texts.setdefault(m.due_at, at(m.due_at))
-            params = {"milestone": messages.in_languages(m.name, m.name_en), "due": due, "level": level,
-                      "unit": ticket.org_unit.name, "service": ticket.service_type.names}
+            params = {
+                "milestone": messages.in_languages(m.name, m.name_en),
+                "due": due,
+                "level": level,
+                "unit": ticket.org_unit.name,
+                "service": ticket.service_type.names,
+            }
             # The timeline's text, in the site language: the translated title looked up once per
             # template and each due time shown once per chunk.
             title = titles.get(template) or titles.setdefault(
-                template, title_renderer(template, language=site_language))
+                template, title_renderer(template, language=site_language)
+            )
             shown = shown_dues.get(m.due_at) or shown_dues.setdefault(
-                m.due_at, render_value(due, site_language.lower()))
-            events.append({
-                "ticket_id": ticket.pk,
-                "message": title({**params, "due": shown, "reference": ticket.reference, "url": ""}),
-                "kind": TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
-                "data": {"milestone": m.code, "level": level, "due_at": m.due_at.isoformat(),
-                         "skipped": list(skipped), "recipients": directory.as_json(found)},
-            })
-            extra = (escalation.EMERGENCY_EXTRA_CHANNELS if ticket.service_type.is_emergency
-                     else escalation.EXTRA_CHANNELS[level])
-            batch.append(Message(recipients=found, template=template, params=params, channels=extra,
-                                 subject=ticket.subject,
-                                 kind=NotificationKind.BREACH if level else NotificationKind.WARNING))
+                m.due_at, render_value(due, site_language.lower())
+            )
+            events.append(
+                {
+                    "ticket_id": ticket.pk,
+                    "message": title({**params, "due": shown, "reference": ticket.reference, "url": ""}),
+                    "kind": TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
+                    "data": {
+                        "milestone": m.code,
+                        "level": level,
+                        "due_at": m.due_at.isoformat(),
+                        "skipped": list(skipped),
+                        "recipients": directory.as_json(found),
+                    },
+                }
+            )
+            extra = (
+                escalation.EMERGENCY_EXTRA_CHANNELS
+                if ticket.service_type.is_emergency
+                else escalation.EXTRA_CHANNELS[level]
+            )
+            batch.append(
+                Message(
+                    recipients=found,
+                    template=template,
+                    params=params,
+                    channels=extra,
+                    subject=ticket.subject,
+                    kind=NotificationKind.BREACH if level else NotificationKind.WARNING,
+                )
+            )
             result.by_level[level] += 1
             if level == 0:
                 result.warnings += 1
@@ -315,15 +476,29 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
 
     _insert(TicketEvent, events, shared={"actor_id": None, "at": now, "is_public": False})
     created = write_notifications(batch, now=now)
-    _update(Milestone, [
-        {"id": m.pk, "warn_at": m.warn_at, "state": m.state, "next_action_at": m.next_action_at,
-         "next_action_level": m.next_action_level, "last_error": "", "sweep_failures": 0}
-        for m in plan.milestones
-    ])
-    _update(Ticket, [
-        {"id": t.pk, "escalation_level": t.escalation_level, "sla_state": t.sla_state}
-        for t in touched.values()
-    ], only_raise=("escalation_level",))
+    _update(
+        Milestone,
+        [
+            {
+                "id": m.pk,
+                "warn_at": m.warn_at,
+                "state": m.state,
+                "next_action_at": m.next_action_at,
+                "next_action_level": m.next_action_level,
+                "last_error": "",
+                "sweep_failures": 0,
+            }
+            for m in plan.milestones
+        ],
+    )
+    _update(
+        Ticket,
+        [
+            {"id": t.pk, "escalation_level": t.escalation_level, "sla_state": t.sla_state}
+            for t in touched.values()
+        ],
+        only_raise=("escalation_level",),
+    )
     result.events += len(events)
     result.notifications += len(created)
 
@@ -338,8 +513,10 @@ def _set_aside(pk: int, exc: Exception, now: dt.datetime, result: SweepResult) -
     logger.exception("sweep: milestone %s set aside", pk)
     failures = (Milestone.objects.filter(pk=pk).values_list("sweep_failures", flat=True).first() or 0) + 1
     Milestone.objects.filter(pk=pk).update(
-        last_error=f"{now.isoformat()} {type(exc).__name__}: {exc}"[:2000], sweep_failures=failures,
-        next_action_at=now + retry_delay(failures))
+        last_error=f"{now.isoformat()} {type(exc).__name__}: {exc}"[:2000],
+        sweep_failures=failures,
+        next_action_at=now + retry_delay(failures),
+    )
     result.errors += 1
 
 
@@ -391,8 +568,9 @@ def _collector_paused():
             gc.enable()
 
 
-def sweep_due_milestones(*, now: dt.datetime, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                         max_chunks: int | None = None) -> SweepResult:
+def sweep_due_milestones(
+    *, now: dt.datetime, chunk_size: int = DEFAULT_CHUNK_SIZE, max_chunks: int | None = None
+) -> SweepResult:
     """Perform every escalation step due at `now` (see the module docstring for the steps)."""
     started = time.perf_counter()
     result = SweepResult()
@@ -407,5 +585,3 @@ def sweep_due_milestones(*, now: dt.datetime, chunk_size: int = DEFAULT_CHUNK_SI
     result.seconds = time.perf_counter() - started
     logger.info("sweep at %s: %s", now.isoformat(), result.as_dict())
     return result
-
-

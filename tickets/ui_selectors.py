@@ -56,8 +56,11 @@ def assignable_staff(ticket: Ticket) -> list:
     """Active staff who handle cases, in the ticket's responsible unit and the units below it."""
     return list(
         get_user_model()
-        .objects.filter(is_active=True, staff_profile__org_unit__path__startswith=ticket.org_unit.path,
-                        staff_profile__role__in=ROLES_HANDLING_CASES)
+        .objects.filter(
+            is_active=True,
+            staff_profile__org_unit__path__startswith=ticket.org_unit.path,
+            staff_profile__role__in=ROLES_HANDLING_CASES,
+        )
         .select_related("staff_profile", "staff_profile__org_unit")
         .order_by("staff_profile__org_unit__path", "username")
     )

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,116 +15,322 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CustomerCategory',
+            name="CustomerCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='English name')),
-                ('segment', models.CharField(choices=[('residential', 'Residential'), ('commercial', 'Commercial'), ('industrial', 'Industrial')], max_length=20, verbose_name='segment')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sub_categories', to='accounts.customercategory', verbose_name='parent category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="English name")),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("residential", "Residential"),
+                            ("commercial", "Commercial"),
+                            ("industrial", "Industrial"),
+                        ],
+                        max_length=20,
+                        verbose_name="segment",
+                    ),
+                ),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sub_categories",
+                        to="accounts.customercategory",
+                        verbose_name="parent category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer category',
-                'verbose_name_plural': 'customer categories',
-                'ordering': ['sort_order', 'code'],
+                "verbose_name": "customer category",
+                "verbose_name_plural": "customer categories",
+                "ordering": ["sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('kind', models.CharField(choices=[('centre', 'Group customer service centre'), ('branch', 'Branch'), ('outlet', 'Service outlet'), ('call_centre', 'Call centre')], max_length=20, verbose_name='kind')),
-                ('path', models.CharField(db_index=True, editable=False, max_length=255, verbose_name='path')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='accounts.orgunit', verbose_name='parent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("centre", "Group customer service centre"),
+                            ("branch", "Branch"),
+                            ("outlet", "Service outlet"),
+                            ("call_centre", "Call centre"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(db_index=True, editable=False, max_length=255, verbose_name="path"),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="accounts.orgunit",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation unit',
-                'verbose_name_plural': 'organisation units',
-                'ordering': ['path'],
+                "verbose_name": "organisation unit",
+                "verbose_name_plural": "organisation units",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_no', models.CharField(max_length=12, unique=True, validators=[accounts.validators.validate_account_no], verbose_name='account number')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('mobile', models.CharField(blank=True, max_length=11, validators=[accounts.validators.validate_mobile], verbose_name='mobile phone')),
-                ('landline', models.CharField(blank=True, max_length=20, validators=[accounts.validators.validate_landline], verbose_name='landline')),
-                ('id_number', models.CharField(blank=True, max_length=18, validators=[accounts.validators.validate_id_number], verbose_name='ID number')),
-                ('address', models.CharField(max_length=200, verbose_name='address')),
-                ('is_key_account', models.BooleanField(default=False, verbose_name='key account')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('closed', 'Closed')], default='active', max_length=20, verbose_name='status')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('account_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_accounts', to=settings.AUTH_USER_MODEL, verbose_name='account manager')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='accounts.customercategory', verbose_name='category')),
-                ('sub_category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sub_customers', to='accounts.customercategory', verbose_name='sub-category')),
-                ('outlet', models.ForeignKey(limit_choices_to={'kind': 'outlet'}, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='accounts.orgunit', verbose_name='responsible outlet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "account_no",
+                    models.CharField(
+                        max_length=12,
+                        unique=True,
+                        validators=[accounts.validators.validate_account_no],
+                        verbose_name="account number",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "mobile",
+                    models.CharField(
+                        blank=True,
+                        max_length=11,
+                        validators=[accounts.validators.validate_mobile],
+                        verbose_name="mobile phone",
+                    ),
+                ),
+                (
+                    "landline",
+                    models.CharField(
+                        blank=True,
+                        max_length=20,
+                        validators=[accounts.validators.validate_landline],
+                        verbose_name="landline",
+                    ),
+                ),
+                (
+                    "id_number",
+                    models.CharField(
+                        blank=True,
+                        max_length=18,
+                        validators=[accounts.validators.validate_id_number],
+                        verbose_name="ID number",
+                    ),
+                ),
+                ("address", models.CharField(max_length=200, verbose_name="address")),
+                ("is_key_account", models.BooleanField(default=False, verbose_name="key account")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("suspended", "Suspended"), ("closed", "Closed")],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "account_manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="managed_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account manager",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="accounts.customercategory",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "sub_category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sub_customers",
+                        to="accounts.customercategory",
+                        verbose_name="sub-category",
+                    ),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "outlet"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="accounts.orgunit",
+                        verbose_name="responsible outlet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['account_no'],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["account_no"],
             },
         ),
         migrations.CreateModel(
-            name='PersonalDataView',
+            name="PersonalDataView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fields', models.CharField(max_length=100, verbose_name='fields')),
-                ('viewed_at', models.DateTimeField(auto_now_add=True, verbose_name='viewed at')),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='accounts.customer', verbose_name='customer')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fields", models.CharField(max_length=100, verbose_name="fields")),
+                ("viewed_at", models.DateTimeField(auto_now_add=True, verbose_name="viewed at")),
+                (
+                    "ip_address",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="accounts.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'personal data view',
-                'verbose_name_plural': 'personal data views',
-                'ordering': ['-viewed_at'],
+                "verbose_name": "personal data view",
+                "verbose_name_plural": "personal data views",
+                "ordering": ["-viewed_at"],
             },
         ),
         migrations.CreateModel(
-            name='StaffProfile',
+            name="StaffProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('front_desk', 'Front desk'), ('agent', 'Call-centre agent'), ('technician', 'Field technician'), ('outlet_supervisor', 'Outlet supervisor'), ('branch_manager', 'Branch manager'), ('centre_manager', 'Centre manager'), ('administrator', 'Administrator')], max_length=30, verbose_name='role')),
-                ('mobile', models.CharField(blank=True, max_length=20, validators=[accounts.validators.validate_mobile], verbose_name='mobile phone')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='accounts.orgunit', verbose_name='org unit')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff_profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("front_desk", "Front desk"),
+                            ("agent", "Call-centre agent"),
+                            ("technician", "Field technician"),
+                            ("outlet_supervisor", "Outlet supervisor"),
+                            ("branch_manager", "Branch manager"),
+                            ("centre_manager", "Centre manager"),
+                            ("administrator", "Administrator"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "mobile",
+                    models.CharField(
+                        blank=True,
+                        max_length=20,
+                        validators=[accounts.validators.validate_mobile],
+                        verbose_name="mobile phone",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="accounts.orgunit",
+                        verbose_name="org unit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff_profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff profile',
-                'verbose_name_plural': 'staff profiles',
+                "verbose_name": "staff profile",
+                "verbose_name_plural": "staff profiles",
             },
         ),
         migrations.AddIndex(
-            model_name='orgunit',
-            index=models.Index(fields=['path'], name='orgunit_path_prefix', opclasses=['varchar_pattern_ops']),
+            model_name="orgunit",
+            index=models.Index(
+                fields=["path"], name="orgunit_path_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['mobile'], name='customer_mobile'),
+            model_name="customer",
+            index=models.Index(fields=["mobile"], name="customer_mobile"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['landline'], name='customer_landline'),
+            model_name="customer",
+            index=models.Index(fields=["landline"], name="customer_landline"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['outlet', 'account_no'], name='customer_outlet_account'),
+            model_name="customer",
+            index=models.Index(fields=["outlet", "account_no"], name="customer_outlet_account"),
         ),
         migrations.AddIndex(
-            model_name='staffprofile',
-            index=models.Index(fields=['org_unit', 'role'], name='accounts_st_org_uni_72d0da_idx'),
+            model_name="staffprofile",
+            index=models.Index(fields=["org_unit", "role"], name="accounts_st_org_uni_72d0da_idx"),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='personaldataview',
-            index=models.Index(fields=['customer', '-viewed_at'], name='pdv_customer_viewed'),
+            model_name="personaldataview",
+            index=models.Index(fields=["customer", "-viewed_at"], name="pdv_customer_viewed"),
         ),
     ]

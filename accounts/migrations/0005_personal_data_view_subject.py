@@ -5,20 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_role_groups'),
+        ("accounts", "0004_role_groups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='personaldataview',
-            name='subject',
-            field=models.CharField(blank=True, max_length=40, verbose_name='case reference'),
+            model_name="personaldataview",
+            name="subject",
+            field=models.CharField(blank=True, max_length=40, verbose_name="case reference"),
         ),
         migrations.AlterField(
-            model_name='personaldataview',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='accounts.customer', verbose_name='customer'),
+            model_name="personaldataview",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                to="accounts.customer",
+                verbose_name="customer",
+            ),
         ),
     ]

@@ -6,19 +6,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_personal_data_view_subject'),
+        ("accounts", "0005_personal_data_view_subject"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(django.db.models.functions.text.Right('mobile', 4), name='customer_mobile_tail'),
+            model_name="customer",
+            index=models.Index(
+                django.db.models.functions.text.Right("mobile", 4), name="customer_mobile_tail"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(django.db.models.functions.text.Right('landline', 4), name='customer_landline_tail'),
+            model_name="customer",
+            index=models.Index(
+                django.db.models.functions.text.Right("landline", 4), name="customer_landline_tail"
+            ),
         ),
     ]

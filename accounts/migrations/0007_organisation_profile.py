@@ -4,31 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_customer_phone_tail'),
+        ("accounts", "0006_customer_phone_tail"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrganisationProfile',
+            name="OrganisationProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='company name')),
-                ('name_en', models.CharField(blank=True, max_length=150, verbose_name='English company name')),
-                ('sms_signature', models.CharField(blank=True, help_text='The short name SMS texts start with.', max_length=20, verbose_name='SMS signature')),
-                ('hotline', models.CharField(max_length=30, verbose_name='customer service hotline')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="company name")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=150, verbose_name="English company name"),
+                ),
+                (
+                    "sms_signature",
+                    models.CharField(
+                        blank=True,
+                        help_text="The short name SMS texts start with.",
+                        max_length=20,
+                        verbose_name="SMS signature",
+                    ),
+                ),
+                ("hotline", models.CharField(max_length=30, verbose_name="customer service hotline")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'organisation profile',
-                'verbose_name_plural': 'organisation profile',
+                "verbose_name": "organisation profile",
+                "verbose_name_plural": "organisation profile",
             },
         ),
         migrations.AddField(
-            model_name='orgunit',
-            name='opening_hours',
-            field=models.CharField(blank=True, help_text='As printed for customers, e.g. 周一至周日 8:30-17:30', max_length=100, verbose_name='opening hours'),
+            model_name="orgunit",
+            name="opening_hours",
+            field=models.CharField(
+                blank=True,
+                help_text="As printed for customers, e.g. 周一至周日 8:30-17:30",
+                max_length=100,
+                verbose_name="opening hours",
+            ),
         ),
     ]

@@ -6,79 +6,322 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_role_groups'),
-        ('tickets', '0002_referencecounter_milestone_paused_for'),
+        ("accounts", "0004_role_groups"),
+        ("tickets", "0002_referencecounter_milestone_paused_for"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ComplaintCategory',
+            name="ComplaintCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=150, verbose_name='English name')),
-                ('is_safety', models.BooleanField(default=False, help_text='Complaints in it follow the safety complaint standard.', verbose_name='safety matter')),
-                ('is_supply', models.BooleanField(default=False, help_text='12345 orders in it get the 24-hour feedback deadline for supply or safety matters.', verbose_name='gas supply matter')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='complaints.complaintcategory', verbose_name='parent category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_en", models.CharField(blank=True, max_length=150, verbose_name="English name")),
+                (
+                    "is_safety",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Complaints in it follow the safety complaint standard.",
+                        verbose_name="safety matter",
+                    ),
+                ),
+                (
+                    "is_supply",
+                    models.BooleanField(
+                        default=False,
+                        help_text="12345 orders in it get the 24-hour feedback deadline for supply or safety matters.",
+                        verbose_name="gas supply matter",
+                    ),
+                ),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="complaints.complaintcategory",
+                        verbose_name="parent category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint category',
-                'verbose_name_plural': 'complaint categories',
-                'ordering': ['sort_order', 'code'],
+                "verbose_name": "complaint category",
+                "verbose_name_plural": "complaint categories",
+                "ordering": ["sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='complaint', serialize=False, to='tickets.ticket', verbose_name='ticket')),
-                ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], default='medium', max_length=10, verbose_name='severity')),
-                ('source', models.CharField(choices=[('web', 'Web form'), ('service_hall', 'Service hall'), ('hotline', 'Hotline'), ('city_hotline', '12345 city hotline'), ('letter', 'Letter'), ('media', 'Media'), ('regulator', 'Regulator')], max_length=20, verbose_name='source')),
-                ('complainant_name', models.CharField(max_length=100, verbose_name='complainant')),
-                ('complainant_phone', models.CharField(max_length=20, verbose_name='phone')),
-                ('complainant_email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('complainant_address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('address_key', models.CharField(blank=True, editable=False, max_length=200, verbose_name='normalised address')),
-                ('account_no_given', models.CharField(blank=True, help_text='As typed by the complainant; linked to the account only when the phone matches.', max_length=12, verbose_name='account number given')),
-                ('requested_remedy', models.TextField(blank=True, verbose_name='what the complainant asks for')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='consent to personal data processing')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged at')),
-                ('contacted_at', models.DateTimeField(blank=True, null=True, verbose_name='complainant contacted at')),
-                ('investigated_at', models.DateTimeField(blank=True, null=True, verbose_name='investigated at')),
-                ('findings', models.TextField(blank=True, verbose_name='findings')),
-                ('is_substantiated', models.BooleanField(blank=True, null=True, verbose_name='substantiated')),
-                ('root_cause', models.CharField(blank=True, choices=[('billing_error', 'Billing or reading error'), ('policy', 'Policy or tariff rule'), ('process', 'Cumbersome or unclear process'), ('staff_conduct', 'Staff attitude or conduct'), ('communication', 'Poor information or communication'), ('workmanship', 'Quality of work'), ('delay', 'Delay beyond the promised time'), ('equipment', 'Equipment or network fault'), ('third_party', 'Third party'), ('misunderstanding', 'Customer misunderstanding'), ('other', 'Other')], max_length=30, verbose_name='root cause')),
-                ('response_text', models.TextField(blank=True, verbose_name='answer sent')),
-                ('remedy', models.CharField(blank=True, choices=[('none', 'None'), ('apology', 'Apology'), ('correction', 'Correction'), ('compensation', 'Compensation'), ('bill_credit', 'Bill credit')], max_length=20, verbose_name='remedy')),
-                ('remedy_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='remedy amount (yuan)')),
-                ('responded_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('customer_accepted', models.BooleanField(blank=True, null=True, verbose_name='customer accepted the answer')),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0, verbose_name='times reopened')),
-                ('appeal_reason', models.TextField(blank=True, verbose_name='appeal reason')),
-                ('is_repeat', models.BooleanField(default=False, verbose_name='repeat complaint')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='accounts.customer', verbose_name='customer')),
-                ('department_at_fault', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints_at_fault', to='accounts.orgunit', verbose_name='department at fault')),
-                ('related_tickets', models.ManyToManyField(blank=True, related_name='related_complaints', to='tickets.ticket', verbose_name='related cases')),
-                ('repeat_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='repeats', to='complaints.complaint', verbose_name='first complaint of the chain')),
-                ('responded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='answered by')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='complaints.complaintcategory', verbose_name='category')),
-                ('sub_category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sub_complaints', to='complaints.complaintcategory', verbose_name='sub-category')),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="complaint",
+                        serialize=False,
+                        to="tickets.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                            ("critical", "Critical"),
+                        ],
+                        default="medium",
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web form"),
+                            ("service_hall", "Service hall"),
+                            ("hotline", "Hotline"),
+                            ("city_hotline", "12345 city hotline"),
+                            ("letter", "Letter"),
+                            ("media", "Media"),
+                            ("regulator", "Regulator"),
+                        ],
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                ("complainant_name", models.CharField(max_length=100, verbose_name="complainant")),
+                ("complainant_phone", models.CharField(max_length=20, verbose_name="phone")),
+                ("complainant_email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("complainant_address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "address_key",
+                    models.CharField(
+                        blank=True, editable=False, max_length=200, verbose_name="normalised address"
+                    ),
+                ),
+                (
+                    "account_no_given",
+                    models.CharField(
+                        blank=True,
+                        help_text="As typed by the complainant; linked to the account only when the phone matches.",
+                        max_length=12,
+                        verbose_name="account number given",
+                    ),
+                ),
+                (
+                    "requested_remedy",
+                    models.TextField(blank=True, verbose_name="what the complainant asks for"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="consent to personal data processing"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="acknowledged at"),
+                ),
+                (
+                    "contacted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="complainant contacted at"),
+                ),
+                (
+                    "investigated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="investigated at"),
+                ),
+                ("findings", models.TextField(blank=True, verbose_name="findings")),
+                (
+                    "is_substantiated",
+                    models.BooleanField(blank=True, null=True, verbose_name="substantiated"),
+                ),
+                (
+                    "root_cause",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("billing_error", "Billing or reading error"),
+                            ("policy", "Policy or tariff rule"),
+                            ("process", "Cumbersome or unclear process"),
+                            ("staff_conduct", "Staff attitude or conduct"),
+                            ("communication", "Poor information or communication"),
+                            ("workmanship", "Quality of work"),
+                            ("delay", "Delay beyond the promised time"),
+                            ("equipment", "Equipment or network fault"),
+                            ("third_party", "Third party"),
+                            ("misunderstanding", "Customer misunderstanding"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="root cause",
+                    ),
+                ),
+                ("response_text", models.TextField(blank=True, verbose_name="answer sent")),
+                (
+                    "remedy",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("none", "None"),
+                            ("apology", "Apology"),
+                            ("correction", "Correction"),
+                            ("compensation", "Compensation"),
+                            ("bill_credit", "Bill credit"),
+                        ],
+                        max_length=20,
+                        verbose_name="remedy",
+                    ),
+                ),
+                (
+                    "remedy_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name="remedy amount (yuan)",
+                    ),
+                ),
+                ("responded_at", models.DateTimeField(blank=True, null=True, verbose_name="answered at")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed at")),
+                (
+                    "customer_accepted",
+                    models.BooleanField(blank=True, null=True, verbose_name="customer accepted the answer"),
+                ),
+                ("reopen_count", models.PositiveSmallIntegerField(default=0, verbose_name="times reopened")),
+                ("appeal_reason", models.TextField(blank=True, verbose_name="appeal reason")),
+                ("is_repeat", models.BooleanField(default=False, verbose_name="repeat complaint")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="accounts.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "department_at_fault",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints_at_fault",
+                        to="accounts.orgunit",
+                        verbose_name="department at fault",
+                    ),
+                ),
+                (
+                    "related_tickets",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="related_complaints",
+                        to="tickets.ticket",
+                        verbose_name="related cases",
+                    ),
+                ),
+                (
+                    "repeat_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="repeats",
+                        to="complaints.complaint",
+                        verbose_name="first complaint of the chain",
+                    ),
+                ),
+                (
+                    "responded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="answered by",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="complaints.complaintcategory",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "sub_category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sub_complaints",
+                        to="complaints.complaintcategory",
+                        verbose_name="sub-category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint',
-                'verbose_name_plural': 'complaints',
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['complainant_phone', 'received_at'], name='complaint_phone_received'), models.Index(fields=['customer', 'received_at'], name='complaint_customer_received'), models.Index(condition=models.Q(('address_key', ''), _negated=True), fields=['address_key', 'received_at'], name='complaint_address_received'), models.Index(fields=['category', 'received_at'], name='complaint_category_received'), models.Index(fields=['source', 'received_at'], name='complaint_source_received'), models.Index(condition=models.Q(('is_repeat', True)), fields=['received_at'], name='complaint_repeat_received')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('remedy_amount__isnull', True), ('remedy_amount__gte', 0), _connector='OR'), name='complaint_remedy_amount_ge_0'), models.CheckConstraint(condition=models.Q(('repeat_of__isnull', True), models.Q(('repeat_of', models.F('ticket')), _negated=True), _connector='OR'), name='complaint_not_own_repeat')],
+                "verbose_name": "complaint",
+                "verbose_name_plural": "complaints",
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["complainant_phone", "received_at"], name="complaint_phone_received"
+                    ),
+                    models.Index(fields=["customer", "received_at"], name="complaint_customer_received"),
+                    models.Index(
+                        condition=models.Q(("address_key", ""), _negated=True),
+                        fields=["address_key", "received_at"],
+                        name="complaint_address_received",
+                    ),
+                    models.Index(fields=["category", "received_at"], name="complaint_category_received"),
+                    models.Index(fields=["source", "received_at"], name="complaint_source_received"),
+                    models.Index(
+                        condition=models.Q(("is_repeat", True)),
+                        fields=["received_at"],
+                        name="complaint_repeat_received",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("remedy_amount__isnull", True), ("remedy_amount__gte", 0), _connector="OR"
+                        ),
+                        name="complaint_remedy_amount_ge_0",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("repeat_of__isnull", True),
+                            models.Q(("repeat_of", models.F("ticket")), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="complaint_not_own_repeat",
+                    ),
+                ],
             },
         ),
     ]

@@ -19,7 +19,8 @@ def org(db):
     with time_machine.travel(NOW, tick=False):
         org = Org()
         Customer.objects.filter(pk=org.customer.pk).update(
-            mobile="13812345678", landline="023-61234567", id_number="11010519491231002X")
+            mobile="13812345678", landline="023-61234567", id_number="11010519491231002X"
+        )
         org.customer.refresh_from_db()
         org.ticket = make_ticket(org, now=NOW, contact_phone="13800001111")
         services.update_ticket(ticket=org.ticket, actor=org.clerk, now=NOW, contact_phone="13900002222")

@@ -35,7 +35,8 @@ def test_a_field_technician_cannot_create_a_customer_through_the_api(api_client,
 def test_a_field_technician_cannot_edit_a_customer_through_the_api(api_client, tech, customer, method):
     api_client.force_authenticate(tech)
     response = getattr(api_client, method)(
-        f"/api/v1/customers/{customer.account_no}/", {"name": "改名"}, format="json")
+        f"/api/v1/customers/{customer.account_no}/", {"name": "改名"}, format="json"
+    )
 
     assert response.status_code == 403
     assert Customer.objects.get(pk=customer.pk).name == customer.name

@@ -42,8 +42,11 @@ def test_saving_without_a_reveal_keeps_the_masked_fields(client, org, customer):
 
     assert response.status_code == 302
     customer.refresh_from_db()
-    assert (customer.name, customer.mobile, customer.id_number) == ("张三丰（改）", "13812345678",
-                                                                    "11010519491231002X")
+    assert (customer.name, customer.mobile, customer.id_number) == (
+        "张三丰（改）",
+        "13812345678",
+        "11010519491231002X",
+    )
 
 
 def test_a_reveal_on_the_form_is_recorded_and_lets_the_phone_change(client, org, customer):
@@ -55,9 +58,17 @@ def test_a_reveal_on_the_form_is_recorded_and_lets_the_phone_change(client, org,
     view = PersonalDataView.objects.get()
     assert (view.user, view.customer, view.fields) == (desk, customer, "mobile,landline,id_number")
 
-    response = client.post(_url(customer), form_data(
-        org, _revealed="1", name="张三丰", mobile="13700001234", landline="023-61234567",
-        id_number="11010519491231002X"))
+    response = client.post(
+        _url(customer),
+        form_data(
+            org,
+            _revealed="1",
+            name="张三丰",
+            mobile="13700001234",
+            landline="023-61234567",
+            id_number="11010519491231002X",
+        ),
+    )
     assert response.status_code == 302
     assert Customer.objects.get(pk=customer.pk).mobile == "13700001234"
 

@@ -37,7 +37,7 @@ def _files(pattern: str):
 def _is_masked(expr: str) -> bool:
     """The last personal field in the expression is followed by a masking filter."""
     last = list(re.finditer(ATTRIBUTE, expr))[-1]
-    filters = [f.split(":")[0].strip() for f in expr[last.end():].split("|")[1:]]
+    filters = [f.split(":")[0].strip() for f in expr[last.end() :].split("|")[1:]]
     return any(f in MASKING_FILTERS for f in filters)
 
 

@@ -94,10 +94,10 @@ def test_intake_page_for_another_units_customer_lands_on_a_readable_page(org, cl
 
 def test_chain_shows_only_visible_complaints_and_counts_the_rest(org, client):
     far_clerk = _far_clerk(org)
-    first = file(org, actor=far_clerk, customer=org.far_customer, complainant_phone="13900003333",
-                 now=MON)
-    second = file(org, actor=org.agent, customer=org.customer, complainant_phone="13900003333",
-                  now=MON.replace(hour=10))
+    first = file(org, actor=far_clerk, customer=org.far_customer, complainant_phone="13900003333", now=MON)
+    second = file(
+        org, actor=org.agent, customer=org.customer, complainant_phone="13900003333", now=MON.replace(hour=10)
+    )
     assert second.is_repeat and second.repeat_of_id == first.pk
 
     body = api(org.clerk).get(f"{URL}{second.reference}/").json()

@@ -226,8 +226,9 @@ def test_short_addresses_are_too_vague_to_match():
 
 def test_acknowledgement_sms_and_email_rows_are_written_with_the_complaint(org):
     complaint = file(org, complainant_email="zhang@example.com")
-    rows = Notification.objects.filter(ticket=complaint.ticket, kind="complaint",
-                                       template="complaint.received")
+    rows = Notification.objects.filter(
+        ticket=complaint.ticket, kind="complaint", template="complaint.received"
+    )
     assert {(n.channel, n.address) for n in rows} == {("sms", "13900001111"), ("email", "zhang@example.com")}
     sms = rows.get(channel="sms")
     assert complaint.reference in sms.rendered_body

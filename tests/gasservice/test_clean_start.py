@@ -87,8 +87,13 @@ def test_withheld_covers_the_satisfaction_survey_sms(db):
 
     org = Org()
     ticket = make_ticket(org, now=timezone.now())
-    message = {"ticket": ticket, "phone": "13912345678", "link": "https://gas.example.org/survey/x/",
-               "company": "山城燃气", "send_at": timezone.now()}
+    message = {
+        "ticket": ticket,
+        "phone": "13912345678",
+        "link": "https://gas.example.org/survey/x/",
+        "company": "山城燃气",
+        "send_at": timezone.now(),
+    }
     with withheld():
         assert queue_customer_sms([message], now=timezone.now()) == 0
     assert not Notification.objects.filter(channel__in=EXTERNAL).exists()

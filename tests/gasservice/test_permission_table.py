@@ -694,5 +694,10 @@ def test_the_table_uses_real_roles_and_users(world):
 
 def case_of(ticket) -> dict:
     subject = subject_for(ticket)
-    return {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
-            "link": subject.link, "org_unit_id": subject.org_unit_id}
+    return {
+        "subject_type_id": subject.type_id,
+        "subject_id": subject.id,
+        "reference": subject.reference,
+        "link": subject.link,
+        "org_unit_id": subject.org_unit_id,
+    }

@@ -33,16 +33,45 @@ def test_rows_survive_the_move_with_their_case(old_schema):
     unit = unit_then(pk=current_unit.pk)
     user = apps.get_model("auth", "User")(pk=User.objects.create(username="reader").pk)
     ticket = Ticket.objects.create(
-        reference="GS20261124-00001", service_type=ServiceType.objects.first(), segment="residential",
-        channel="service_hall", contact_phone="13900001111", org_unit=unit, description="x", received_at=AT,
-        created_at=AT)
-    Notification.objects.create(recipient=user, channel="in_app", ticket=ticket, kind="escalation",
-                                title="Deadline approaching: GS20261124-00001", created_at=AT, status="sent")
-    Notification.objects.create(recipient=user, channel="in_app", ticket=ticket, kind="escalation",
-                                title="Deadline breached: GS20261124-00001", created_at=AT, status="sent")
-    Notification.objects.create(channel="sms", address="13900001111", ticket=ticket,
-                                kind="complaint_acknowledgement", title="Complaint received", body="Thanks",
-                                created_at=AT, status="pending", next_attempt_at=AT)
+        reference="GS20261124-00001",
+        service_type=ServiceType.objects.first(),
+        segment="residential",
+        channel="service_hall",
+        contact_phone="13900001111",
+        org_unit=unit,
+        description="x",
+        received_at=AT,
+        created_at=AT,
+    )
+    Notification.objects.create(
+        recipient=user,
+        channel="in_app",
+        ticket=ticket,
+        kind="escalation",
+        title="Deadline approaching: GS20261124-00001",
+        created_at=AT,
+        status="sent",
+    )
+    Notification.objects.create(
+        recipient=user,
+        channel="in_app",
+        ticket=ticket,
+        kind="escalation",
+        title="Deadline breached: GS20261124-00001",
+        created_at=AT,
+        status="sent",
+    )
+    Notification.objects.create(
+        channel="sms",
+        address="13900001111",
+        ticket=ticket,
+        kind="complaint_acknowledgement",
+        title="Complaint received",
+        body="Thanks",
+        created_at=AT,
+        status="pending",
+        next_attempt_at=AT,
+    )
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -52,14 +81,23 @@ def test_rows_survive_the_move_with_their_case(old_schema):
     from tickets.models import Ticket as Current
 
     rows = {row.title: row for row in Moved.objects.all()}
-    assert set(rows) == {"Deadline approaching: GS20261124-00001", "Deadline breached: GS20261124-00001",
-                         "Complaint received"}
+    assert set(rows) == {
+        "Deadline approaching: GS20261124-00001",
+        "Deadline breached: GS20261124-00001",
+        "Complaint received",
+    }
     assert {title: r.kind for title, r in rows.items()} == {
-        "Deadline approaching: GS20261124-00001": "warning", "Deadline breached: GS20261124-00001": "breach",
-        "Complaint received": "complaint"}
+        "Deadline approaching: GS20261124-00001": "warning",
+        "Deadline breached: GS20261124-00001": "breach",
+        "Complaint received": "complaint",
+    }
     sms = rows["Complaint received"]
     assert (sms.rendered_title, sms.rendered_body, sms.address, sms.status) == (
-        "Complaint received", "Thanks", "13900001111", "pending")
+        "Complaint received",
+        "Thanks",
+        "13900001111",
+        "pending",
+    )
     assert sms.reference == ticket.reference and sms.link == f"/tickets/{ticket.reference}/"
     assert sms.org_unit_id == unit.pk
     current = Current.objects.get(pk=ticket.pk)

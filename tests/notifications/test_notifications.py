@@ -23,11 +23,23 @@ def _in_app(user, title, *, ticket=None, read=False, created=None, kind="system"
     case = {}
     if ticket is not None:
         subject = subject_for(ticket)
-        case = {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
-                "link": subject.link, "org_unit_id": subject.org_unit_id}
-    return Notification.objects.create(recipient=user, channel="in_app", kind=kind, title=title,
-                                       created_at=created or at(2026, 11, 24, 9, 0), status="sent",
-                                       read_at=at(2026, 11, 24, 10, 0) if read else None, **case)
+        case = {
+            "subject_type_id": subject.type_id,
+            "subject_id": subject.id,
+            "reference": subject.reference,
+            "link": subject.link,
+            "org_unit_id": subject.org_unit_id,
+        }
+    return Notification.objects.create(
+        recipient=user,
+        channel="in_app",
+        kind=kind,
+        title=title,
+        created_at=created or at(2026, 11, 24, 9, 0),
+        status="sent",
+        read_at=at(2026, 11, 24, 10, 0) if read else None,
+        **case,
+    )
 
 
 def test_the_bell_shows_the_unread_count_with_one_query(ladder, client, django_assert_max_num_queries):
@@ -119,8 +131,13 @@ def test_escalation_notifications_are_delivered_by_email_and_sms(ladder, setting
     # Email: clerk and tech (warning and breach), supervisor (breach), branch manager; SMS: branch manager.
     assert counts == {"sent": 7}
     assert sorted(m.to[0] for m in mail.outbox) == [
-        "branch_mgr@gas.example", "clerk@gas.example", "clerk@gas.example", "supervisor@gas.example",
-        "tech@gas.example", "tech@gas.example"]
+        "branch_mgr@gas.example",
+        "clerk@gas.example",
+        "clerk@gas.example",
+        "supervisor@gas.example",
+        "tech@gas.example",
+        "tech@gas.example",
+    ]
     assert ticket.reference in mail.outbox[0].subject
     [line] = (tmp_path / "sms.log").read_text().splitlines()
     sms = json.loads(line)
@@ -161,13 +178,24 @@ def test_the_web_address_is_in_email_and_sms_texts_but_not_in_the_app(ladder, se
     settings.PUBLIC_BASE_URL = "https://service.example.org"
     ticket = account_ticket(ladder)
     subject = subject_for(ticket)
-    case = {"subject_type_id": subject.type_id, "subject_id": subject.id, "reference": subject.reference,
-            "link": subject.link, "org_unit_id": subject.org_unit_id}
+    case = {
+        "subject_type_id": subject.type_id,
+        "subject_id": subject.id,
+        "reference": subject.reference,
+        "link": subject.link,
+        "org_unit_id": subject.org_unit_id,
+    }
     rows = {
         channel: Notification.objects.create(
-            recipient=ladder.supervisor, channel=channel, kind="emergency", template=EMERGENCY,
+            recipient=ladder.supervisor,
+            channel=channel,
+            kind="emergency",
+            template=EMERGENCY,
             params={"service": "Gas leak", "address": "南岸区朝阳东路56号", "description": "闻到燃气味"},
-            created_at=at(2026, 11, 24, 9, 0), address="13800138000", **case)
+            created_at=at(2026, 11, 24, 9, 0),
+            address="13800138000",
+            **case,
+        )
         for channel in ("in_app", "sms")
     }
     address = f"https://service.example.org{subject.link}"

@@ -25,8 +25,9 @@ class Ladder(Org):
         super().__init__()
         self.branch_manager = staff(username="branch_mgr", role=Role.BRANCH_MANAGER, org_unit=self.branch)
         self.centre_manager = staff(username="centre_mgr", role=Role.CENTRE_MANAGER, org_unit=self.centre)
-        for n, user in enumerate([self.clerk, self.tech, self.supervisor, self.branch_manager,
-                                  self.centre_manager]):
+        for n, user in enumerate(
+            [self.clerk, self.tech, self.supervisor, self.branch_manager, self.centre_manager]
+        ):
             user.email = f"{user.username}@gas.example"
             user.save(update_fields=["email"])
             StaffProfile.objects.filter(user=user).update(mobile=f"1391234{n:04d}")
@@ -51,12 +52,17 @@ def levels_of(ticket) -> list[int]:
 
 
 def in_app_recipients(ticket) -> set[str]:
-    qs = Notification.objects.filter(ticket=ticket, channel=Notification.Channel.IN_APP,
-                                     kind__in=["warning", "breach"])
+    qs = Notification.objects.filter(
+        ticket=ticket, channel=Notification.Channel.IN_APP, kind__in=["warning", "breach"]
+    )
     return set(qs.values_list("recipient__username", flat=True))
 
 
 def timeline_kinds(ticket) -> list[str]:
-    return list(TicketEvent.objects.filter(ticket=ticket, kind__in=[TicketEvent.Kind.WARNING,
-                                                                    TicketEvent.Kind.ESCALATED])
-                .order_by("at", "id").values_list("kind", flat=True))
+    return list(
+        TicketEvent.objects.filter(
+            ticket=ticket, kind__in=[TicketEvent.Kind.WARNING, TicketEvent.Kind.ESCALATED]
+        )
+        .order_by("at", "id")
+        .values_list("kind", flat=True)
+    )

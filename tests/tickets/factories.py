@@ -28,8 +28,9 @@ class Org:
         self.outlet = OrgUnitFactory(code="OUT01", name="解放碑营业厅", kind=kind.OUTLET, parent=self.branch)
         self.outlet2 = OrgUnitFactory(code="OUT02", name="较场口营业厅", kind=kind.OUTLET, parent=self.branch)
         self.branch2 = OrgUnitFactory(code="BR02", name="江北分公司", kind=kind.BRANCH, parent=self.centre)
-        self.far_outlet = OrgUnitFactory(code="OUT03", name="观音桥营业厅", kind=kind.OUTLET,
-                                         parent=self.branch2)
+        self.far_outlet = OrgUnitFactory(
+            code="OUT03", name="观音桥营业厅", kind=kind.OUTLET, parent=self.branch2
+        )
         self.clerk = staff(username="clerk", role=Role.FRONT_DESK, org_unit=self.outlet)
         self.tech = staff(username="tech", role=Role.TECHNICIAN, org_unit=self.outlet)
         self.far_tech = staff(username="far_tech", role=Role.TECHNICIAN, org_unit=self.far_outlet)
@@ -59,5 +60,10 @@ def service(code) -> ServiceType:
 def make_ticket(org, *, code="RPR-RES", now, customer=None, actor=None, **kwargs):
     kwargs.setdefault("channel", Channel.WEB)  # taken at the desk it would be accepted at once
     kwargs.setdefault("description", "灶具打不着火")
-    return services.create_ticket(service_type=service(code), customer=customer or org.customer,
-                                  actor=actor or org.clerk, now=now, **kwargs)
+    return services.create_ticket(
+        service_type=service(code),
+        customer=customer or org.customer,
+        actor=actor or org.clerk,
+        now=now,
+        **kwargs,
+    )

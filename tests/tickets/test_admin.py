@@ -33,18 +33,31 @@ def sms_file(settings, tmp_path):
 
 def failed_sms(ladder, **kwargs):
     return Notification.objects.create(
-        recipient=ladder.supervisor, address="13912340002", channel=Notification.Channel.SMS,
-        kind="breach", title="Deadline breached", created_at=timezone.now(),
-        status=Notification.DeliveryStatus.FAILED, attempts=5, last_error="SMS gateway answered HTTP 503",
-        **kwargs)
+        recipient=ladder.supervisor,
+        address="13912340002",
+        channel=Notification.Channel.SMS,
+        kind="breach",
+        title="Deadline breached",
+        created_at=timezone.now(),
+        status=Notification.DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="SMS gateway answered HTTP 503",
+        **kwargs,
+    )
 
 
-def test_notifications_list_filters_by_status_and_channel(admin_client, ladder,
-                                                          django_assert_max_num_queries):
+def test_notifications_list_filters_by_status_and_channel(
+    admin_client, ladder, django_assert_max_num_queries
+):
     failed_sms(ladder)
-    Notification.objects.create(recipient=ladder.clerk, channel=Notification.Channel.IN_APP,
-                                kind="breach", title="Deadline approaching", created_at=timezone.now(),
-                                status=Notification.DeliveryStatus.SENT)
+    Notification.objects.create(
+        recipient=ladder.clerk,
+        channel=Notification.Channel.IN_APP,
+        kind="breach",
+        title="Deadline approaching",
+        created_at=timezone.now(),
+        status=Notification.DeliveryStatus.SENT,
+    )
 
     with django_assert_max_num_queries(12):
         page = admin_client.get(NOTIFICATIONS, {"status__exact": "failed", "channel__exact": "sms"})
@@ -57,9 +70,14 @@ def test_notifications_list_filters_by_status_and_channel(admin_client, ladder,
 
 def test_retry_now_delivers_a_failed_sms_at_once(admin_client, ladder, sms_file):
     row = failed_sms(ladder)
-    in_app = Notification.objects.create(recipient=ladder.clerk, channel=Notification.Channel.IN_APP,
-                                         kind="breach", title="x", created_at=timezone.now(),
-                                         status=Notification.DeliveryStatus.SENT)
+    in_app = Notification.objects.create(
+        recipient=ladder.clerk,
+        channel=Notification.Channel.IN_APP,
+        kind="breach",
+        title="x",
+        created_at=timezone.now(),
+        status=Notification.DeliveryStatus.SENT,
+    )
 
     selected = {"action": "retry_now", "_selected_action": [row.pk, in_app.pk]}
     response = admin_client.post(NOTIFICATIONS, selected, follow=True)
@@ -76,8 +94,11 @@ def test_retry_now_is_offered_only_to_supervisors_and_administrators(client, lad
     clerk = ladder.clerk
     clerk.is_staff = True
     clerk.save(update_fields=["is_staff"])
-    clerk.user_permissions.add(*get_user_model()._meta.apps.get_model("auth", "Permission").objects.filter(
-        codename="view_notification"))
+    clerk.user_permissions.add(
+        *get_user_model()
+        ._meta.apps.get_model("auth", "Permission")
+        .objects.filter(codename="view_notification")
+    )
     client.force_login(clerk)
 
     page = client.get(NOTIFICATIONS)

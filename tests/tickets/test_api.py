@@ -46,8 +46,12 @@ def clerk_client(api_client, org):
 
 
 def create(client, **data):
-    body = {"customer": "", "service_type": "RPR-RES", "channel": "service_hall",
-            "description": "灶具打不着火"}
+    body = {
+        "customer": "",
+        "service_type": "RPR-RES",
+        "channel": "service_hall",
+        "description": "灶具打不着火",
+    }
     body.update(data)
     return client.post(URL, body, format="json")
 
@@ -70,8 +74,15 @@ def test_create_returns_reference_and_milestones_with_offsets(clerk_client, org)
 
 
 def test_create_walk_in_from_the_12345_hotline(clerk_client):
-    r = create(clerk_client, service_type="H12345", channel="city_hotline", hotline_order_no="2026-0302-001",
-               hotline_due_at="2026-03-04T12:00:00+08:00", contact_phone="13812345678", contact_name="李女士")
+    r = create(
+        clerk_client,
+        service_type="H12345",
+        channel="city_hotline",
+        hotline_order_no="2026-0302-001",
+        hotline_due_at="2026-03-04T12:00:00+08:00",
+        contact_phone="13812345678",
+        contact_name="李女士",
+    )
     assert r.status_code == 201, r.json()
     reply = {m["code"]: m for m in r.json()["milestones"]}["reply"]
     assert reply["due_at"] == "2026-03-04T12:00:00+08:00" and reply["is_override"] is True
@@ -82,8 +93,11 @@ def test_create_walk_in_from_the_12345_hotline(clerk_client):
     [
         ({"customer": "9999999999"}, "customer", "No customer with account number 9999999999."),
         ({"service_type": "NOPE"}, "service_type", "No service type NOPE."),
-        ({"received_at": "2026-03-02T12:00:00+08:00"}, "received_at",
-         "The receipt time cannot be in the future."),
+        (
+            {"received_at": "2026-03-02T12:00:00+08:00"},
+            "received_at",
+            "The receipt time cannot be in the future.",
+        ),
         ({"channel": "pigeon"}, "channel", '"pigeon" is not a valid choice.'),
         ({"description": ""}, "description", "This field may not be blank."),
     ],
@@ -237,7 +251,8 @@ def test_service_types_are_public(api_client):
     assert sorted(codes) == sorted(EXPECTED_CODES)
     ins = api_client.get("/api/v1/service-types/INS-RES/").json()
     assert [(s["code"], s["amount"], s["unit"], s["starts_after"]) for s in ins["standards"]] == [
-        ("accept", 0, "working_days", ""), ("survey_design", 5, "working_days", ""),
+        ("accept", 0, "working_days", ""),
+        ("survey_design", 5, "working_days", ""),
         ("works_complete", 12, "working_days", "survey_design"),
         ("gas_on", 1, "working_days", "works_complete"),
     ]

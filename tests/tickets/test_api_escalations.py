@@ -75,8 +75,11 @@ def test_detail_and_list_show_the_escalation_history(agent_client, org):
     sweep_due_milestones(now=NOW)
 
     detail = agent_client.get(f"{URL}{ticket.reference}/").json()
-    listed = next(row for row in agent_client.get(f"{URL}?scope=all").json()["results"]
-                  if row["reference"] == ticket.reference)
+    listed = next(
+        row
+        for row in agent_client.get(f"{URL}?scope=all").json()["results"]
+        if row["reference"] == ticket.reference
+    )
 
     assert detail["escalation_level"] == 3
     assert [(e["level"], e["level_display"], e["milestone"]) for e in detail["escalations"]] == [

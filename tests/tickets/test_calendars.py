@@ -41,8 +41,11 @@ def test_seed_creates_the_office_calendar_with_official_years(office):
     assert office.name == "中国大陆办公日历"
     assert office.time_zone == "Asia/Shanghai"
     periods = set(WorkingPeriod.objects.filter(calendar=office).values_list("weekday", "start", "end"))
-    assert periods == {(weekday, start, end) for weekday in range(5)
-                       for start, end in ((dt.time(8, 30), dt.time(12)), (dt.time(13, 30), dt.time(17, 30)))}
+    assert periods == {
+        (weekday, start, end)
+        for weekday in range(5)
+        for start, end in ((dt.time(8, 30), dt.time(12)), (dt.time(13, 30), dt.time(17, 30)))
+    }
     years = dict(CalendarYear.objects.filter(calendar=office).values_list("year", "source"))
     assert sorted(years) == PACKAGE_YEARS
     assert set(years.values()) == {"chinesecalendar 1.11.0"}
@@ -51,8 +54,12 @@ def test_seed_creates_the_office_calendar_with_official_years(office):
 def test_seed_stores_2026_make_up_days_explicitly(office):
     makeup = CalendarDay.objects.filter(calendar=office, date__year=2026, kind="makeup_workday")
     assert {(d.date.isoformat(), d.name) for d in makeup} == {
-        ("2026-01-04", "元旦"), ("2026-02-14", "春节"), ("2026-02-28", "春节"), ("2026-05-09", "劳动节"),
-        ("2026-09-20", "国庆节"), ("2026-10-10", "国庆节"),
+        ("2026-01-04", "元旦"),
+        ("2026-02-14", "春节"),
+        ("2026-02-28", "春节"),
+        ("2026-05-09", "劳动节"),
+        ("2026-09-20", "国庆节"),
+        ("2026-10-10", "国庆节"),
     }
     spring = CalendarDay.objects.filter(calendar=office, date__range=("2026-02-15", "2026-02-23"))
     assert [d.kind for d in spring] == [CalendarDay.Kind.HOLIDAY] * 9
@@ -63,16 +70,20 @@ def test_seed_is_idempotent_and_cheap_when_nothing_changed(office, django_assert
     updated_at = office.updated_at
     with django_assert_max_num_queries(6):
         assert calendars.seed_china_calendar() == PACKAGE_YEARS
-    assert counts == (CalendarDay.objects.count(), CalendarYear.objects.count(),
-                      WorkingPeriod.objects.count())
+    assert counts == (
+        CalendarDay.objects.count(),
+        CalendarYear.objects.count(),
+        WorkingPeriod.objects.count(),
+    )
     office.refresh_from_db()
     assert office.updated_at == updated_at  # nothing changed: cached snapshots stay valid
 
 
 def test_seed_corrects_package_days_and_keeps_local_ones(office):
     CalendarDay.objects.filter(calendar=office, date="2026-02-14").update(kind=CalendarDay.Kind.HOLIDAY)
-    local = CalendarDay.objects.create(calendar=office, date=dt.date(2026, 3, 6), kind="holiday",
-                                       name="城市停气日")
+    local = CalendarDay.objects.create(
+        calendar=office, date=dt.date(2026, 3, 6), kind="holiday", name="城市停气日"
+    )
     calendars.seed_china_calendar(office, years=[2026])
     assert CalendarDay.objects.get(calendar=office, date="2026-02-14").kind == CalendarDay.Kind.MAKEUP_WORKDAY
     assert CalendarDay.objects.filter(pk=local.pk).exists()
@@ -96,7 +107,8 @@ def test_snapshot_reads_three_queries_then_comes_from_the_cache(office, django_a
     assert snapshot.official_years == frozenset(PACKAGE_YEARS)
     assert snapshot.is_working_day(dt.date(2026, 2, 14)) and not snapshot.is_working_day(dt.date(2026, 2, 16))
     assert sla.add_duration(snapshot, at("2026-02-13 17:00"), 2, "working_days") == sla.Due(
-        at("2026-02-24 17:30"), False)
+        at("2026-02-24 17:30"), False
+    )
 
 
 def test_editing_a_day_invalidates_the_snapshot(office):
@@ -145,7 +157,10 @@ def test_missing_years(office):
     assert calendars.missing_years(office, dt.date(2027, 3, 1), today=dt.date(2026, 11, 26)) == [2027]
     assert calendars.missing_years(office, dt.date(2026, 12, 31), today=dt.date(2026, 6, 1)) == []
     assert calendars.missing_years(office, dt.date(2029, 1, 1), today=dt.date(2026, 6, 1)) == [
-        2027, 2028, 2029]
+        2027,
+        2028,
+        2029,
+    ]
 
 
 def test_missing_year_alerts_administrators_once(office):

@@ -9,9 +9,30 @@ from tickets.models import EscalationPolicy, MilestoneStandard, ServiceType, Wor
 pytestmark = pytest.mark.django_db
 
 PUBLISHED_CODES = [
-    "EMR-LEAK-URB", "EMR-LEAK-SUB", "EMR-REG", "RPR-RES", "RPR-RES-RMT", "RPR-RISER", "RPR-CI",
-    "INS-RES", "INS-CI-STD", "INS-CI-EXT", "GAS-ON", "ALT-RES", "OUT-PLAN", "MTR-READ", "BIL-DISP",
-    "MTR-TEST", "ACC-SVC", "ACC-HEAT", "CMP-STD", "CMP-SAFE", "ENQ", "H12345", "SAF-INSP", "SVY-CB",
+    "EMR-LEAK-URB",
+    "EMR-LEAK-SUB",
+    "EMR-REG",
+    "RPR-RES",
+    "RPR-RES-RMT",
+    "RPR-RISER",
+    "RPR-CI",
+    "INS-RES",
+    "INS-CI-STD",
+    "INS-CI-EXT",
+    "GAS-ON",
+    "ALT-RES",
+    "OUT-PLAN",
+    "MTR-READ",
+    "BIL-DISP",
+    "MTR-TEST",
+    "ACC-SVC",
+    "ACC-HEAT",
+    "CMP-STD",
+    "CMP-SAFE",
+    "ENQ",
+    "H12345",
+    "SAF-INSP",
+    "SVY-CB",
 ]
 
 
@@ -42,17 +63,34 @@ def test_seed_is_idempotent_and_keeps_admin_edits():
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("INS-CI-STD", [
-            ("accept", 0, "working_days", "", "accepted"), ("survey_design", 3, "working_days", "", ""),
-            ("works_complete", 7, "working_days", "survey_design", ""),
-            ("gas_on", 1, "working_days", "works_complete", "resolved")]),
-        ("EMR-LEAK-URB", [
-            ("dispatch", 10, "minutes", "", "assigned"), ("arrive", 30, "minutes", "", "in_progress"),
-            ("make_safe", 2, "hours", "", ""), ("restore", 24, "hours", "", "resolved")]),
+        (
+            "INS-CI-STD",
+            [
+                ("accept", 0, "working_days", "", "accepted"),
+                ("survey_design", 3, "working_days", "", ""),
+                ("works_complete", 7, "working_days", "survey_design", ""),
+                ("gas_on", 1, "working_days", "works_complete", "resolved"),
+            ],
+        ),
+        (
+            "EMR-LEAK-URB",
+            [
+                ("dispatch", 10, "minutes", "", "assigned"),
+                ("arrive", 30, "minutes", "", "in_progress"),
+                ("make_safe", 2, "hours", "", ""),
+                ("restore", 24, "hours", "", "resolved"),
+            ],
+        ),
         ("OUT-PLAN", [("restore", 24, "hours", "", "resolved")]),
-        ("CMP-STD", [
-            ("acknowledge", 24, "hours", "", "accepted"), ("contact", 1, "working_days", "", ""),
-            ("reply", 3, "working_days", "", "resolved"), ("callback", 3, "days", "reply", "closed")]),
+        (
+            "CMP-STD",
+            [
+                ("acknowledge", 24, "hours", "", "accepted"),
+                ("contact", 1, "working_days", "", ""),
+                ("reply", 3, "working_days", "", "resolved"),
+                ("callback", 3, "days", "reply", "closed"),
+            ],
+        ),
     ],
 )
 def test_standards(code, expected):

@@ -24,23 +24,54 @@ ladder = support.ladder
 
 def milestone_of(ticket, code=None):
     qs = Milestone.objects.select_related(
-        "ticket__service_type__calendar", "ticket__service_type__escalation_policy", "ticket__org_unit")
+        "ticket__service_type__calendar", "ticket__service_type__escalation_policy", "ticket__org_unit"
+    )
     return qs.get(ticket=ticket, code=code) if code else qs.get(ticket=ticket)
 
 
 @pytest.mark.parametrize(
     ("case", "now", "cursor", "state", "level", "next_at"),
     [
-        ("monday 11:00, nothing done -> warn tuesday 14:48 (80% of 13.5 working hours)",
-         at(2026, 11, 23, 11, 0), 0, SlaState.ON_TIME, 0, WARN),
-        ("tuesday 15:00, warned -> supervisor at breach tuesday 17:30",
-         at(2026, 11, 24, 15, 0), 1, SlaState.AT_RISK, 1, DUE),
-        ("tuesday 18:00, supervisor told -> branch manager one working day later",
-         at(2026, 11, 24, 18, 0), 2, SlaState.BREACHED, 2, LEVEL2),
-        ("thursday 09:00, branch manager told -> centre three working days after breach",
-         at(2026, 11, 26, 9, 0), 3, SlaState.BREACHED, 3, LEVEL3),
-        ("tuesday 15:00, the warning not yet sent -> it is due at once (already past)",
-         at(2026, 11, 24, 15, 0), 0, SlaState.AT_RISK, 0, WARN),
+        (
+            "monday 11:00, nothing done -> warn tuesday 14:48 (80% of 13.5 working hours)",
+            at(2026, 11, 23, 11, 0),
+            0,
+            SlaState.ON_TIME,
+            0,
+            WARN,
+        ),
+        (
+            "tuesday 15:00, warned -> supervisor at breach tuesday 17:30",
+            at(2026, 11, 24, 15, 0),
+            1,
+            SlaState.AT_RISK,
+            1,
+            DUE,
+        ),
+        (
+            "tuesday 18:00, supervisor told -> branch manager one working day later",
+            at(2026, 11, 24, 18, 0),
+            2,
+            SlaState.BREACHED,
+            2,
+            LEVEL2,
+        ),
+        (
+            "thursday 09:00, branch manager told -> centre three working days after breach",
+            at(2026, 11, 26, 9, 0),
+            3,
+            SlaState.BREACHED,
+            3,
+            LEVEL3,
+        ),
+        (
+            "tuesday 15:00, the warning not yet sent -> it is due at once (already past)",
+            at(2026, 11, 24, 15, 0),
+            0,
+            SlaState.AT_RISK,
+            0,
+            WARN,
+        ),
     ],
 )
 def test_next_step_follows_the_ladder(ladder, case, now, cursor, state, level, next_at):
@@ -64,8 +95,9 @@ def test_a_new_ticket_is_scheduled_for_its_warning(ladder):
 def test_after_the_last_level_nothing_is_left(ladder):
     ticket = account_ticket(ladder)
     m = milestone_of(ticket)
-    Escalation.objects.bulk_create([Escalation(milestone=m, ticket=ticket, level=lvl, at=DUE, due_at=DUE)
-                                    for lvl in escalation.LEVELS])
+    Escalation.objects.bulk_create(
+        [Escalation(milestone=m, ticket=ticket, level=lvl, at=DUE, due_at=DUE) for lvl in escalation.LEVELS]
+    )
     m.next_action_level = None
     m.state = SlaState.BREACHED
 
@@ -105,15 +137,27 @@ def test_a_closed_ticket_has_no_next_step(ladder):
 @pytest.mark.parametrize(
     ("case", "hotline_due", "warn"),
     [
-        ("12345 deadline thursday 17:30 -> warn wednesday 17:30",
-         at(2026, 11, 26, 17, 30), at(2026, 11, 25, 17, 30)),
-        ("12345 deadline monday 10:00 -> warn the friday before, 10:00",
-         at(2026, 11, 30, 10, 0), at(2026, 11, 27, 10, 0)),
+        (
+            "12345 deadline thursday 17:30 -> warn wednesday 17:30",
+            at(2026, 11, 26, 17, 30),
+            at(2026, 11, 25, 17, 30),
+        ),
+        (
+            "12345 deadline monday 10:00 -> warn the friday before, 10:00",
+            at(2026, 11, 30, 10, 0),
+            at(2026, 11, 27, 10, 0),
+        ),
     ],
 )
 def test_12345_orders_warn_one_working_day_before_the_hotline_deadline(ladder, case, hotline_due, warn):
-    ticket = make_ticket(ladder, code="H12345", now=RECEIVED, channel=Channel.CITY_HOTLINE,
-                         hotline_order_no="12345-2026-0001", hotline_due_at=hotline_due)
+    ticket = make_ticket(
+        ladder,
+        code="H12345",
+        now=RECEIVED,
+        channel=Channel.CITY_HOTLINE,
+        hotline_order_no="12345-2026-0001",
+        hotline_due_at=hotline_due,
+    )
     overridden = Milestone.objects.get(ticket=ticket, is_override=True)
     assert overridden.due_at == hotline_due
     assert overridden.warn_at == warn, case
@@ -121,9 +165,15 @@ def test_12345_orders_warn_one_working_day_before_the_hotline_deadline(ladder, c
 
 
 def test_policy_is_data_per_service_type(ladder):
-    policy = EscalationPolicy.objects.create(code="FAST", name="fast", warn_percent=50,
-                                             level2_after_amount=2, level2_after_unit=Unit.HOURS,
-                                             level3_after_amount=4, level3_after_unit=Unit.HOURS)
+    policy = EscalationPolicy.objects.create(
+        code="FAST",
+        name="fast",
+        warn_percent=50,
+        level2_after_amount=2,
+        level2_after_unit=Unit.HOURS,
+        level3_after_amount=4,
+        level3_after_unit=Unit.HOURS,
+    )
     ticket = account_ticket(ladder)
     ticket.service_type.escalation_policy = policy
     ticket.service_type.save()
@@ -164,11 +214,15 @@ def test_a_level_nobody_holds_passes_up(ladder):
 
 
 def test_an_emergency_alerts_handlers_and_the_supervisor_at_creation(
-        ladder, django_capture_on_commit_callbacks):
+    ladder, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = make_ticket(ladder, code="EMR-LEAK-URB", now=RECEIVED)
-    alerted = set(Notification.objects.filter(ticket=ticket, kind="emergency", channel="in_app")
-                  .values_list("recipient__username", flat=True))
+    alerted = set(
+        Notification.objects.filter(ticket=ticket, kind="emergency", channel="in_app").values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert alerted == {"clerk", "tech", "supervisor"}
     assert Notification.objects.filter(ticket=ticket, kind="emergency", channel="sms").count() == 3
     event = TicketEvent.objects.get(ticket=ticket, kind=TicketEvent.Kind.NOTIFICATION)
@@ -183,7 +237,8 @@ def test_no_alert_for_an_ordinary_ticket(ladder, django_capture_on_commit_callba
 
 
 def test_an_emergency_alert_is_written_with_its_ticket_before_any_commit(
-        ladder, django_capture_on_commit_callbacks):
+    ladder, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ticket = make_ticket(ladder, code="EMR-LEAK-URB", now=RECEIVED)
         # Still inside the creating transaction: the alert rows are there, only delivery waits.
@@ -203,6 +258,7 @@ class _FailingTimeline:
 @pytest.mark.parametrize("broken", ["alert", "write after the alert"])
 def test_an_emergency_and_its_alert_exist_together_or_not_at_all(ladder, monkeypatch, broken):
     if broken == "alert":
+
         def notify(**kwargs):
             raise RuntimeError("disk full")
 

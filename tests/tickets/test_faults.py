@@ -96,13 +96,15 @@ def broker_down(monkeypatch):
 
 @requires_postgres
 def test_broker_down_when_a_ticket_is_created_the_request_succeeds_and_the_sweep_escalates_later(
-        ladder, client, broker_down, settings, caplog):
+    ladder, client, broker_down, settings, caplog
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     client.force_login(ladder.clerk)
     # An emergency: its creation queues delivery of the alert (through the dead broker).
     received = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=3)
-    ticket = make_ticket(ladder, code="EMR-LEAK-URB", now=received + dt.timedelta(seconds=1),
-                         received_at=received)
+    ticket = make_ticket(
+        ladder, code="EMR-LEAK-URB", now=received + dt.timedelta(seconds=1), received_at=received
+    )
     assert "could not queue" in caplog.text
     alerts = Notification.objects.filter(ticket=ticket, kind="emergency")
     assert alerts.filter(channel="sms", status="pending").count() == 3  # kept for the retry sweep
@@ -138,10 +140,19 @@ with transaction.atomic():
 def test_rows_held_by_a_worker_that_dies_are_done_by_the_next_sweep(ladder):
     tickets = [account_ticket(ladder) for _i in range(5)]
     now = WARN + MINUTE
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="gasservice.settings",
-               DATABASE_URL=_database_url(connection.settings_dict))
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, now.isoformat()], cwd=BASE_DIR, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="gasservice.settings",
+        DATABASE_URL=_database_url(connection.settings_dict),
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, now.isoformat()],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "5"  # it claimed every due row and holds the locks
         assert sweep_due_milestones(now=now).claimed == 0  # SKIP LOCKED: nothing for us meanwhile
@@ -151,9 +162,11 @@ def test_rows_held_by_a_worker_that_dies_are_done_by_the_next_sweep(ladder):
         deadline = time.monotonic() + 10
         with connection.cursor() as cursor:  # the server notices the dead client and releases its locks
             while True:
-                cursor.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                               "WHERE c.relname = %s AND l.pid <> pg_backend_pid()",
-                               [Milestone._meta.db_table])
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = %s AND l.pid <> pg_backend_pid()",
+                    [Milestone._meta.db_table],
+                )
                 if cursor.fetchone()[0] == 0 or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
@@ -213,12 +226,20 @@ def gateway(settings):
 
 def _sms(user, now):
     mobile = StaffProfile.objects.get(user=user).mobile
-    return Notification.objects.create(recipient=user, address=mobile, channel="sms", kind="breach",
-                                       title=f"to {user.username}", created_at=now, next_attempt_at=now)
+    return Notification.objects.create(
+        recipient=user,
+        address=mobile,
+        channel="sms",
+        kind="breach",
+        title=f"to {user.username}",
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 def test_failing_and_hanging_gateway_retries_then_fails_visibly_and_holds_up_nobody(
-        db, gateway, settings, client):
+    db, gateway, settings, client
+):
     settings.PASSWORD_HASHERS = support.FAST_HASHERS
     org = support.Ladder()
     now = DUE
@@ -228,8 +249,12 @@ def test_failing_and_hanging_gateway_retries_then_fails_visibly_and_holds_up_nob
     ticket = account_ticket(org)
     subject = subject_for(ticket)
     Notification.objects.filter(pk__in=[broken.pk, slow.pk]).update(
-        subject_type_id=subject.type_id, subject_id=subject.id, reference=subject.reference,
-        link=subject.link, org_unit_id=subject.org_unit_id)
+        subject_type_id=subject.type_id,
+        subject_id=subject.id,
+        reference=subject.reference,
+        link=subject.link,
+        org_unit_id=subject.org_unit_id,
+    )
 
     first = delivery.deliver_pending(now=now)
 
@@ -247,8 +272,9 @@ def test_failing_and_hanging_gateway_retries_then_fails_visibly_and_holds_up_nob
     for attempt in range(2, delivery.MAX_ATTEMPTS + 1):
         assert delivery.deliver_pending(now=moment) == {}  # not yet: the backoff is respected
         moment += delivery.backoff(attempt - 1)
-        assert delivery.deliver_pending(now=moment) == ({"retry": 2} if attempt < delivery.MAX_ATTEMPTS
-                                                         else {"failed": 2})
+        assert delivery.deliver_pending(now=moment) == (
+            {"retry": 2} if attempt < delivery.MAX_ATTEMPTS else {"failed": 2}
+        )
     for row in (broken, slow):
         row.refresh_from_db()
         assert (row.status, row.attempts, row.next_attempt_at) == ("failed", delivery.MAX_ATTEMPTS, None)

@@ -106,22 +106,46 @@ def test_received_at_within_clock_skew_is_clamped_to_now(org):
 
 def test_walk_in_needs_a_valid_phone(org):
     with pytest.raises(ValidationError) as exc:
-        services.create_ticket(service_type=service("ENQ"), channel=Channel.SERVICE_HALL, description="咨询",
-                               actor=org.clerk, now=MON)
+        services.create_ticket(
+            service_type=service("ENQ"),
+            channel=Channel.SERVICE_HALL,
+            description="咨询",
+            actor=org.clerk,
+            now=MON,
+        )
     assert "phone number" in messages(exc, "contact_phone")[0]
     with pytest.raises(ValidationError) as exc:
-        services.create_ticket(service_type=service("ENQ"), channel=Channel.SERVICE_HALL, description="咨询",
-                               actor=org.clerk, now=MON, contact_phone="12345")
+        services.create_ticket(
+            service_type=service("ENQ"),
+            channel=Channel.SERVICE_HALL,
+            description="咨询",
+            actor=org.clerk,
+            now=MON,
+            contact_phone="12345",
+        )
     assert "mobile number" in messages(exc, "contact_phone")[0]
-    t = services.create_ticket(service_type=service("ENQ"), channel=Channel.SERVICE_HALL, description="咨询",
-                               actor=org.clerk, now=MON, contact_phone="023-61234567", contact_name="王先生")
+    t = services.create_ticket(
+        service_type=service("ENQ"),
+        channel=Channel.SERVICE_HALL,
+        description="咨询",
+        actor=org.clerk,
+        now=MON,
+        contact_phone="023-61234567",
+        contact_name="王先生",
+    )
     assert t.org_unit == org.outlet and t.customer is None  # the clerk's outlet
 
 
 def test_caller_without_account_or_known_address_waits_in_triage(org):
     # No call centre in this organisation: triage falls back to its root.
-    ticket = services.create_ticket(service_type=service("ENQ"), channel=Channel.HOTLINE, description="咨询",
-                                    actor=org.agent, now=MON, contact_phone="13812345678")
+    ticket = services.create_ticket(
+        service_type=service("ENQ"),
+        channel=Channel.HOTLINE,
+        description="咨询",
+        actor=org.agent,
+        now=MON,
+        contact_phone="13812345678",
+    )
     assert (ticket.org_unit, ticket.needs_routing) == (org.centre, True)
 
 
@@ -144,8 +168,9 @@ def test_emergency_is_urgent_by_default(org):
 
 
 def test_preview_deadlines_match_created(org):
-    rows = services.preview_deadlines(service_type=service("INS-CI-STD"), segment="commercial",
-                                      received_at=None, now=MON)
+    rows = services.preview_deadlines(
+        service_type=service("INS-CI-STD"), segment="commercial", received_at=None, now=MON
+    )
     t = make_ticket(org, code="INS-CI-STD", now=MON, customer=org.restaurant)
     assert [(r["code"], r["due_at"]) for r in rows] == [(m.code, m.due_at) for m in t.milestones.all()]
 
@@ -156,19 +181,50 @@ def test_preview_deadlines_match_created(org):
 @pytest.mark.parametrize(
     ("name", "is_safety", "hotline_due", "code", "expected_due", "override"),
     [
-        ("other matter, hotline earlier -> reply takes the hotline's deadline",
-         False, at(2026, 3, 5, 12, 0), "reply", at(2026, 3, 5, 12, 0), True),
-        ("other matter, hotline later -> the published 7 working days stay",
-         False, at(2026, 3, 30, 12, 0), "reply", at(2026, 3, 11, 17, 30), False),
-        ("safety matter, hotline earlier than 24 hours -> feedback takes it",
-         True, at(2026, 3, 2, 20, 0), "feedback", at(2026, 3, 2, 20, 0), True),
-        ("safety matter, hotline later -> feedback within 24 hours",
-         True, at(2026, 3, 6, 12, 0), "feedback", at(2026, 3, 3, 9, 0), False),
+        (
+            "other matter, hotline earlier -> reply takes the hotline's deadline",
+            False,
+            at(2026, 3, 5, 12, 0),
+            "reply",
+            at(2026, 3, 5, 12, 0),
+            True,
+        ),
+        (
+            "other matter, hotline later -> the published 7 working days stay",
+            False,
+            at(2026, 3, 30, 12, 0),
+            "reply",
+            at(2026, 3, 11, 17, 30),
+            False,
+        ),
+        (
+            "safety matter, hotline earlier than 24 hours -> feedback takes it",
+            True,
+            at(2026, 3, 2, 20, 0),
+            "feedback",
+            at(2026, 3, 2, 20, 0),
+            True,
+        ),
+        (
+            "safety matter, hotline later -> feedback within 24 hours",
+            True,
+            at(2026, 3, 6, 12, 0),
+            "feedback",
+            at(2026, 3, 3, 9, 0),
+            False,
+        ),
     ],
 )
 def test_12345_deadline_override(org, name, is_safety, hotline_due, code, expected_due, override):
-    t = make_ticket(org, code="H12345", now=MON, channel=Channel.CITY_HOTLINE, hotline_order_no="H2026-1",
-                    hotline_due_at=hotline_due, is_safety_or_supply=is_safety)
+    t = make_ticket(
+        org,
+        code="H12345",
+        now=MON,
+        channel=Channel.CITY_HOTLINE,
+        hotline_order_no="H2026-1",
+        hotline_due_at=hotline_due,
+        is_safety_or_supply=is_safety,
+    )
     milestones = {m.code: m for m in t.milestones.all()}
     assert set(milestones) == {"sign", code}
     assert (milestones[code].due_at, milestones[code].is_override) == (expected_due, override)
@@ -176,8 +232,9 @@ def test_12345_deadline_override(org, name, is_safety, hotline_due, code, expect
 
 def test_hotline_deadline_change_recomputes(org):
     t = make_ticket(org, code="H12345", now=MON, channel=Channel.CITY_HOTLINE, hotline_order_no="H2026-1")
-    t = services.update_ticket(ticket=t, actor=org.agent, now=MON + datetime.timedelta(hours=1),
-                               hotline_due_at=at(2026, 3, 4, 12, 0))
+    t = services.update_ticket(
+        ticket=t, actor=org.agent, now=MON + datetime.timedelta(hours=1), hotline_due_at=at(2026, 3, 4, 12, 0)
+    )
     reply = t.milestones.get(code="reply")
     assert (reply.due_at, reply.is_override) == (at(2026, 3, 4, 12, 0), True)
     assert t.events.filter(kind=TicketEvent.Kind.DEADLINE).exists()
@@ -198,8 +255,9 @@ LEGAL = {
 }
 
 
-@pytest.mark.parametrize(("before", "to"), [(b, t) for b in ALL_STATUSES for t in ALL_STATUSES],
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("before", "to"), [(b, t) for b in ALL_STATUSES for t in ALL_STATUSES], ids=lambda v: str(v)
+)
 def test_transition_table(org, before, to):
     t = ticket_in(org, before)
     now = MON + datetime.timedelta(hours=1)
@@ -226,8 +284,11 @@ def test_illegal_transition_lists_allowed_targets(org):
 @pytest.mark.parametrize("func", ["pause", "cancel", "reopen"])
 def test_reason_required(org, func):
     t = ticket_in(org, Status.RESOLVED if func == "reopen" else Status.IN_PROGRESS)
-    call = {"pause": services.pause_ticket, "cancel": services.cancel_ticket,
-            "reopen": services.reopen_ticket}[func]
+    call = {
+        "pause": services.pause_ticket,
+        "cancel": services.cancel_ticket,
+        "reopen": services.reopen_ticket,
+    }[func]
     with pytest.raises(ValidationError) as exc:
         call(ticket=t, reason="  ", actor=org.clerk, now=MON + datetime.timedelta(hours=1))
     assert messages(exc, "reason") == ["Give a reason."]
@@ -281,8 +342,9 @@ def test_closed_hook_sent_after_commit(org, django_capture_on_commit_callbacks):
 
 def test_pause_and_resume_move_calendar_deadlines_by_the_pause(org):
     t = ticket_in(org, Status.ACCEPTED, code="RPR-RES")  # repair due 24 h after receipt
-    t = services.pause_ticket(ticket=t, reason="客户不在家", actor=org.clerk,
-                              now=MON + datetime.timedelta(hours=1))
+    t = services.pause_ticket(
+        ticket=t, reason="客户不在家", actor=org.clerk, now=MON + datetime.timedelta(hours=1)
+    )
     assert t.paused_at == MON + datetime.timedelta(hours=1)
     assert all(m.next_action_at is None for m in t.milestones.filter(met_at__isnull=True))
     t = services.resume_ticket(ticket=t, actor=org.clerk, now=MON + datetime.timedelta(hours=3))
@@ -309,15 +371,20 @@ def test_pause_over_a_weekend_counts_only_working_time(org):
 
 def test_received_at_change_recomputes_and_records(org):
     t = make_ticket(org, code="RPR-RES", now=MON)
-    t = services.update_ticket(ticket=t, actor=org.clerk, now=MON + datetime.timedelta(minutes=5),
-                               received_at=MON - datetime.timedelta(hours=2))
+    t = services.update_ticket(
+        ticket=t,
+        actor=org.clerk,
+        now=MON + datetime.timedelta(minutes=5),
+        received_at=MON - datetime.timedelta(hours=2),
+    )
     assert t.milestones.get(code="arrive").due_at == MON + datetime.timedelta(hours=2)
     event = t.events.get(kind=TicketEvent.Kind.RECEIVED_AT)
     assert event.data["before"]["received_at"] == MON.isoformat()
     assert event.data["after"]["received_at"] == (MON - datetime.timedelta(hours=2)).isoformat()
     with pytest.raises(ValidationError) as exc:
-        services.update_ticket(ticket=t, actor=org.clerk, now=MON,
-                               received_at=MON + datetime.timedelta(days=1))
+        services.update_ticket(
+            ticket=t, actor=org.clerk, now=MON, received_at=MON + datetime.timedelta(days=1)
+        )
     assert messages(exc, "received_at") == ["The receipt time cannot be in the future."]
 
 
@@ -348,8 +415,9 @@ def test_meeting_a_milestone_starts_the_next_clock(org):
 
 def test_meet_late_and_unknown_code(org):
     t = make_ticket(org, code="RPR-RES", now=MON)
-    m = services.meet_milestone(ticket=t, code="contact", actor=org.tech,
-                                now=MON + datetime.timedelta(hours=1))
+    m = services.meet_milestone(
+        ticket=t, code="contact", actor=org.tech, now=MON + datetime.timedelta(hours=1)
+    )
     assert m.state == SlaState.MET_LATE
     with pytest.raises(ValidationError) as exc:
         services.meet_milestone(ticket=t, code="nope", actor=org.tech, now=MON)
@@ -398,8 +466,10 @@ def test_references_count_per_day():
 
 # ---------------------------------------------------------------- notes, replies, attachments
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
-       b"\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_notes_are_internal_and_replies_public(org):

@@ -69,8 +69,9 @@ def test_working_time_added_is_working_time_measured(start, delta):
 @given(a=instants, b=instants, c=instants)
 def test_working_time_between_is_antisymmetric_and_additive(a, b, c):
     assert sla.working_time_between(CAL, a, b) == -sla.working_time_between(CAL, b, a)
-    assert (sla.working_time_between(CAL, a, b) + sla.working_time_between(CAL, b, c)
-            == sla.working_time_between(CAL, a, c))
+    assert sla.working_time_between(CAL, a, b) + sla.working_time_between(
+        CAL, b, c
+    ) == sla.working_time_between(CAL, a, c)
 
 
 @FAST
@@ -100,8 +101,11 @@ def test_working_days_are_due_at_close_of_business_of_a_working_day(start, amoun
     assert due == CAL.close_of_business(due.date())
     assert due.date() > start.date() or amount == 0
     # Exactly `amount` working days lie after the start day up to the due day (N = 0: none, or the same day).
-    counted = sum(1 for i in range(1, (due.date() - start.date()).days + 1)
-                  if CAL.is_working_day(start.date() + dt.timedelta(days=i)))
+    counted = sum(
+        1
+        for i in range(1, (due.date() - start.date()).days + 1)
+        if CAL.is_working_day(start.date() + dt.timedelta(days=i))
+    )
     assert counted == amount or (amount == 0 and counted == 1)
 
 
@@ -129,9 +133,12 @@ BERLIN_CAL = sla.CalendarSnapshot(tz=BERLIN, periods={d: ((dt.time(8), dt.time(1
 # Around the 2026 transitions (29 March, 25 October), both folds of the repeated hour included.
 dst_instants = st.builds(
     lambda d, t, fold: dt.datetime.combine(d, t, tzinfo=BERLIN).replace(fold=fold),
-    st.sampled_from([dt.date(2026, 3, 27) + dt.timedelta(days=i) for i in range(5)]
-                    + [dt.date(2026, 10, 23) + dt.timedelta(days=i) for i in range(5)]),
-    times, st.integers(min_value=0, max_value=1),
+    st.sampled_from(
+        [dt.date(2026, 3, 27) + dt.timedelta(days=i) for i in range(5)]
+        + [dt.date(2026, 10, 23) + dt.timedelta(days=i) for i in range(5)]
+    ),
+    times,
+    st.integers(min_value=0, max_value=1),
 )
 
 
@@ -148,5 +155,7 @@ def test_zone_with_daylight_saving_keeps_the_invariants(a, b, amount, unit):
         step = dt.timedelta(minutes=amount) if unit == "minutes" else dt.timedelta(hours=amount)
         assert due_first.astimezone(dt.UTC) - first.astimezone(dt.UTC) == step
     if unit == "days":
-        assert due_first.time() == dt.time(0) and due_first.utcoffset() in (dt.timedelta(hours=1),
-                                                                             dt.timedelta(hours=2))
+        assert due_first.time() == dt.time(0) and due_first.utcoffset() in (
+            dt.timedelta(hours=1),
+            dt.timedelta(hours=2),
+        )

@@ -67,15 +67,20 @@ def test_one_ticket_climbs_the_whole_ladder_once_per_step(ladder):
     m = Milestone.objects.get(ticket=ticket)
     assert (m.state, m.next_action_at, m.next_action_level) == (SlaState.BREACHED, None, None)
     # Email for every step, SMS from level 2 on (the branch and centre managers have mobiles).
-    sms = set(Notification.objects.filter(ticket=ticket, channel="sms").values_list("recipient__username",
-                                                                                   flat=True))
+    sms = set(
+        Notification.objects.filter(ticket=ticket, channel="sms").values_list(
+            "recipient__username", flat=True
+        )
+    )
     assert sms == {"branch_mgr", "centre_mgr"}
     # Warning: clerk, tech; breach: clerk, tech, supervisor; level 2: branch; level 3: centre.
     assert Notification.objects.filter(ticket=ticket, channel="email", status="pending").count() == 7
     level1 = Escalation.objects.get(ticket=ticket, level=1)
     assert {(r["id"], r["role"]) for r in level1.recipients} == {
-        (ladder.clerk.pk, "front_desk"), (ladder.tech.pk, "technician"),
-        (ladder.supervisor.pk, "outlet_supervisor")}
+        (ladder.clerk.pk, "front_desk"),
+        (ladder.tech.pk, "technician"),
+        (ladder.supervisor.pk, "outlet_supervisor"),
+    }
     assert level1.due_at == DUE
 
 
@@ -221,9 +226,15 @@ def test_an_assignee_without_an_active_staff_profile_is_still_warned(ladder):
 
 
 def test_a_policy_of_the_service_type_is_read_with_the_rows(ladder):
-    policy = EscalationPolicy.objects.create(code="FAST", name="fast", warn_percent=50,
-                                             level2_after_amount=2, level2_after_unit=Unit.HOURS,
-                                             level3_after_amount=4, level3_after_unit=Unit.HOURS)
+    policy = EscalationPolicy.objects.create(
+        code="FAST",
+        name="fast",
+        warn_percent=50,
+        level2_after_amount=2,
+        level2_after_unit=Unit.HOURS,
+        level3_after_amount=4,
+        level3_after_unit=Unit.HOURS,
+    )
     ticket = account_ticket(ladder)
     ServiceType.objects.filter(pk=ticket.service_type_id).update(escalation_policy=policy)
 
@@ -251,9 +262,15 @@ def test_due_steps_agree_with_the_full_step_times(ladder, level2, level3):
     from tickets import escalation
     from tickets.calendars import get_snapshot
 
-    policy = EscalationPolicy(code="X", name="x", warn_percent=80, level2_after_amount=level2[0],
-                              level2_after_unit=level2[1], level3_after_amount=level3[0],
-                              level3_after_unit=level3[1])
+    policy = EscalationPolicy(
+        code="X",
+        name="x",
+        warn_percent=80,
+        level2_after_amount=level2[0],
+        level2_after_unit=level2[1],
+        level3_after_amount=level3[0],
+        level3_after_unit=level3[1],
+    )
     ticket = account_ticket(ladder)
     m = Milestone.objects.select_related("ticket__service_type__calendar").get(ticket=ticket)
     cal = get_snapshot(m.ticket.service_type.calendar)
@@ -265,7 +282,10 @@ def test_due_steps_agree_with_the_full_step_times(ladder, level2, level3):
             expected = [lvl for lvl in escalation.LEVELS if lvl >= cursor and times[lvl] <= now]
             nxt = expected[-1] + 1 if expected else cursor
             assert escalation.due_steps(m, policy, cal, warn, cursor, now, ticket=m.ticket) == (
-                expected, nxt if nxt <= 3 else None, times[nxt] if nxt <= 3 else None), (cursor, now)
+                expected,
+                nxt if nxt <= 3 else None,
+                times[nxt] if nxt <= 3 else None,
+            ), (cursor, now)
 
 
 # ---------------------------------------------------------------- a poisoned row never stalls the sweep

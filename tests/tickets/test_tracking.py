@@ -80,8 +80,9 @@ def test_complaint_reply_goes_out_once_worded_for_the_complaint_and_tracks_on_th
         complaint=complaint, response_text="违约金已退还。", remedy="none", actor=org.agent, now=MON
     )
     kinds = sorted(
-        Notification.objects.filter(ticket=complaint.ticket, recipient=None)
-        .values_list("template", "channel")
+        Notification.objects.filter(ticket=complaint.ticket, recipient=None).values_list(
+            "template", "channel"
+        )
     )
     assert ("complaint.answered", "sms") in kinds and ("complaint.answered", "email") in kinds
     assert not [k for k in kinds if k[0] == "ticket.reply"]

@@ -21,7 +21,8 @@ def test_worker_sweep_escalates_an_overdue_ticket(celery_worker_process, setting
     celery_worker_process.send("tickets.sweep_deadlines")
 
     celery_worker_process.wait_for(
-        lambda: Escalation.objects.filter(ticket=ticket, level=1).exists(), what="the breach escalation")
+        lambda: Escalation.objects.filter(ticket=ticket, level=1).exists(), what="the breach escalation"
+    )
     assert set(Escalation.objects.filter(ticket=ticket).values_list("level", flat=True)) >= {0, 1}
     assert TicketEvent.objects.filter(ticket=ticket, kind="escalated").exists()
     ticket.refresh_from_db()
@@ -30,8 +31,9 @@ def test_worker_sweep_escalates_an_overdue_ticket(celery_worker_process, setting
     # A second run through the broker adds nothing for the steps already done.
     done = Escalation.objects.filter(ticket=ticket).count()
     celery_worker_process.send("tickets.sweep_deadlines")
-    celery_worker_process.wait_for(lambda: _succeeded(celery_worker_process, "tickets.sweep_deadlines") >= 2,
-                                   what="the second sweep")
+    celery_worker_process.wait_for(
+        lambda: _succeeded(celery_worker_process, "tickets.sweep_deadlines") >= 2, what="the second sweep"
+    )
     assert Escalation.objects.filter(ticket=ticket).count() == done
 
 

@@ -8,362 +8,980 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkCalendar',
+            name="WorkCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('time_zone', models.CharField(default='Asia/Shanghai', max_length=50, verbose_name='time zone')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "time_zone",
+                    models.CharField(default="Asia/Shanghai", max_length=50, verbose_name="time zone"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'working calendar',
-                'verbose_name_plural': 'working calendars',
+                "verbose_name": "working calendar",
+                "verbose_name_plural": "working calendars",
             },
         ),
         migrations.CreateModel(
-            name='EscalationPolicy',
+            name="EscalationPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=80, verbose_name='warn at % of allowed time')),
-                ('level2_after_amount', models.PositiveIntegerField(default=1, verbose_name='branch manager after')),
-                ('level2_after_unit', models.CharField(choices=[('minutes', 'minutes'), ('hours', 'hours'), ('days', 'calendar days'), ('working_hours', 'working hours'), ('working_days', 'working days')], default='working_days', max_length=20, verbose_name='unit')),
-                ('level3_after_amount', models.PositiveIntegerField(default=3, verbose_name='group centre after')),
-                ('level3_after_unit', models.CharField(choices=[('minutes', 'minutes'), ('hours', 'hours'), ('days', 'calendar days'), ('working_hours', 'working hours'), ('working_days', 'working days')], default='working_days', max_length=20, verbose_name='unit')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "warn_percent",
+                    models.PositiveSmallIntegerField(default=80, verbose_name="warn at % of allowed time"),
+                ),
+                (
+                    "level2_after_amount",
+                    models.PositiveIntegerField(default=1, verbose_name="branch manager after"),
+                ),
+                (
+                    "level2_after_unit",
+                    models.CharField(
+                        choices=[
+                            ("minutes", "minutes"),
+                            ("hours", "hours"),
+                            ("days", "calendar days"),
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                        ],
+                        default="working_days",
+                        max_length=20,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "level3_after_amount",
+                    models.PositiveIntegerField(default=3, verbose_name="group centre after"),
+                ),
+                (
+                    "level3_after_unit",
+                    models.CharField(
+                        choices=[
+                            ("minutes", "minutes"),
+                            ("hours", "hours"),
+                            ("days", "calendar days"),
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                        ],
+                        default="working_days",
+                        max_length=20,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("is_default", models.BooleanField(default=False, verbose_name="default policy")),
             ],
             options={
-                'verbose_name': 'escalation policy',
-                'verbose_name_plural': 'escalation policies',
-                'constraints': [models.CheckConstraint(condition=models.Q(('warn_percent__gt', 0), ('warn_percent__lt', 100)), name='policy_warn_percent'), models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_policy')],
+                "verbose_name": "escalation policy",
+                "verbose_name_plural": "escalation policies",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("warn_percent__gt", 0), ("warn_percent__lt", 100)),
+                        name="policy_warn_percent",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_policy",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ServiceType',
+            name="ServiceType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=150, verbose_name='English name')),
-                ('category', models.CharField(choices=[('emergency', 'Emergency'), ('repair', 'Repair'), ('installation', 'Installation and connection'), ('alteration', 'Pipe alteration'), ('outage', 'Planned outage'), ('meter', 'Meter and reading'), ('billing', 'Billing'), ('account', 'Account services'), ('complaint', 'Complaint'), ('enquiry', 'Enquiry'), ('hotline', '12345 city hotline'), ('safety', 'Safety'), ('follow_up', 'Follow-up')], max_length=20, verbose_name='category')),
-                ('segments', models.JSONField(default=list, help_text='Empty means every segment.', verbose_name='segments')),
-                ('is_emergency', models.BooleanField(default=False, verbose_name='emergency')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_public', models.BooleanField(default=True, verbose_name='published')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('escalation_policy', models.ForeignKey(blank=True, help_text='Empty means the default policy.', null=True, on_delete=django.db.models.deletion.PROTECT, to='tickets.escalationpolicy', verbose_name='escalation policy')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='tickets.workcalendar', verbose_name='calendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_en", models.CharField(blank=True, max_length=150, verbose_name="English name")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("emergency", "Emergency"),
+                            ("repair", "Repair"),
+                            ("installation", "Installation and connection"),
+                            ("alteration", "Pipe alteration"),
+                            ("outage", "Planned outage"),
+                            ("meter", "Meter and reading"),
+                            ("billing", "Billing"),
+                            ("account", "Account services"),
+                            ("complaint", "Complaint"),
+                            ("enquiry", "Enquiry"),
+                            ("hotline", "12345 city hotline"),
+                            ("safety", "Safety"),
+                            ("follow_up", "Follow-up"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "segments",
+                    models.JSONField(
+                        default=list, help_text="Empty means every segment.", verbose_name="segments"
+                    ),
+                ),
+                ("is_emergency", models.BooleanField(default=False, verbose_name="emergency")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("is_public", models.BooleanField(default=True, verbose_name="published")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
+                (
+                    "escalation_policy",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty means the default policy.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="tickets.escalationpolicy",
+                        verbose_name="escalation policy",
+                    ),
+                ),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="tickets.workcalendar",
+                        verbose_name="calendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service type',
-                'verbose_name_plural': 'service types',
-                'ordering': ['sort_order', 'code'],
+                "verbose_name": "service type",
+                "verbose_name_plural": "service types",
+                "ordering": ["sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=20, unique=True, verbose_name='reference')),
-                ('segment', models.CharField(choices=[('residential', 'Residential'), ('commercial', 'Commercial'), ('industrial', 'Industrial')], max_length=20, verbose_name='segment')),
-                ('contact_name', models.CharField(blank=True, max_length=100, verbose_name='contact name')),
-                ('contact_phone', models.CharField(blank=True, max_length=20, verbose_name='contact phone')),
-                ('contact_address', models.CharField(blank=True, max_length=200, verbose_name='contact address')),
-                ('channel', models.CharField(choices=[('service_hall', 'Service hall'), ('hotline', 'Hotline'), ('city_hotline', '12345 city hotline'), ('web', 'Web'), ('mobile', 'Mobile / WeChat'), ('field', 'Field'), ('letter', 'Letter')], max_length=20, verbose_name='channel')),
-                ('hotline_order_no', models.CharField(blank=True, max_length=40, verbose_name='12345 order number')),
-                ('hotline_due_at', models.DateTimeField(blank=True, null=True, verbose_name='12345 reply deadline')),
-                ('is_safety_or_supply', models.BooleanField(default=False, verbose_name='gas supply or safety matter')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10, verbose_name='priority')),
-                ('status', models.CharField(choices=[('new', 'New'), ('accepted', 'Accepted'), ('assigned', 'Assigned'), ('in_progress', 'In progress'), ('waiting_customer', 'Waiting on customer'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='new', max_length=20, verbose_name='status')),
-                ('description', models.TextField(verbose_name='description')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('paused_at', models.DateTimeField(blank=True, null=True, verbose_name='paused since')),
-                ('pause_reason', models.CharField(blank=True, max_length=200, verbose_name='pause reason')),
-                ('cancel_reason', models.CharField(blank=True, max_length=200, verbose_name='cancel reason')),
-                ('next_due_at', models.DateTimeField(blank=True, null=True, verbose_name='next deadline')),
-                ('sla_state', models.CharField(choices=[('pending', 'Not started'), ('on_time', 'On time'), ('at_risk', 'At risk'), ('breached', 'Breached'), ('met', 'Met'), ('met_late', 'Met late')], default='on_time', max_length=20, verbose_name='SLA state')),
-                ('escalation_level', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='escalation level')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_tickets', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='accounts.customer', verbose_name='customer')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='accounts.orgunit', verbose_name='responsible unit')),
-                ('service_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='tickets.servicetype', verbose_name='service type')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(max_length=20, unique=True, verbose_name="reference")),
+                (
+                    "segment",
+                    models.CharField(
+                        choices=[
+                            ("residential", "Residential"),
+                            ("commercial", "Commercial"),
+                            ("industrial", "Industrial"),
+                        ],
+                        max_length=20,
+                        verbose_name="segment",
+                    ),
+                ),
+                ("contact_name", models.CharField(blank=True, max_length=100, verbose_name="contact name")),
+                ("contact_phone", models.CharField(blank=True, max_length=20, verbose_name="contact phone")),
+                (
+                    "contact_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="contact address"),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("service_hall", "Service hall"),
+                            ("hotline", "Hotline"),
+                            ("city_hotline", "12345 city hotline"),
+                            ("web", "Web"),
+                            ("mobile", "Mobile / WeChat"),
+                            ("field", "Field"),
+                            ("letter", "Letter"),
+                        ],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "hotline_order_no",
+                    models.CharField(blank=True, max_length=40, verbose_name="12345 order number"),
+                ),
+                (
+                    "hotline_due_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="12345 reply deadline"),
+                ),
+                (
+                    "is_safety_or_supply",
+                    models.BooleanField(default=False, verbose_name="gas supply or safety matter"),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("accepted", "Accepted"),
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("waiting_customer", "Waiting on customer"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="description")),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved at")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed at")),
+                ("paused_at", models.DateTimeField(blank=True, null=True, verbose_name="paused since")),
+                ("pause_reason", models.CharField(blank=True, max_length=200, verbose_name="pause reason")),
+                ("cancel_reason", models.CharField(blank=True, max_length=200, verbose_name="cancel reason")),
+                ("next_due_at", models.DateTimeField(blank=True, null=True, verbose_name="next deadline")),
+                (
+                    "sla_state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not started"),
+                            ("on_time", "On time"),
+                            ("at_risk", "At risk"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("met_late", "Met late"),
+                        ],
+                        default="on_time",
+                        max_length=20,
+                        verbose_name="SLA state",
+                    ),
+                ),
+                (
+                    "escalation_level",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="escalation level"),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="accounts.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="accounts.orgunit",
+                        verbose_name="responsible unit",
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="tickets.servicetype",
+                        verbose_name="service type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-received_at'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(blank=True, max_length=254, verbose_name='phone or email')),
-                ('channel', models.CharField(choices=[('in_app', 'In-app'), ('email', 'Email'), ('sms', 'SMS')], default='in_app', max_length=10, verbose_name='channel')),
-                ('kind', models.CharField(max_length=30, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='body')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10, verbose_name='delivery')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=254, verbose_name="phone or email")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("in_app", "In-app"), ("email", "Email"), ("sms", "SMS")],
+                        default="in_app",
+                        max_length=10,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("kind", models.CharField(max_length=30, verbose_name="kind")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="body")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="delivery",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True, verbose_name="next attempt")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recipient",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('amount', models.PositiveIntegerField(verbose_name='amount')),
-                ('unit', models.CharField(choices=[('minutes', 'minutes'), ('hours', 'hours'), ('days', 'calendar days'), ('working_hours', 'working hours'), ('working_days', 'working days')], max_length=20, verbose_name='unit')),
-                ('starts_after', models.CharField(blank=True, max_length=30, verbose_name='clock starts when met')),
-                ('met_on_status', models.CharField(blank=True, max_length=20, verbose_name='met at status')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='clock started')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due at')),
-                ('warn_at', models.DateTimeField(blank=True, null=True, verbose_name='warn at')),
-                ('met_at', models.DateTimeField(blank=True, null=True, verbose_name='met at')),
-                ('state', models.CharField(choices=[('pending', 'Not started'), ('on_time', 'On time'), ('at_risk', 'At risk'), ('breached', 'Breached'), ('met', 'Met'), ('met_late', 'Met late')], default='pending', max_length=20, verbose_name='state')),
-                ('is_provisional', models.BooleanField(default=False, help_text='The deadline reaches into a year without an official holiday schedule.', verbose_name='provisional')),
-                ('is_override', models.BooleanField(default=False, verbose_name='set by the 12345 hotline')),
-                ('next_action_at', models.DateTimeField(blank=True, null=True, verbose_name='next action at')),
-                ('next_action_level', models.SmallIntegerField(blank=True, null=True, verbose_name='next escalation level')),
-                ('last_error', models.TextField(blank=True, verbose_name='last sweep error')),
-                ('met_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='met by')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("amount", models.PositiveIntegerField(verbose_name="amount")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("minutes", "minutes"),
+                            ("hours", "hours"),
+                            ("days", "calendar days"),
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                        ],
+                        max_length=20,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "starts_after",
+                    models.CharField(blank=True, max_length=30, verbose_name="clock starts when met"),
+                ),
+                ("met_on_status", models.CharField(blank=True, max_length=20, verbose_name="met at status")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="clock started")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due at")),
+                ("warn_at", models.DateTimeField(blank=True, null=True, verbose_name="warn at")),
+                ("met_at", models.DateTimeField(blank=True, null=True, verbose_name="met at")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Not started"),
+                            ("on_time", "On time"),
+                            ("at_risk", "At risk"),
+                            ("breached", "Breached"),
+                            ("met", "Met"),
+                            ("met_late", "Met late"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "is_provisional",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The deadline reaches into a year without an official holiday schedule.",
+                        verbose_name="provisional",
+                    ),
+                ),
+                ("is_override", models.BooleanField(default=False, verbose_name="set by the 12345 hotline")),
+                (
+                    "next_action_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next action at"),
+                ),
+                (
+                    "next_action_level",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="next escalation level"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="last sweep error")),
+                (
+                    "met_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="met by",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'milestone',
-                'verbose_name_plural': 'milestones',
-                'ordering': ['ticket', 'sort_order'],
+                "verbose_name": "milestone",
+                "verbose_name_plural": "milestones",
+                "ordering": ["ticket", "sort_order"],
             },
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'Warning to handler'), (1, 'Outlet supervisor'), (2, 'Branch manager'), (3, 'Group service centre')], verbose_name='level')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('due_at', models.DateTimeField(verbose_name='milestone due at')),
-                ('recipients', models.JSONField(default=list, verbose_name='recipients')),
-                ('milestone', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='tickets.milestone')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='escalations', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Warning to handler"),
+                            (1, "Outlet supervisor"),
+                            (2, "Branch manager"),
+                            (3, "Group service centre"),
+                        ],
+                        verbose_name="level",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("due_at", models.DateTimeField(verbose_name="milestone due at")),
+                ("recipients", models.JSONField(default=list, verbose_name="recipients")),
+                (
+                    "milestone",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalations",
+                        to="tickets.milestone",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalations",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'escalation',
-                'verbose_name_plural': 'escalations',
-                'ordering': ['ticket', 'at'],
+                "verbose_name": "escalation",
+                "verbose_name_plural": "escalations",
+                "ordering": ["ticket", "at"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('file', models.FileField(upload_to=tickets.models.attachment_path, verbose_name='file')),
-                ('original_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
-                ('size', models.PositiveIntegerField(verbose_name='size')),
-                ('uploaded_at', models.DateTimeField(verbose_name='uploaded at')),
-                ('is_public', models.BooleanField(default=False, verbose_name='visible to the customer')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("file", models.FileField(upload_to=tickets.models.attachment_path, verbose_name="file")),
+                ("original_name", models.CharField(max_length=200, verbose_name="file name")),
+                ("content_type", models.CharField(max_length=100, verbose_name="content type")),
+                ("size", models.PositiveIntegerField(verbose_name="size")),
+                ("uploaded_at", models.DateTimeField(verbose_name="uploaded at")),
+                ("is_public", models.BooleanField(default=False, verbose_name="visible to the customer")),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['ticket', 'uploaded_at'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["ticket", "uploaded_at"],
             },
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('assigned', 'Assigned'), ('field', 'Details changed'), ('received_at', 'Receipt time changed'), ('paused', 'Clock paused'), ('resumed', 'Clock resumed'), ('milestone_met', 'Milestone met'), ('deadline', 'Deadline changed'), ('warning', 'Deadline warning'), ('escalated', 'Escalated'), ('note', 'Internal note'), ('reply', 'Reply to customer'), ('attachment', 'Attachment'), ('notification', 'Notification')], max_length=20, verbose_name='kind')),
-                ('at', models.DateTimeField(verbose_name='at')),
-                ('is_public', models.BooleanField(default=False, verbose_name='visible to the customer')),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("status", "Status changed"),
+                            ("assigned", "Assigned"),
+                            ("field", "Details changed"),
+                            ("received_at", "Receipt time changed"),
+                            ("paused", "Clock paused"),
+                            ("resumed", "Clock resumed"),
+                            ("milestone_met", "Milestone met"),
+                            ("deadline", "Deadline changed"),
+                            ("warning", "Deadline warning"),
+                            ("escalated", "Escalated"),
+                            ("note", "Internal note"),
+                            ("reply", "Reply to customer"),
+                            ("attachment", "Attachment"),
+                            ("notification", "Notification"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="at")),
+                ("is_public", models.BooleanField(default=False, verbose_name="visible to the customer")),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket event',
-                'verbose_name_plural': 'ticket events',
-                'ordering': ['ticket', 'at', 'id'],
+                "verbose_name": "ticket event",
+                "verbose_name_plural": "ticket events",
+                "ordering": ["ticket", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('source', models.CharField(max_length=100, verbose_name='source')),
-                ('loaded_at', models.DateTimeField(auto_now=True, verbose_name='loaded at')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='years', to='tickets.workcalendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("source", models.CharField(max_length=100, verbose_name="source")),
+                ("loaded_at", models.DateTimeField(auto_now=True, verbose_name="loaded at")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="years",
+                        to="tickets.workcalendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'official calendar year',
-                'verbose_name_plural': 'official calendar years',
-                'ordering': ['calendar', 'year'],
+                "verbose_name": "official calendar year",
+                "verbose_name_plural": "official calendar years",
+                "ordering": ["calendar", "year"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('kind', models.CharField(choices=[('holiday', 'Public holiday'), ('makeup_workday', 'Make-up working day')], max_length=20, verbose_name='kind')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='tickets.workcalendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("holiday", "Public holiday"), ("makeup_workday", "Make-up working day")],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="tickets.workcalendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'calendar exception',
-                'verbose_name_plural': 'calendar exceptions',
-                'ordering': ['calendar', 'date'],
+                "verbose_name": "calendar exception",
+                "verbose_name_plural": "calendar exceptions",
+                "ordering": ["calendar", "date"],
             },
         ),
         migrations.CreateModel(
-            name='WorkingPeriod',
+            name="WorkingPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], verbose_name='weekday')),
-                ('start', models.TimeField(verbose_name='start')),
-                ('end', models.TimeField(verbose_name='end')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='periods', to='tickets.workcalendar')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        verbose_name="weekday",
+                    ),
+                ),
+                ("start", models.TimeField(verbose_name="start")),
+                ("end", models.TimeField(verbose_name="end")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="periods",
+                        to="tickets.workcalendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'working period',
-                'verbose_name_plural': 'working periods',
-                'ordering': ['calendar', 'weekday', 'start'],
+                "verbose_name": "working period",
+                "verbose_name_plural": "working periods",
+                "ordering": ["calendar", "weekday", "start"],
             },
         ),
         migrations.CreateModel(
-            name='MilestoneStandard',
+            name="MilestoneStandard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='English name')),
-                ('amount', models.PositiveIntegerField(verbose_name='amount')),
-                ('unit', models.CharField(choices=[('minutes', 'minutes'), ('hours', 'hours'), ('days', 'calendar days'), ('working_hours', 'working hours'), ('working_days', 'working days')], max_length=20, verbose_name='unit')),
-                ('starts_after', models.CharField(blank=True, help_text='Code of the milestone whose completion starts this clock; empty = on receipt.', max_length=30, verbose_name='clock starts when met')),
-                ('segments', models.JSONField(default=list, help_text='Empty means every segment.', verbose_name='segments')),
-                ('condition', models.CharField(blank=True, choices=[('', 'Always'), ('safety_or_supply', 'Only for gas supply or safety matters'), ('not_safety_or_supply', 'Only for other matters')], default='', max_length=30, verbose_name='condition')),
-                ('met_on_status', models.CharField(blank=True, help_text='e.g. accepted, resolved: reaching this status meets the milestone.', max_length=20, verbose_name='met when the ticket reaches status')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('service_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='standards', to='tickets.servicetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_en", models.CharField(blank=True, max_length=100, verbose_name="English name")),
+                ("amount", models.PositiveIntegerField(verbose_name="amount")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("minutes", "minutes"),
+                            ("hours", "hours"),
+                            ("days", "calendar days"),
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                        ],
+                        max_length=20,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "starts_after",
+                    models.CharField(
+                        blank=True,
+                        help_text="Code of the milestone whose completion starts this clock; empty = on receipt.",
+                        max_length=30,
+                        verbose_name="clock starts when met",
+                    ),
+                ),
+                (
+                    "segments",
+                    models.JSONField(
+                        default=list, help_text="Empty means every segment.", verbose_name="segments"
+                    ),
+                ),
+                (
+                    "condition",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Always"),
+                            ("safety_or_supply", "Only for gas supply or safety matters"),
+                            ("not_safety_or_supply", "Only for other matters"),
+                        ],
+                        default="",
+                        max_length=30,
+                        verbose_name="condition",
+                    ),
+                ),
+                (
+                    "met_on_status",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. accepted, resolved: reaching this status meets the milestone.",
+                        max_length=20,
+                        verbose_name="met when the ticket reaches status",
+                    ),
+                ),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="standards",
+                        to="tickets.servicetype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'milestone standard',
-                'verbose_name_plural': 'milestone standards',
-                'ordering': ['service_type', 'sort_order'],
-                'constraints': [models.UniqueConstraint(fields=('service_type', 'code'), name='standard_code_unique_per_type')],
+                "verbose_name": "milestone standard",
+                "verbose_name_plural": "milestone standards",
+                "ordering": ["service_type", "sort_order"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("service_type", "code"), name="standard_code_unique_per_type"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['org_unit', 'next_due_at', 'id'], name='ticket_open_unit_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"])
+                ),
+                fields=["org_unit", "next_due_at", "id"],
+                name="ticket_open_unit_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['assignee', 'next_due_at', 'id'], name='ticket_open_assignee_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"])
+                ),
+                fields=["assignee", "next_due_at", "id"],
+                name="ticket_open_assignee_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['next_due_at', 'id'], name='ticket_open_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"])
+                ),
+                fields=["next_due_at", "id"],
+                name="ticket_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', '-received_at'], name='ticket_customer'),
+            model_name="ticket",
+            index=models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['contact_phone'], name='ticket_contact_phone'),
+            model_name="ticket",
+            index=models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', '-received_at'], name='ticket_status_received'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "-received_at"], name="ticket_status_received"),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(('customer__isnull', False), models.Q(('contact_phone', ''), _negated=True), _connector='OR'), name='ticket_has_customer_or_phone'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("customer__isnull", False),
+                    models.Q(("contact_phone", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="ticket_has_customer_or_phone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ticket',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'waiting_customer'), _negated=True), ('paused_at__isnull', False), _connector='OR'), name='ticket_waiting_is_paused'),
+            model_name="ticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "waiting_customer"), _negated=True),
+                    ("paused_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="ticket_waiting_is_paused",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', '-created_at'], name='notification_recipient'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'in_app'), ('read_at__isnull', True)), fields=['recipient'], name='notification_unread'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "in_app"), ("read_at__isnull", True)),
+                fields=["recipient"],
+                name="notification_unread",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='notification_pending'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["next_attempt_at"],
+                name="notification_pending",
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('met_at__isnull', True), ('next_action_at__isnull', False)), fields=['next_action_at'], name='milestone_due_action'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("met_at__isnull", True), ("next_action_at__isnull", False)),
+                fields=["next_action_at"],
+                name="milestone_due_action",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='milestone',
-            constraint=models.UniqueConstraint(fields=('ticket', 'code'), name='milestone_code_unique_per_ticket'),
+            model_name="milestone",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "code"), name="milestone_code_unique_per_ticket"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.UniqueConstraint(fields=('milestone', 'level'), name='escalation_once_per_level'),
+            model_name="escalation",
+            constraint=models.UniqueConstraint(
+                fields=("milestone", "level"), name="escalation_once_per_level"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'at'], name='event_ticket_at'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "at"], name="event_ticket_at"),
         ),
         migrations.AddConstraint(
-            model_name='calendaryear',
-            constraint=models.UniqueConstraint(fields=('calendar', 'year'), name='calendar_year_unique'),
+            model_name="calendaryear",
+            constraint=models.UniqueConstraint(fields=("calendar", "year"), name="calendar_year_unique"),
         ),
         migrations.AddConstraint(
-            model_name='calendarday',
-            constraint=models.UniqueConstraint(fields=('calendar', 'date'), name='calendar_day_unique'),
+            model_name="calendarday",
+            constraint=models.UniqueConstraint(fields=("calendar", "date"), name="calendar_day_unique"),
         ),
         migrations.AddConstraint(
-            model_name='workingperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('start__lt', models.F('end'))), name='working_period_start_before_end'),
+            model_name="workingperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("start__lt", models.F("end"))), name="working_period_start_before_end"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workingperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='working_period_weekday_range'),
+            model_name="workingperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__lte", 6)), name="working_period_weekday_range"
+            ),
         ),
     ]

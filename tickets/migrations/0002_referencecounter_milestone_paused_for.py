@@ -5,27 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0001_initial'),
+        ("tickets", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReferenceCounter',
+            name="ReferenceCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='day')),
-                ('last', models.PositiveIntegerField(default=0, verbose_name='last number')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True, verbose_name="day")),
+                ("last", models.PositiveIntegerField(default=0, verbose_name="last number")),
             ],
             options={
-                'verbose_name': 'reference counter',
-                'verbose_name_plural': 'reference counters',
+                "verbose_name": "reference counter",
+                "verbose_name_plural": "reference counters",
             },
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='paused_for',
-            field=models.DurationField(default=datetime.timedelta, verbose_name='paused for'),
+            model_name="milestone",
+            name="paused_for",
+            field=models.DurationField(default=datetime.timedelta, verbose_name="paused for"),
         ),
     ]

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_role_groups'),
-        ('tickets', '0002_referencecounter_milestone_paused_for'),
+        ("accounts", "0004_role_groups"),
+        ("tickets", "0002_referencecounter_milestone_paused_for"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', 'next_due_at', 'id'], name='ticket_status_due'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due"),
         ),
     ]

@@ -5,20 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_role_groups'),
-        ('tickets', '0003_ticket_ticket_status_due'),
+        ("accounts", "0004_role_groups"),
+        ("tickets", "0003_ticket_ticket_status_due"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['channel', 'next_due_at', 'id'], name='ticket_open_channel_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"])
+                ),
+                fields=["channel", "next_due_at", "id"],
+                name="ticket_open_channel_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['service_type', 'next_due_at', 'id'], name='ticket_open_type_due'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"])
+                ),
+                fields=["service_type", "next_due_at", "id"],
+                name="ticket_open_type_due",
+            ),
         ),
     ]

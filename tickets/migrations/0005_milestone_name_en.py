@@ -7,23 +7,27 @@ def copy_english_names(apps, schema_editor):
     """Existing milestones take the English name of their standard (same service type and code)."""
     Milestone = apps.get_model("tickets", "Milestone")
     MilestoneStandard = apps.get_model("tickets", "MilestoneStandard")
-    standards = MilestoneStandard.objects.exclude(name_en="").values_list("service_type_id", "code", "name_en")
+    standards = MilestoneStandard.objects.exclude(name_en="").values_list(
+        "service_type_id", "code", "name_en"
+    )
     for service_type_id, code, name_en in standards:
         Milestone.objects.filter(ticket__service_type_id=service_type_id, code=code, name_en="").update(
-            name_en=name_en)
+            name_en=name_en
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0004_ticket_ticket_open_channel_due_and_more'),
+        ("tickets", "0004_ticket_ticket_open_channel_due_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='milestone',
-            name='name_en',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='English name'),
+            model_name="milestone",
+            name="name_en",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=100, verbose_name="English name"
+            ),
         ),
         migrations.RunPython(copy_english_names, migrations.RunPython.noop, elidable=True),
     ]

@@ -6,49 +6,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_personal_data_view_subject'),
-        ('tickets', '0005_milestone_name_en'),
+        ("accounts", "0005_personal_data_view_subject"),
+        ("tickets", "0005_milestone_name_en"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceArea',
+            name="ServiceArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('district', models.CharField(help_text='As written in addresses, e.g. 渝中区.', max_length=30, verbose_name='district')),
-                ('street', models.CharField(blank=True, help_text='A road, street or residential community name; empty means the whole district.', max_length=60, verbose_name='street or community')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "district",
+                    models.CharField(
+                        help_text="As written in addresses, e.g. 渝中区.",
+                        max_length=30,
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "street",
+                    models.CharField(
+                        blank=True,
+                        help_text="A road, street or residential community name; empty means the whole district.",
+                        max_length=60,
+                        verbose_name="street or community",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'service area',
-                'verbose_name_plural': 'service areas',
-                'ordering': ['district', 'street'],
+                "verbose_name": "service area",
+                "verbose_name_plural": "service areas",
+                "ordering": ["district", "street"],
             },
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='needs_routing',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='needs routing'),
+            model_name="ticket",
+            name="needs_routing",
+            field=models.BooleanField(db_default=False, default=False, verbose_name="needs routing"),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('status', 'Status changed'), ('assigned', 'Assigned'), ('field', 'Details changed'), ('received_at', 'Receipt time changed'), ('paused', 'Clock paused'), ('resumed', 'Clock resumed'), ('milestone_met', 'Milestone met'), ('deadline', 'Deadline changed'), ('warning', 'Deadline warning'), ('escalated', 'Escalated'), ('note', 'Internal note'), ('reply', 'Reply to customer'), ('attachment', 'Attachment'), ('notification', 'Notification'), ('transferred', 'Transferred')], max_length=20, verbose_name='kind'),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("status", "Status changed"),
+                    ("assigned", "Assigned"),
+                    ("field", "Details changed"),
+                    ("received_at", "Receipt time changed"),
+                    ("paused", "Clock paused"),
+                    ("resumed", "Clock resumed"),
+                    ("milestone_met", "Milestone met"),
+                    ("deadline", "Deadline changed"),
+                    ("warning", "Deadline warning"),
+                    ("escalated", "Escalated"),
+                    ("note", "Internal note"),
+                    ("reply", "Reply to customer"),
+                    ("attachment", "Attachment"),
+                    ("notification", "Notification"),
+                    ("transferred", "Transferred"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('needs_routing', True), ('status__in', ['new', 'accepted', 'assigned', 'in_progress', 'waiting_customer'])), fields=['next_due_at', 'id'], name='ticket_open_needs_routing'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("needs_routing", True),
+                    ("status__in", ["new", "accepted", "assigned", "in_progress", "waiting_customer"]),
+                ),
+                fields=["next_due_at", "id"],
+                name="ticket_open_needs_routing",
+            ),
         ),
         migrations.AddField(
-            model_name='servicearea',
-            name='outlet',
-            field=models.ForeignKey(limit_choices_to={'kind': 'outlet'}, on_delete=django.db.models.deletion.PROTECT, related_name='service_areas', to='accounts.orgunit', verbose_name='outlet'),
+            model_name="servicearea",
+            name="outlet",
+            field=models.ForeignKey(
+                limit_choices_to={"kind": "outlet"},
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="service_areas",
+                to="accounts.orgunit",
+                verbose_name="outlet",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='servicearea',
-            constraint=models.UniqueConstraint(fields=('district', 'street'), name='service_area_unique'),
+            model_name="servicearea",
+            constraint=models.UniqueConstraint(fields=("district", "street"), name="service_area_unique"),
         ),
     ]

@@ -6,8 +6,11 @@ from django.db import migrations
 from django.urls import reverse
 
 # Old kinds -> the kinds the notification list filters by.
-KINDS = {"complaint_acknowledgement": "complaint", "complaint_answer": "complaint",
-         "calendar_missing": "system"}
+KINDS = {
+    "complaint_acknowledgement": "complaint",
+    "complaint_answer": "complaint",
+    "calendar_missing": "system",
+}
 WARNING_TITLES = ("Deadline approaching", "时限临近")
 
 
@@ -16,15 +19,24 @@ def fill_case_columns(apps, schema_editor):
     Ticket = apps.get_model("tickets", "Ticket")
     ContentType = apps.get_model("contenttypes", "ContentType")
     ticket_type, _created = ContentType.objects.get_or_create(app_label="tickets", model="ticket")
-    ticket_ids = Notification.objects.filter(ticket__isnull=False).values_list("ticket_id", flat=True).distinct()
+    ticket_ids = (
+        Notification.objects.filter(ticket__isnull=False).values_list("ticket_id", flat=True).distinct()
+    )
     start = 0
     while True:  # batches of tickets, in id order
-        batch = list(Ticket.objects.filter(pk__in=ticket_ids, pk__gt=start).order_by("pk")
-                     .values_list("pk", "reference", "org_unit_id")[:1000])
+        batch = list(
+            Ticket.objects.filter(pk__in=ticket_ids, pk__gt=start)
+            .order_by("pk")
+            .values_list("pk", "reference", "org_unit_id")[:1000]
+        )
         for pk, reference, org_unit_id in batch:
             Notification.objects.filter(ticket_id=pk).update(
-                subject_type=ticket_type, subject_id=pk, reference=reference, org_unit_id=org_unit_id,
-                link=reverse("tickets:detail", args=[reference]))
+                subject_type=ticket_type,
+                subject_id=pk,
+                reference=reference,
+                org_unit_id=org_unit_id,
+                link=reverse("tickets:detail", args=[reference]),
+            )
         if len(batch) < 1000:
             break
         start = batch[-1][0]
@@ -37,7 +49,6 @@ def fill_case_columns(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("tickets", "0007_move_notifications"),
     ]

@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0009_notifications_table_moves'),
+        ("tickets", "0009_notifications_table_moves"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='escalation',
-            name='is_skipped',
-            field=models.BooleanField(db_default=False, default=False, verbose_name='skipped'),
+            model_name="escalation",
+            name="is_skipped",
+            field=models.BooleanField(db_default=False, default=False, verbose_name="skipped"),
         ),
         migrations.AddField(
-            model_name='milestone',
-            name='sweep_failures',
-            field=models.PositiveSmallIntegerField(db_default=0, default=0, verbose_name='failed sweep attempts'),
+            model_name="milestone",
+            name="sweep_failures",
+            field=models.PositiveSmallIntegerField(
+                db_default=0, default=0, verbose_name="failed sweep attempts"
+            ),
         ),
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(condition=models.Q(('sweep_failures__gt', 0)), fields=['next_action_at'], name='milestone_set_aside'),
+            model_name="milestone",
+            index=models.Index(
+                condition=models.Q(("sweep_failures__gt", 0)),
+                fields=["next_action_at"],
+                name="milestone_set_aside",
+            ),
         ),
     ]

@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0010_sweep_set_aside_and_skipped_steps'),
+        ("tickets", "0010_sweep_set_aside_and_skipped_steps"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='next_warn_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='next warning'),
+            model_name="ticket",
+            name="next_warn_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="next warning"),
         ),
         # Open tickets get the earliest warning time of their running milestones.
         migrations.RunSQL(

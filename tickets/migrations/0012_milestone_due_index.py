@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0011_ticket_next_warn_at'),
+        ("tickets", "0011_ticket_next_warn_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='milestone',
-            index=models.Index(fields=['due_at'], name='milestone_due'),
+            model_name="milestone",
+            index=models.Index(fields=["due_at"], name="milestone_due"),
         ),
     ]

@@ -44,15 +44,18 @@ class Command(BaseCommand):
         tz = cal.tz
         first = dt.datetime(2020, 1, 1, tzinfo=tz)
         span = int((dt.datetime(2028, 1, 1, tzinfo=tz) - first).total_seconds())
-        self.stdout.write(f"calendar CN-OFFICE from {package_source()}: official {years[0]}-{years[-1]}, "
-                          f"{years[-1] + 1} unofficial; {len(cal.holidays)} holidays, "
-                          f"{len(cal.makeup_days)} make-up days; n={n} per unit")
+        self.stdout.write(
+            f"calendar CN-OFFICE from {package_source()}: official {years[0]}-{years[-1]}, "
+            f"{years[-1] + 1} unofficial; {len(cal.holidays)} holidays, "
+            f"{len(cal.makeup_days)} make-up days; n={n} per unit"
+        )
         overall: list[int] = []
         rows = []
         clock = time.perf_counter_ns
         for unit, amounts in AMOUNTS.items():
-            cases = [(first + dt.timedelta(seconds=rng.randrange(span)), rng.choice(amounts))
-                     for _ in range(n)]
+            cases = [
+                (first + dt.timedelta(seconds=rng.randrange(span)), rng.choice(amounts)) for _ in range(n)
+            ]
             for start, amount in cases[:1000]:  # warm-up: builds the lazy per-year index
                 sla.add_duration(cal, start, amount, unit)
             timings = []
@@ -63,8 +66,9 @@ class Command(BaseCommand):
                 timings.append(clock() - t0)
                 provisional += due.is_provisional
             overall.extend(timings)
-            rows.append((unit, statistics.median(timings) / 1000, _percentile(timings, 0.95) / 1000,
-                         provisional))
+            rows.append(
+                (unit, statistics.median(timings) / 1000, _percentile(timings, 0.95) / 1000, provisional)
+            )
         self.stdout.write(f"{'unit':<15}{'median µs':>12}{'p95 µs':>10}{'provisional':>13}")
         for unit, median, p95, provisional in rows:
             self.stdout.write(f"{unit:<15}{median:>12.2f}{p95:>10.2f}{provisional:>13}")
@@ -80,8 +84,10 @@ class Command(BaseCommand):
         def between(start):
             return sla.working_time_between(cal, start, start + dt.timedelta(days=7))
 
-        for name, call in (("add_duration + warn_at 80% (5 working days)", warn),
-                           ("working_time_between (1 week)", between)):
+        for name, call in (
+            ("add_duration + warn_at 80% (5 working days)", warn),
+            ("working_time_between (1 week)", between),
+        ):
             timings = []
             for _ in range(min(n, 20_000)):
                 start = first + dt.timedelta(seconds=rng.randrange(span))

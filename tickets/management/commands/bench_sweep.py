@@ -58,12 +58,21 @@ class Command(BaseCommand):
         parser.add_argument("--open", type=int, default=1_000_000, dest="open_count")
         parser.add_argument("--due", type=int, default=1000)
         parser.add_argument("--chunk-size", type=int, default=500)
-        parser.add_argument("--reuse", action="store_true",
-                            help="keep an existing bench database with the same number of open milestones")
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="keep an existing bench database with the same number of open milestones",
+        )
         parser.add_argument("--keep", action="store_true", help="do not drop the bench database afterwards")
-        parser.add_argument("--repeat", type=int, default=1,
-                            help="run the due sweep this many times (other due rows each time); report the median")
-        parser.add_argument("--db", default="", help="name of the bench database (default <name>_bench_sweep)")
+        parser.add_argument(
+            "--repeat",
+            type=int,
+            default=1,
+            help="run the due sweep this many times (other due rows each time); report the median",
+        )
+        parser.add_argument(
+            "--db", default="", help="name of the bench database (default <name>_bench_sweep)"
+        )
 
     def handle(self, *args, open_count, due, chunk_size, reuse, keep, repeat, db, **options):
         if not settings.IS_POSTGRES:
@@ -127,7 +136,11 @@ class Command(BaseCommand):
 
     def _prepare(self, open_count, due, *, rebuilt):
         started = time.perf_counter()
-        self.stdout.write("migrating the bench database ..." if rebuilt else "bringing the kept database's schema up to date ...")
+        self.stdout.write(
+            "migrating the bench database ..."
+            if rebuilt
+            else "bringing the kept database's schema up to date ..."
+        )
         call_command("migrate", verbosity=0, interactive=False)
         if rebuilt:
             self._organisation()
@@ -140,8 +153,9 @@ class Command(BaseCommand):
         # ones no recent run touched (pages and index entries as cold as a real day's).
         self.first_set = int(time.time()) % 1000
         self._set_due(due, self.first_set)
-        self.stdout.write(f"data ready in {time.perf_counter() - started:.1f} s "
-                          f"({open_count} open milestones, {due} due)")
+        self.stdout.write(
+            f"data ready in {time.perf_counter() - started:.1f} s ({open_count} open milestones, {due} due)"
+        )
 
     def _organisation(self):
         from django.contrib.auth import get_user_model
@@ -152,21 +166,32 @@ class Command(BaseCommand):
         centre = OrgUnit.objects.create(code="GSC", name="客服中心", kind=OrgUnit.Kind.CENTRE)
         units, staff = [], [(centre, Role.CENTRE_MANAGER)]
         for b in range(BRANCHES):
-            branch = OrgUnit.objects.create(code=f"BR{b:02d}", name=f"分公司{b}", kind=OrgUnit.Kind.BRANCH,
-                                            parent=centre)
+            branch = OrgUnit.objects.create(
+                code=f"BR{b:02d}", name=f"分公司{b}", kind=OrgUnit.Kind.BRANCH, parent=centre
+            )
             staff.append((branch, Role.BRANCH_MANAGER))
             for o in range(OUTLETS_PER_BRANCH[b % 2]):
-                outlet = OrgUnit.objects.create(code=f"OUT{b:02d}{o}", name=f"营业厅{b}-{o}",
-                                                kind=OrgUnit.Kind.OUTLET, parent=branch)
+                outlet = OrgUnit.objects.create(
+                    code=f"OUT{b:02d}{o}", name=f"营业厅{b}-{o}", kind=OrgUnit.Kind.OUTLET, parent=branch
+                )
                 units.append(outlet)
-                staff += [(outlet, Role.OUTLET_SUPERVISOR), (outlet, Role.FRONT_DESK), (outlet, Role.FRONT_DESK)]
-        users = user_model.objects.bulk_create([
-            user_model(username=f"bench{i}", email=f"bench{i}@gas.example", password="!") for i in range(len(staff))
-        ])
-        StaffProfile.objects.bulk_create([
-            StaffProfile(user=u, org_unit=unit, role=role, mobile=f"139{i:08d}")
-            for i, (u, (unit, role)) in enumerate(zip(users, staff, strict=True))
-        ])
+                staff += [
+                    (outlet, Role.OUTLET_SUPERVISOR),
+                    (outlet, Role.FRONT_DESK),
+                    (outlet, Role.FRONT_DESK),
+                ]
+        users = user_model.objects.bulk_create(
+            [
+                user_model(username=f"bench{i}", email=f"bench{i}@gas.example", password="!")
+                for i in range(len(staff))
+            ]
+        )
+        StaffProfile.objects.bulk_create(
+            [
+                StaffProfile(user=u, org_unit=unit, role=role, mobile=f"139{i:08d}")
+                for i, (u, (unit, role)) in enumerate(zip(users, staff, strict=True))
+            ]
+        )
 
     def _generate(self, n):
         from accounts.models import OrgUnit
@@ -174,10 +199,14 @@ class Command(BaseCommand):
 
         self.stdout.write(f"generating {n} open tickets and milestones ...")
         service_type = ServiceType.objects.get(code="ACC-SVC")
-        outlets = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.OUTLET).order_by("id").values_list("id", flat=True))
+        outlets = list(
+            OrgUnit.objects.filter(kind=OrgUnit.Kind.OUTLET).order_by("id").values_list("id", flat=True)
+        )
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE tickets_escalation, tickets_ticketevent, notifications_notification, "
-                        "tickets_milestone, tickets_ticket CASCADE")
+            cur.execute(
+                "TRUNCATE tickets_escalation, tickets_ticketevent, notifications_notification, "
+                "tickets_milestone, tickets_ticket CASCADE"
+            )
             cur.execute(
                 """
                 INSERT INTO tickets_ticket (reference, service_type_id, segment, contact_name, contact_phone,
@@ -235,8 +264,10 @@ class Command(BaseCommand):
                 """,
                 [DUE, WARN, DUE, run * due, due, due],
             )
-            cur.execute("UPDATE tickets_ticket SET escalation_level = NULL, sla_state = 'on_time' "
-                        "WHERE escalation_level IS NOT NULL")
+            cur.execute(
+                "UPDATE tickets_ticket SET escalation_level = NULL, sla_state = 'on_time' "
+                "WHERE escalation_level IS NOT NULL"
+            )
             # As autovacuum would between real sweeps; back-to-back runs otherwise leave each other
             # dead row versions (the 10k-ticket table grows to several times its size).
             cur.execute("VACUUM ANALYZE tickets_milestone")
@@ -287,7 +318,9 @@ class Command(BaseCommand):
             _result, seconds, queries = self._timed_sweep(STARTED, chunk_size)
             nothing.append((seconds, queries))
         nothing_ms = statistics.median(s for s, _q in nothing) * 1000
-        self.stdout.write(f"nothing due: median {nothing_ms:.2f} ms over 20 sweeps, {nothing[0][1]} queries each")
+        self.stdout.write(
+            f"nothing due: median {nothing_ms:.2f} ms over 20 sweeps, {nothing[0][1]} queries each"
+        )
 
         plan = self._explain(chunk_size)
         self.stdout.write("EXPLAIN (ANALYZE, BUFFERS) of the claim query:\n" + plan)
@@ -309,17 +342,29 @@ class Command(BaseCommand):
                 f"(before the sweep {rss_before:.1f} MB); load average {load}"
             )
         again, seconds_again, queries_again = self._timed_sweep(NOW, chunk_size)
-        self.stdout.write(f"second sweep at the same moment: {again.claimed} claimed, "
-                          f"{seconds_again * 1000:.2f} ms, {queries_again} queries")
+        self.stdout.write(
+            f"second sweep at the same moment: {again.claimed} claimed, "
+            f"{seconds_again * 1000:.2f} ms, {queries_again} queries"
+        )
         median = statistics.median(runs)
         if repeat > 1:
-            self.stdout.write(f"due sweep: median {median * 1000:.1f} ms over {repeat} runs "
-                              f"(min {min(runs) * 1000:.1f}, max {max(runs) * 1000:.1f})")
-        return {"open": open_count, "due": due, "seconds": round(median, 4), "queries": queries,
-                "peak_memory_mb": round(peak, 1), "runs": [round(s, 4) for s in runs],
-                "escalations": result.escalations, "notifications": result.notifications,
-                "nothing_due_ms": round(nothing_ms, 2), "nothing_due_queries": nothing[0][1],
-                "load_average": _load_average()}
+            self.stdout.write(
+                f"due sweep: median {median * 1000:.1f} ms over {repeat} runs "
+                f"(min {min(runs) * 1000:.1f}, max {max(runs) * 1000:.1f})"
+            )
+        return {
+            "open": open_count,
+            "due": due,
+            "seconds": round(median, 4),
+            "queries": queries,
+            "peak_memory_mb": round(peak, 1),
+            "runs": [round(s, 4) for s in runs],
+            "escalations": result.escalations,
+            "notifications": result.notifications,
+            "nothing_due_ms": round(nothing_ms, 2),
+            "nothing_due_queries": nothing[0][1],
+            "load_average": _load_average(),
+        }
 
 
 def _load_average() -> str:

@@ -69,8 +69,9 @@ class Command(BaseCommand):
         if not settings.IS_POSTGRES:
             raise CommandError("The benchmark needs PostgreSQL (COPY).")
         if not name.endswith("_bench") and not opts["force"]:
-            raise CommandError(f"Refusing to load benchmark data into {name!r}: "
-                               "use a database named *_bench (or --force).")
+            raise CommandError(
+                f"Refusing to load benchmark data into {name!r}: use a database named *_bench (or --force)."
+            )
         seed_catalogue()
         self.now = timezone.now()
         self.rng = random.Random(42)
@@ -90,18 +91,20 @@ class Command(BaseCommand):
 
     def _organisation(self):
         User = get_user_model()
-        centre, _ = OrgUnit.objects.get_or_create(code="BGSC",
-                                                  defaults={"name": "Bench centre", "kind": "centre"})
+        centre, _ = OrgUnit.objects.get_or_create(
+            code="BGSC", defaults={"name": "Bench centre", "kind": "centre"}
+        )
         branches, outlets = [], []
         for b in range(10):
             branch, _ = OrgUnit.objects.get_or_create(
-                code=f"BBR{b:02d}",
-                defaults={"name": f"Bench branch {b}", "kind": "branch", "parent": centre})
+                code=f"BBR{b:02d}", defaults={"name": f"Bench branch {b}", "kind": "branch", "parent": centre}
+            )
             branches.append(branch)
         for o in range(30):
             outlet, _ = OrgUnit.objects.get_or_create(
-                code=f"BOUT{o:02d}", defaults={"name": f"Bench outlet {o}", "kind": "outlet",
-                                               "parent": branches[o % 10]})
+                code=f"BOUT{o:02d}",
+                defaults={"name": f"Bench outlet {o}", "kind": "outlet", "parent": branches[o % 10]},
+            )
             outlets.append(outlet)
 
         def staff(username, role, unit):
@@ -111,15 +114,25 @@ class Command(BaseCommand):
 
         techs = [staff(f"bench_tech{o:02d}", Role.TECHNICIAN, outlet) for o, outlet in enumerate(outlets)]
         category, _ = CustomerCategory.objects.get_or_create(
-            code="bench_res", defaults={"name": "居民(bench)", "segment": "residential"})
+            code="bench_res", defaults={"name": "居民(bench)", "segment": "residential"}
+        )
         if not Customer.objects.filter(account_no__startswith="99").exists():
             Customer.objects.bulk_create(
-                Customer(account_no=f"99{i:08d}", name=f"Bench {i}", category=category,
-                         address=f"Bench road {i}", outlet=outlets[i % 30], mobile=f"139{i:08d}")
+                Customer(
+                    account_no=f"99{i:08d}",
+                    name=f"Bench {i}",
+                    category=category,
+                    address=f"Bench road {i}",
+                    outlet=outlets[i % 30],
+                    mobile=f"139{i:08d}",
+                )
                 for i in range(2000)
             )
         return {
-            "centre": centre, "branches": branches, "outlets": outlets, "techs": techs,
+            "centre": centre,
+            "branches": branches,
+            "outlets": outlets,
+            "techs": techs,
             "supervisor": staff("bench_supervisor", Role.OUTLET_SUPERVISOR, outlets[0]),
             "manager": staff("bench_manager", Role.BRANCH_MANAGER, branches[0]),
             "agent": staff("bench_agent", Role.AGENT, centre),
@@ -135,7 +148,8 @@ class Command(BaseCommand):
         table = model._meta.db_table
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+            )
 
     @staticmethod
     def _columns(model, values: dict):
@@ -159,21 +173,67 @@ class Command(BaseCommand):
     def _load(self, count, open_share, *, start):
         types = list(ServiceType.objects.prefetch_related("standards"))
         outlets, techs = self.org["outlets"], self.org["techs"]
-        channels = [Channel.SERVICE_HALL] * 30 + [Channel.HOTLINE] * 35 + [Channel.CITY_HOTLINE] * 10 + \
-            [Channel.WEB] * 10 + [Channel.MOBILE] * 12 + [Channel.FIELD] * 2 + [Channel.LETTER]
-        open_statuses = [Status.NEW] * 20 + [Status.ACCEPTED] * 20 + [Status.ASSIGNED] * 25 + \
-            [Status.IN_PROGRESS] * 30 + [Status.WAITING_CUSTOMER] * 5
+        channels = (
+            [Channel.SERVICE_HALL] * 30
+            + [Channel.HOTLINE] * 35
+            + [Channel.CITY_HOTLINE] * 10
+            + [Channel.WEB] * 10
+            + [Channel.MOBILE] * 12
+            + [Channel.FIELD] * 2
+            + [Channel.LETTER]
+        )
+        open_statuses = (
+            [Status.NEW] * 20
+            + [Status.ACCEPTED] * 20
+            + [Status.ASSIGNED] * 25
+            + [Status.IN_PROGRESS] * 30
+            + [Status.WAITING_CUSTOMER] * 5
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Ticket._meta.db_table}")
             next_ticket_id = cursor.fetchone()[0] + 1
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Milestone._meta.db_table}")
             next_milestone_id = cursor.fetchone()[0] + 1
-        t_generated = ["id", "reference", "service_type_id", "segment", "contact_name", "contact_phone",
-                       "channel", "priority", "status", "org_unit_id", "assignee_id", "description",
-                       "received_at", "created_at", "updated_at", "resolved_at", "closed_at", "paused_at",
-                       "pause_reason", "next_due_at", "next_warn_at", "sla_state"]
-        m_generated = ["id", "ticket_id", "code", "name", "amount", "unit", "sort_order", "started_at",
-                       "due_at", "warn_at", "met_at", "state", "next_action_at", "next_action_level"]
+        t_generated = [
+            "id",
+            "reference",
+            "service_type_id",
+            "segment",
+            "contact_name",
+            "contact_phone",
+            "channel",
+            "priority",
+            "status",
+            "org_unit_id",
+            "assignee_id",
+            "description",
+            "received_at",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "paused_at",
+            "pause_reason",
+            "next_due_at",
+            "next_warn_at",
+            "sla_state",
+        ]
+        m_generated = [
+            "id",
+            "ticket_id",
+            "code",
+            "name",
+            "amount",
+            "unit",
+            "sort_order",
+            "started_at",
+            "due_at",
+            "warn_at",
+            "met_at",
+            "state",
+            "next_action_at",
+            "next_action_level",
+        ]
         t_columns, t_defaults = self._columns(Ticket, dict.fromkeys(t_generated))
         m_columns, m_defaults = self._columns(Milestone, dict.fromkeys(m_generated))
         t_index = {c: i for i, c in enumerate(t_columns)}
@@ -191,22 +251,41 @@ class Command(BaseCommand):
                 is_open = rng.random() < open_share
                 age = rng.randint(60, 20 * 86400 if is_open else 365 * 86400)
                 received = now - datetime.timedelta(seconds=age)
-                status = rng.choice(open_statuses) if is_open else (
-                    Status.CANCELLED if rng.random() < 0.05 else Status.CLOSED)
+                status = (
+                    rng.choice(open_statuses)
+                    if is_open
+                    else (Status.CANCELLED if rng.random() < 0.05 else Status.CLOSED)
+                )
                 due = now + datetime.timedelta(minutes=rng.randint(-5 * 1440, 20 * 1440)) if is_open else None
-                state = (SlaState.BREACHED if due < now else SlaState.AT_RISK
-                         if due < now + datetime.timedelta(hours=2) else SlaState.ON_TIME) if is_open else (
-                    SlaState.MET_LATE if rng.random() < 0.08 else SlaState.MET)
+                state = (
+                    (
+                        SlaState.BREACHED
+                        if due < now
+                        else SlaState.AT_RISK
+                        if due < now + datetime.timedelta(hours=2)
+                        else SlaState.ON_TIME
+                    )
+                    if is_open
+                    else (SlaState.MET_LATE if rng.random() < 0.08 else SlaState.MET)
+                )
                 assignee = techs[outlet_no].pk if status not in (Status.NEW, Status.ACCEPTED) else None
                 row = list(t_defaults)
                 values = {
-                    "id": next_ticket_id, "reference": f"{BENCH_PREFIX}{n:012d}",
+                    "id": next_ticket_id,
+                    "reference": f"{BENCH_PREFIX}{n:012d}",
                     "service_type_id": service_type.pk,
-                    "segment": "residential", "contact_name": "Bench", "contact_phone": f"139{n % 10**8:08d}",
-                    "channel": rng.choice(channels), "priority": "normal", "status": status,
-                    "org_unit_id": outlets[outlet_no].pk, "assignee_id": assignee,
-                    "description": "bench ticket", "received_at": received.isoformat(),
-                    "created_at": received.isoformat(), "updated_at": received.isoformat(),
+                    "segment": "residential",
+                    "contact_name": "Bench",
+                    "contact_phone": f"139{n % 10**8:08d}",
+                    "channel": rng.choice(channels),
+                    "priority": "normal",
+                    "status": status,
+                    "org_unit_id": outlets[outlet_no].pk,
+                    "assignee_id": assignee,
+                    "description": "bench ticket",
+                    "received_at": received.isoformat(),
+                    "created_at": received.isoformat(),
+                    "updated_at": received.isoformat(),
                     "resolved_at": None if is_open else received.isoformat(),
                     "closed_at": None if is_open else received.isoformat(),
                     "paused_at": received.isoformat() if status == Status.WAITING_CUSTOMER else None,
@@ -222,14 +301,20 @@ class Command(BaseCommand):
                     m_due = due if (due and order == 0) else received + datetime.timedelta(days=3)
                     m = list(m_defaults)
                     m_values = {
-                        "id": next_milestone_id, "ticket_id": next_ticket_id, "code": standard.code,
-                        "name": standard.name, "amount": standard.amount, "unit": standard.unit,
-                        "sort_order": standard.sort_order, "started_at": received.isoformat(),
+                        "id": next_milestone_id,
+                        "ticket_id": next_ticket_id,
+                        "code": standard.code,
+                        "name": standard.name,
+                        "amount": standard.amount,
+                        "unit": standard.unit,
+                        "sort_order": standard.sort_order,
+                        "started_at": received.isoformat(),
                         "due_at": m_due.isoformat(),
                         "warn_at": (m_due - datetime.timedelta(hours=2)).isoformat(),
                         "met_at": None if is_open else received.isoformat(),
                         "state": state if is_open else SlaState.MET,
-                        "next_action_at": m_due.isoformat() if is_open and status != Status.WAITING_CUSTOMER
+                        "next_action_at": m_due.isoformat()
+                        if is_open and status != Status.WAITING_CUSTOMER
                         else None,
                         "next_action_level": 1 if is_open else None,
                     }
@@ -246,8 +331,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for model in (Ticket, Milestone):
                 table = model._meta.db_table
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT MAX(id) FROM {table}))")
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                )
                 cursor.execute(f"ANALYZE {table}")
 
     # ------------------------------------------------------------ queues
@@ -265,8 +351,11 @@ class Command(BaseCommand):
             ("org_unit=BBR03", org["agent"], {"scope": "all", "org_unit": "BBR03"}),
             ("channel=hotline", org["agent"], {"scope": "all", "channel": "hotline"}),
             ("channel=letter (rare)", org["agent"], {"scope": "all", "channel": "letter"}),
-            ("due_before=now+4h", org["agent"],
-             {"scope": "all", "due_before": now + datetime.timedelta(hours=4)}),
+            (
+                "due_before=now+4h",
+                org["agent"],
+                {"scope": "all", "due_before": now + datetime.timedelta(hours=4)},
+            ),
             ("sla_state=breached", org["agent"], {"scope": "all", "sla_state": "breached"}),
             ("breached, team (supervisor)", org["supervisor"], {"scope": "team", "sla_state": "breached"}),
             # The SLA state is computed by the clock in the query (due and warning times against now).
@@ -274,10 +363,12 @@ class Command(BaseCommand):
             ("sla_state=on_time (by clock)", org["agent"], {"scope": "all", "sla_state": "on_time"}),
             ("at risk, team (supervisor)", org["supervisor"], {"scope": "team", "sla_state": "at_risk"}),
         ]
-        self.stdout.write(f"\nqueue pages of 50 (with milestones), {rounds} rounds "
-                          f"x (first + {pages} keyset pages)")
-        self.stdout.write(f"{'filter':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries/page':>13} "
-                          f"{'rows':>6}")
+        self.stdout.write(
+            f"\nqueue pages of 50 (with milestones), {rounds} rounds x (first + {pages} keyset pages)"
+        )
+        self.stdout.write(
+            f"{'filter':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries/page':>13} {'rows':>6}"
+        )
         worst = 0.0
         for label, user, filters in cases:
             timings, queries, rows = [], set(), 0
@@ -286,8 +377,9 @@ class Command(BaseCommand):
                 for _page in range(pages + 1):
                     with CaptureQueriesContext(connection) as ctx:
                         t0 = time.perf_counter()
-                        page = selectors.queue_for(user, after=cursor, limit=50, with_milestones=True,
-                                                   **filters)
+                        page = selectors.queue_for(
+                            user, after=cursor, limit=50, with_milestones=True, **filters
+                        )
                         for ticket in page.rows:
                             ticket.service_type.code, ticket.org_unit.code, list(ticket.milestones.all())
                         timings.append((time.perf_counter() - t0) * 1000)
@@ -298,8 +390,10 @@ class Command(BaseCommand):
                         break
             p95 = _percentile(timings, 95)
             worst = max(worst, p95)
-            self.stdout.write(f"{label:32} {statistics.median(timings):8.1f} {p95:8.1f} {max(timings):8.1f} "
-                              f"{'/'.join(map(str, sorted(queries))):>13} {rows:6}")
+            self.stdout.write(
+                f"{label:32} {statistics.median(timings):8.1f} {p95:8.1f} {max(timings):8.1f} "
+                f"{'/'.join(map(str, sorted(queries))):>13} {rows:6}"
+            )
         self.stdout.write(f"worst p95: {worst:.1f} ms (target < 50 ms)")
 
     # ------------------------------------------------------------ API creation
@@ -311,8 +405,9 @@ class Command(BaseCommand):
         # A call-centre agent takes requests for customers of every outlet (a front desk only its own).
         agent = self.org["agent"]
         token, _ = Token.objects.get_or_create(user=agent)
-        accounts = list(Customer.objects.filter(account_no__startswith="99")
-                        .values_list("account_no", flat=True))
+        accounts = list(
+            Customer.objects.filter(account_no__startswith="99").values_list("account_no", flat=True)
+        )
         body = {"service_type": "RPR-RES", "channel": "hotline", "description": "bench: 灶具打不着火"}
 
         # Queries per request, in-process through the same view.
@@ -321,30 +416,51 @@ class Command(BaseCommand):
         counts = []
         for account in accounts[1:6]:
             with CaptureQueriesContext(connection) as ctx:
-                r = client.post("/api/v1/tickets/", {**body, "customer": account},
-                                content_type="application/json")
+                r = client.post(
+                    "/api/v1/tickets/", {**body, "customer": account}, content_type="application/json"
+                )
             assert r.status_code == 201, r.content
             counts.append(len(ctx.captured_queries))
         self.stdout.write(f"\nAPI create: queries per request (in-process): {counts}")
 
         port = self._free_port()
         # Production settings: DEBUG off (no query log, no debug pages), plain HTTP on the loopback.
-        env = {**os.environ, "DATABASE_URL": self._database_url(), "DEBUG": "False",
-               "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
-               "SECURE_SSL_REDIRECT": "False"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": self._database_url(),
+            "DEBUG": "False",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "False",
+        }
         base = Path(settings.BASE_DIR)
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "gasservice.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=base, env=env, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "gasservice.wsgi:application",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=base,
+            env=env,
+            start_new_session=True,
+        )
         try:
             self._wait_for(port)
             url = f"http://127.0.0.1:{port}/api/v1/tickets/"
 
             def post(i):
                 data = json.dumps({**body, "customer": accounts[i % len(accounts)]}).encode()
-                req = urllib.request.Request(url, data=data, method="POST", headers={
-                    "Authorization": f"Token {token.key}", "Content-Type": "application/json"})
+                req = urllib.request.Request(
+                    url,
+                    data=data,
+                    method="POST",
+                    headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
+                )
                 t0 = time.perf_counter()
                 with urllib.request.urlopen(req, timeout=30) as resp:
                     assert resp.status == 201
@@ -362,7 +478,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"API create via gunicorn (2 workers, {threads} client threads, {requests} requests): "
             f"{requests / elapsed:.1f} req/s, p50 {statistics.median(latencies):.1f} ms, "
-            f"p95 {_percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms")
+            f"p95 {_percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms"
+        )
 
     def _database_url(self):
         s = connection.settings_dict

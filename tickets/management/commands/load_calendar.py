@@ -16,8 +16,13 @@ class Command(BaseCommand):
     help = "Load public holidays and make-up working days from the chinesecalendar package."
 
     def add_arguments(self, parser):
-        parser.add_argument("--year", type=int, action="append", dest="years",
-                            help="Year to load (repeatable); default: every year known from 2020.")
+        parser.add_argument(
+            "--year",
+            type=int,
+            action="append",
+            dest="years",
+            help="Year to load (repeatable); default: every year known from 2020.",
+        )
         parser.add_argument("--calendar", default=CN_OFFICE_CODE, help="Calendar code (default CN-OFFICE).")
 
     def handle(self, *args, years=None, calendar=CN_OFFICE_CODE, **options):
@@ -34,5 +39,7 @@ class Command(BaseCommand):
         loaded = seed_china_calendar(cal, years)
         cal = cal or WorkCalendar.objects.get(code=CN_OFFICE_CODE)
         recomputed = recompute_provisional_deadlines(cal)
-        self.stdout.write(f"{cal.code}: loaded {', '.join(map(str, loaded))} from {package_source()}; "
-                          f"{recomputed} provisional deadlines recomputed.")
+        self.stdout.write(
+            f"{cal.code}: loaded {', '.join(map(str, loaded))} from {package_source()}; "
+            f"{recomputed} provisional deadlines recomputed."
+        )

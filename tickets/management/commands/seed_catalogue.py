@@ -8,5 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         created = seed_catalogue()
-        self.stdout.write(f"catalogue: {len(created)} service types created" + (f" ({', '.join(created)})"
-                                                                                 if created else ""))
+        self.stdout.write(
+            f"catalogue: {len(created)} service types created"
+            + (f" ({', '.join(created)})" if created else "")
+        )
