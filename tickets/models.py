@@ -415,6 +415,13 @@ class Ticket(models.Model):
                 name="ticket_open_needs_routing",
                 condition=Q(status__in=OPEN_STATUSES, needs_routing=True),
             ),
+            # "At risk" by the clock (warning passed, deadline not): the warning time bounds the
+            # scan and the deadline is checked in the index, not in the table.
+            models.Index(
+                fields=["next_warn_at", "next_due_at"],
+                name="ticket_running_warn_due",
+                condition=Q(status__in=OPEN_STATUSES, paused_at__isnull=True),
+            ),
             models.Index(fields=["customer", "-received_at"], name="ticket_customer"),
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
             models.Index(fields=["status", "-received_at"], name="ticket_status_received"),
