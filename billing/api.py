@@ -18,6 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Customer
+from gasservice.api import CaseStepsMixin
 
 from . import imports, selectors, services
 from .models import Adjustment, Bill, Dispute, ImportRun
@@ -86,7 +87,9 @@ class CustomerBillingViewSet(viewsets.GenericViewSet):
         return Response(CustomerBillingSerializer(payload).data)
 
 
-class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DisputeViewSet(
+    CaseStepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Billing disputes the caller may see; each step is a POST action that calls its service."""
 
     permission_classes = [IsBillingStaff]
@@ -140,19 +143,6 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def _result(self, dispute, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=dispute.pk)
         return Response(DisputeSerializer(fresh).data, status=code)
-
-    def get_object(self):
-        if not hasattr(self, "_dispute"):
-            self._dispute = super().get_object()
-        return self._dispute
-
-    def _input(self, serializer_class):
-        """A step's input is read after the dispute was found: another unit's is a 404 whatever the body."""
-        if self.kwargs.get(self.lookup_url_kwarg):
-            self.get_object()
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @extend_schema(
         request=DisputeCreateSerializer,

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.personal_data import reveal_if_asked
 from accounts.roles import Role
+from gasservice.api import CaseStepsMixin
 from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
 from tickets.selectors import sla_state_q
 
@@ -105,7 +106,9 @@ class ComplaintFilter(django_filters.FilterSet):
         )
 
 
-class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ComplaintViewSet(
+    CaseStepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Complaints the caller may see (their org subtree; the call centre and the centre see all)."""
 
     serializer_class = ComplaintSerializer
@@ -191,20 +194,6 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         fresh = self.get_queryset().get(pk=complaint.pk)
         data = ComplaintDetailSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, status=code)
-
-    def get_object(self):
-        if not hasattr(self, "_complaint"):
-            self._complaint = super().get_object()
-        return self._complaint
-
-    def _input(self, serializer_class):
-        """The input of a step is read after the complaint was found: another unit's complaint
-        is a 404 whatever the body says."""
-        if self.kwargs.get(self.lookup_url_kwarg):
-            self.get_object()
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     @extend_schema(
         request=ComplaintCreateSerializer,

@@ -60,3 +60,20 @@ def exception_handler(exc, context):
 class DefaultPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CaseStepsMixin:
+    """Step actions on one case: the case is found (and cached) before its input is read, so
+    another unit's case is a 404 whatever the request body says."""
+
+    def get_object(self):
+        if not hasattr(self, "_case"):
+            self._case = super().get_object()
+        return self._case
+
+    def _input(self, serializer_class):
+        if self.kwargs.get(self.lookup_url_kwarg):
+            self.get_object()
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
