@@ -328,11 +328,35 @@ _PLAN_FIELDS = (
 )
 
 
+def _from_first_changed(bills: list[Bill], volumes: dict, disputed: MeterReading) -> list[Bill]:
+    """The bills to re-price: from the first one the correction changes (earlier ones keep their place)."""
+    if any(v < 0 for v in volumes.values()):
+        raise ValidationError({"value_m3": _("The corrected reading would give a bill a negative volume.")})
+    first = next((i for i, b in enumerate(bills) if volumes[b.pk] != b.volume_m3), None)
+    if first is None:
+        first = next((i for i, b in enumerate(bills) if b.closing_reading_id == disputed.pk), 0)
+    return bills[first:]
+
+
+def _rebill_from_reading_orm(*, disputed: MeterReading, corrected_value: Decimal) -> Rebill:
+    bills = _affected_bills(disputed.meter_id, disputed.read_on)
+    volumes = {}
+    for bill in bills:
+        opening = corrected_value if bill.opening_reading_id == disputed.pk else bill.opening_reading.value_m3
+        closing = corrected_value if bill.closing_reading_id == disputed.pk else bill.closing_reading.value_m3
+        volumes[bill.pk] = closing - opening
+    bills = _from_first_changed(bills, volumes, disputed)
+    return rebill_bills(customer=bills[0].customer if bills else None, bills=bills, volumes=volumes)
+
+
 def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> Rebill:
     """Re-bill after a corrected reading: the bills it closes or opens, and every later bill it moves.
 
-    Bills, readings, cycle usage, prices and households come in one query (re-billing is interactive).
+    Bills, readings, cycle usage, prices and households come in one query (re-billing is interactive)
+    on PostgreSQL; elsewhere (the embedded SQLite default) through the ORM.
     """
+    if connection.vendor != "postgresql":
+        return _rebill_from_reading_orm(disputed=disputed, corrected_value=corrected_value)
     bill_fields = [f.attname for f in Bill._meta.concrete_fields]
     sql = AFFECTED_BILLS.format(
         bill_columns=", ".join(f"bill.{name}" for name in bill_fields),
@@ -360,13 +384,7 @@ def rebill_from_reading(*, disputed: MeterReading, corrected_value: Decimal) -> 
         bill.usage_before, bill.price_rows, bill.household_rows = row[n + 2 : n + 5]
         bill.plan_row = row[n + 5 :]
         bills.append(bill)
-    if any(v < 0 for v in volumes.values()):
-        raise ValidationError({"value_m3": _("The corrected reading would give a bill a negative volume.")})
-    # Bills before the first one the correction changes keep their place but are not re-priced.
-    first = next((i for i, b in enumerate(bills) if volumes[b.pk] != b.volume_m3), None)
-    if first is None:
-        first = next((i for i, b in enumerate(bills) if b.closing_reading_id == disputed.pk), 0)
-    bills = bills[first:]
+    bills = _from_first_changed(bills, volumes, disputed)
     if not bills:
         return Rebill(())
     head = bills[0]

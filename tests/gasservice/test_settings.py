@@ -140,3 +140,12 @@ def test_production_turns_on_https_and_secure_cookies(tmp_path):
     )
     values = json.loads(run(["-c", probe], production_env(tmp_path)).stdout)
     assert values == [True, True, True, 31536000, "whitenoise.storage.CompressedManifestStaticFilesStorage"]
+
+
+def test_a_newcomers_first_run_loads_the_demo_on_the_embedded_database(tmp_path):
+    """What `make run` does before starting: migrate and seed the demo, on SQLite, without an error."""
+    env = clean_env(tmp_path)
+    run(["manage.py", "migrate", "-v0"], env)
+    result = run(["manage.py", "seed_demo"], env)
+    assert "Demo data ready" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
