@@ -18,7 +18,7 @@ from notifications.services import withheld
 
 from . import services
 from .catalogue import seed_catalogue
-from .models import Channel, ServiceArea, ServiceType, Ticket
+from .models import Channel, ServiceArea, ServiceType, Status, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,8 @@ def _advance(ticket, rng, actor, staff, at, now):
         clock = min(clock + datetime.timedelta(minutes=rng.randint(3, 600)), now)
         return clock
 
-    if steps >= 1:
+    # Hall, phone and field intake is accepted at creation already.
+    if steps >= 1 and ticket.status == Status.NEW:
         ticket = services.accept_ticket(ticket=ticket, actor=actor, now=later())
     if steps >= 2 and staff:
         assignee = rng.choice([u for u in staff if u.staff_profile.role == Role.TECHNICIAN] or staff)
