@@ -3,9 +3,11 @@
 The calendar is CN-OFFICE from the chinesecalendar package, 2020-2026 official, 2027 unofficial
 (weekends only, provisional); starts are random instants in 2020-2027; amounts are the published
 standards' amounts per unit. Each call is timed on its own (perf_counter_ns) after a warm-up.
+The last line is one JSON object: n, median_us, p95_us, per-unit figures and the verdict.
 """
 
 import datetime as dt
+import json
 import random
 import statistics
 import time
@@ -73,7 +75,8 @@ class Command(BaseCommand):
         for unit, median, p95, provisional in rows:
             self.stdout.write(f"{unit:<15}{median:>12.2f}{p95:>10.2f}{provisional:>13}")
         median = statistics.median(overall) / 1000
-        self.stdout.write(f"{'overall':<15}{median:>12.2f}{_percentile(overall, 0.95) / 1000:>10.2f}")
+        p95 = _percentile(overall, 0.95) / 1000
+        self.stdout.write(f"{'overall':<15}{median:>12.2f}{p95:>10.2f}")
 
         extra = []
 
@@ -94,7 +97,19 @@ class Command(BaseCommand):
                 t0 = clock()
                 call(start)
                 timings.append(clock() - t0)
-            extra.append(f"{name}: median {statistics.median(timings) / 1000:.2f} µs")
-        self.stdout.write("; ".join(extra))
+            extra.append((name, statistics.median(timings) / 1000))
+        self.stdout.write("; ".join(f"{name}: median {value:.2f} µs" for name, value in extra))
         verdict = "OK" if median < 20 else "TOO SLOW"
         self.stdout.write(f"target: median < 20 µs per milestone -> {verdict}")
+        report = {
+            "n": n,
+            "median_us": round(median, 2),
+            "p95_us": round(p95, 2),
+            "units": {
+                unit: {"median_us": round(u_median, 2), "p95_us": round(u_p95, 2), "provisional": count}
+                for unit, u_median, u_p95, count in rows
+            },
+            "other_median_us": {name: round(value, 2) for name, value in extra},
+            "verdict": verdict,
+        }
+        self.stdout.write(json.dumps(report, ensure_ascii=False))

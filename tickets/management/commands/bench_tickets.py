@@ -10,6 +10,8 @@ now); (4) time queue pages (tickets.selectors.queue_for, as the API and UI call 
 first page and keyset pages, printing p50/p95 ms and queries per page; (5) start gunicorn (2
 workers) on 127.0.0.1 against the same database and POST tickets from a thread pool, printing
 requests/s, p50/p95 and the queries per request (counted in-process through the test client).
+The last line is one JSON object: tickets, open, worst_p95_ms, the figures per queue filter and,
+unless --skip-api, the API's.
 """
 
 import csv
@@ -83,9 +85,10 @@ class Command(BaseCommand):
         total = Ticket.objects.count()
         open_count = Ticket.objects.open().count()
         self.stdout.write(f"tickets: {total:,} ({open_count:,} open)")
-        self._bench_queues(opts["rounds"], opts["pages"])
+        report = {"tickets": total, "open": open_count, **self._bench_queues(opts["rounds"], opts["pages"])}
         if not opts["skip_api"]:
-            self._bench_api(opts["api_requests"], opts["api_threads"])
+            report["api"] = self._bench_api(opts["api_requests"], opts["api_threads"])
+        self.stdout.write(json.dumps(report))
 
     # ------------------------------------------------------------ data
 
@@ -370,6 +373,7 @@ class Command(BaseCommand):
             f"{'filter':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries/page':>13} {'rows':>6}"
         )
         worst = 0.0
+        figures = {}
         for label, user, filters in cases:
             timings, queries, rows = [], set(), 0
             for _round in range(rounds):
@@ -390,11 +394,17 @@ class Command(BaseCommand):
                         break
             p95 = _percentile(timings, 95)
             worst = max(worst, p95)
+            figures[label] = {
+                "p50_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(p95, 1),
+                "queries_per_page": sorted(queries),
+            }
             self.stdout.write(
                 f"{label:32} {statistics.median(timings):8.1f} {p95:8.1f} {max(timings):8.1f} "
                 f"{'/'.join(map(str, sorted(queries))):>13} {rows:6}"
             )
         self.stdout.write(f"worst p95: {worst:.1f} ms (target < 50 ms)")
+        return {"worst_p95_ms": round(worst, 1), "queues": figures}
 
     # ------------------------------------------------------------ API creation
 
@@ -480,6 +490,12 @@ class Command(BaseCommand):
             f"{requests / elapsed:.1f} req/s, p50 {statistics.median(latencies):.1f} ms, "
             f"p95 {_percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms"
         )
+        return {
+            "queries_per_request": counts,
+            "requests_per_s": round(requests / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(_percentile(latencies, 95), 1),
+        }
 
     def _database_url(self):
         s = connection.settings_dict
