@@ -7,7 +7,6 @@ import tempfile
 from django.db.models import Case, CharField, Value, When
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from tickets import selectors as ticket_selectors
 
@@ -44,6 +43,8 @@ def csv_response(header, rows, filename) -> StreamingHttpResponse:
 
 
 def xlsx_response(header, rows, filename, title) -> FileResponse:
+    from openpyxl import Workbook  # loaded by the Excel export only: slow to import
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(header)

@@ -81,7 +81,10 @@ def publish(task, args=(), kwargs=None, *, clock=time.monotonic) -> bool:
     if is_circuit_open(clock=clock):
         logger.info("broker circuit open: %s not queued; the periodic sweep will do it", task.name)
         return False
-    app = task.app
+    # The configured app, created on the first publish of a web process rather than at start-up.
+    from gasservice.celery import app
+
+    task = app.tasks[task.name]
     try:
         with _pool(app).acquire(block=True, timeout=_timeout()) as connection:
             task.apply_async(args=args, kwargs=kwargs or None, connection=connection, retry=False)

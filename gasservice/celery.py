@@ -4,6 +4,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gasservice.settings")
 
@@ -12,6 +13,26 @@ logger = logging.getLogger(__name__)
 app = Celery("gasservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Beat's timetable lives with the app, not in settings: only the worker and beat load Celery.
+app.conf.beat_schedule = {
+    "sweep-deadlines": {"task": "tickets.sweep_deadlines", "schedule": 60.0},
+    "deliver-notifications": {"task": "notifications.deliver_pending_notifications", "schedule": 60.0},
+    "check-calendar-coverage": {
+        "task": "tickets.check_calendar_coverage",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "supervisor-digest": {
+        "task": "notifications.send_supervisor_digests",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
+    "roll-up-days": {"task": "dashboards.roll_up_days", "schedule": crontab(hour=1, minute=15)},
+    "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
+    "clear-expired-sessions": {
+        "task": "gasservice.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 HEARTBEAT_CACHE_KEY = "gasservice:worker-heartbeat"
 

@@ -8,7 +8,6 @@ sets DEBUG=False, SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and REDIS_URL.
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -215,25 +214,6 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "sweep-deadlines": {"task": "tickets.sweep_deadlines", "schedule": 60.0},
-    "deliver-notifications": {"task": "notifications.deliver_pending_notifications", "schedule": 60.0},
-    "check-calendar-coverage": {
-        "task": "tickets.check_calendar_coverage",
-        "schedule": crontab(hour=7, minute=0),
-    },
-    "supervisor-digest": {
-        "task": "notifications.send_supervisor_digests",
-        "schedule": crontab(hour=8, minute=0),
-    },
-    "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
-    "roll-up-days": {"task": "dashboards.roll_up_days", "schedule": crontab(hour=1, minute=15)},
-    "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
-    "clear-expired-sessions": {
-        "task": "gasservice.clear_expired_sessions",
-        "schedule": crontab(hour=3, minute=30),
-    },
-}
 # The broker may be down: publishing must fail fast rather than hang a request. Nothing is
 # lost by not retrying: the rows are in the database and the next sweep picks them up.
 # Requests publish through gasservice.broker: a connect/socket timeout of BROKER_PUBLISH_TIMEOUT

@@ -1,5 +1,6 @@
 """Project-level views: the health check, the API docs."""
 
+import functools
 import logging
 
 from django.conf import settings
@@ -7,7 +8,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from drf_spectacular.views import SpectacularSwaggerView
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +65,22 @@ def healthz(request):
     return JsonResponse(report, status=200 if healthy else 503)
 
 
-_swagger = SpectacularSwaggerView.as_view(url_name="schema")
+@functools.cache
+def _schema_views():
+    """drf-spectacular's views, loaded on the first request for them: the schema generator is slow to
+    import and no other request or command needs it."""
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+    return SpectacularAPIView.as_view(), SpectacularSwaggerView.as_view(url_name="schema")
+
+
+def api_schema(request):
+    """The OpenAPI document of /api/v1/."""
+    return _schema_views()[0](request)
 
 
 def api_docs(request):
     """Swagger UI; in production (settings.API_DOCS_PUBLIC off) a visitor is sent to the staff login."""
     if not settings.API_DOCS_PUBLIC and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return _swagger(request)
+    return _schema_views()[1](request)

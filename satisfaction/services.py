@@ -22,7 +22,6 @@ from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
 from accounts.validators import MOBILE_RE
 from gasservice.bulk_sql import insert_rows
-from notifications.tasks import enqueue_on_commit
 from tickets import hooks as ticket_hooks
 from tickets import services as ticket_services
 from tickets.models import Channel, Priority, ServiceType, Status, Ticket
@@ -193,6 +192,8 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     )
     callbacks = [s.pk for s in surveys if s.method == Survey.Method.CALLBACK]
     if callbacks:
+        from notifications.tasks import enqueue_on_commit
+
         from .tasks import open_callback_tickets as open_task
 
         enqueue_on_commit(open_task, callbacks if len(callbacks) <= 1000 else None)

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIZE = 20 * 1024 * 1024
 MAX_PIXELS = 2560
@@ -26,7 +25,14 @@ ALLOWED_TYPES = {
 }
 # Re-encoded on upload; a GIF is kept as sent (an animation would lose its frames).
 REENCODED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-IMAGE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+
+
+def _pillow():
+    """Pillow and the errors of an unreadable photo, loaded by the first photo rather than at start-up."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    errors = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+    return Image, ImageOps, errors
 
 
 def _damaged():
@@ -65,10 +71,11 @@ def validate_attachment(file) -> str:
             }
         )
     if kind.mime in REENCODED:
+        image_module, _image_ops, image_errors = _pillow()
         try:
-            with Image.open(file) as image:
+            with image_module.open(file) as image:
                 image.verify()
-        except IMAGE_ERRORS:
+        except image_errors:
             raise _damaged() from None
         finally:
             file.seek(0)
@@ -79,10 +86,11 @@ def cleaned_upload(file, content_type: str):
     """The file to store: a photo re-encoded (upright, <= MAX_PIXELS, no EXIF); anything else as sent."""
     if content_type not in REENCODED:
         return file
+    image_module, image_ops, image_errors = _pillow()
     try:
-        with Image.open(file) as original:
-            image = ImageOps.exif_transpose(original)
-            image.thumbnail((MAX_PIXELS, MAX_PIXELS), Image.Resampling.LANCZOS)
+        with image_module.open(file) as original:
+            image = image_ops.exif_transpose(original)
+            image.thumbnail((MAX_PIXELS, MAX_PIXELS), image_module.Resampling.LANCZOS)
             fmt = REENCODED[content_type]
             if fmt == "JPEG" and image.mode not in ("RGB", "L"):
                 image = image.convert("RGB")
@@ -94,7 +102,7 @@ def cleaned_upload(file, content_type: str):
                 "PNG": {"optimize": True},
             }[fmt]
             image.save(out, format=fmt, **options)
-    except IMAGE_ERRORS:
+    except image_errors:
         raise _damaged() from None
     finally:
         file.seek(0)

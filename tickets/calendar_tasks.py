@@ -1,4 +1,4 @@
-"""Celery task watching the working calendars' coverage (beat: daily, see CELERY_BEAT_SCHEDULE)."""
+"""Celery task watching the working calendars' coverage (beat: daily, see gasservice/celery.py)."""
 
 import logging
 

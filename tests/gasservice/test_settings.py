@@ -27,7 +27,7 @@ print(json.dumps({
     "debug": settings.DEBUG,
     "default_queue": app.conf.task_default_queue,
     "celery_timezone": app.conf.timezone,
-    "beat": sorted(settings.CELERY_BEAT_SCHEDULE),
+    "beat": sorted(app.conf.beat_schedule),
 }))
 """
 
