@@ -75,6 +75,17 @@ def chinese(settings):
 
 
 @pytest.fixture
+def org(db):
+    """The test organisation, its staff and customers, built through the services (tests.factories.Org).
+
+    An app's conftest or a module extends it by requesting `org` in its own `org` fixture.
+    """
+    from tests.factories import Org
+
+    return Org()
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

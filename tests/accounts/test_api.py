@@ -10,7 +10,7 @@ from .factories import CustomerFactory, category, make_staff
 
 @pytest.fixture
 def desk(org):
-    return make_staff(Role.FRONT_DESK, org.outlet1a, username="desk1")
+    return make_staff(Role.FRONT_DESK, org.outlet, username="desk1")
 
 
 @pytest.fixture
@@ -18,14 +18,14 @@ def customers(org):
     residential, commercial = category("residential"), category("commercial")
     return {
         "mine": CustomerFactory(
-            account_no="8100000001", name="张三丰", mobile="13812345678", outlet=org.outlet1a,
+            account_no="8100000001", name="张三丰", mobile="13812345678", outlet=org.outlet,
             category=residential, landline="023-61234567", id_number="11010519491231002X",
         ),
         "mine_shop": CustomerFactory(
-            account_no="8100000002", name="渝香火锅店", mobile="13900001111", outlet=org.outlet1a,
+            account_no="8100000002", name="渝香火锅店", mobile="13900001111", outlet=org.outlet,
             category=commercial, address="渝中区民生路88号",
         ),
-        "other_outlet": CustomerFactory(account_no="8100000003", outlet=org.outlet2a, category=residential),
+        "other_outlet": CustomerFactory(account_no="8100000003", outlet=org.far_outlet, category=residential),
     }  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def test_list_is_masked_visible_only_and_in_few_queries(
     api_client, desk, customers, org, django_assert_max_num_queries
 ):
     for n in range(10):
-        CustomerFactory(outlet=org.outlet1b if n % 2 else org.outlet1a)
+        CustomerFactory(outlet=org.outlet2 if n % 2 else org.outlet)
     api_client.force_authenticate(desk)
     with django_assert_max_num_queries(6):
         response = api_client.get("/api/v1/customers/")
@@ -62,7 +62,7 @@ def test_list_is_masked_visible_only_and_in_few_queries(
     rows = response.json()["results"]
     assert {r["account_no"] for r in rows} >= {"8100000001", "8100000002"}
     assert "8100000003" not in {r["account_no"] for r in rows}
-    assert all(r["outlet"] == "TO1A" for r in rows)
+    assert all(r["outlet"] == "OUT01" for r in rows)
     first = next(r for r in rows if r["account_no"] == "8100000001")
     assert (first["mobile"], first["landline"], first["id_number"]) == (
         "138****5678", "023-****4567", "1101**********002X",
@@ -80,7 +80,7 @@ def test_list_is_masked_visible_only_and_in_few_queries(
         ("q=张三", {"8100000001"}),
         ("category=commercial", {"8100000002"}),
         ("segment=residential", {"8100000001"}),
-        ("outlet=TO1A&status=active", {"8100000001", "8100000002"}),
+        ("outlet=OUT01&status=active", {"8100000001", "8100000002"}),
         ("is_key_account=true", set()),
         ("q=8100000003", set()),  # exists, but not in this clerk's outlet
     ],
@@ -133,7 +133,7 @@ def payload(**overrides):
         "sub_category": "heating",
         "mobile": "13700001234",
         "address": "渝中区解放碑路1号",
-        "outlet": "TO1A",
+        "outlet": "OUT01",
     }
     data.update(overrides)
     return data
@@ -166,8 +166,8 @@ def test_create_and_update(api_client, desk, org):
         ({"account_no": "12"}, "account_no", "An account number is 10 digits."),
         ({"sub_category": "heating", "category": "commercial"}, "sub_category",
          "This sub-category does not belong to the chosen category."),
-        ({"outlet": "TBR1"}, "outlet", "The responsible unit must be a service outlet."),
-        ({"outlet": "TO2A"}, "outlet", "You can only choose an outlet of your own organisation unit."),
+        ({"outlet": "BR01"}, "outlet", "The responsible unit must be a service outlet."),
+        ({"outlet": "OUT03"}, "outlet", "You can only choose an outlet of your own organisation unit."),
     ],
 )  # fmt: skip
 def test_bad_input_is_400_with_field_messages(api_client, desk, org, overrides, field, message):
@@ -187,11 +187,11 @@ def test_duplicate_account_no_is_400_on_the_field(api_client, desk, customers):
 
 def test_org_units_are_read_only_by_code(api_client, desk, org):
     api_client.force_authenticate(desk)
-    body = api_client.get("/api/v1/org-units/TO1A/").json()
-    assert (body["name"], body["kind"], body["parent"]) == ("解放碑营业厅", "outlet", "TBR1")
+    body = api_client.get("/api/v1/org-units/OUT01/").json()
+    assert (body["name"], body["kind"], body["parent"]) == ("解放碑营业厅", "outlet", "BR01")
     assert api_client.post("/api/v1/org-units/", {"code": "X"}, format="json").status_code == 405
     codes = [u["code"] for u in api_client.get("/api/v1/org-units/?kind=branch").json()["results"]]
-    assert codes == ["TBR1", "TBR2"]
+    assert codes == ["BR01", "BR02"]
 
 
 def test_schema_documents_the_endpoints(api_client, desk):

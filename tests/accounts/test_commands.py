@@ -94,7 +94,7 @@ def test_benchmark_refuses_a_database_with_real_customers(db):
      ("8100000001", "accounts_customer_account_no")],
 )  # fmt: skip
 def test_search_queries_can_use_the_indexes(org, q, index):
-    CustomerFactory(outlet=org.outlet1a)
+    CustomerFactory(outlet=org.outlet)
     agent = make_staff(Role.AGENT, org.call_centre)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

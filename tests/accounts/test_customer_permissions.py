@@ -11,19 +11,19 @@ from .test_views import form_data
 
 @pytest.fixture
 def tech(org):
-    return make_staff(Role.TECHNICIAN, org.outlet1a)
+    return make_staff(Role.TECHNICIAN, org.outlet)
 
 
 @pytest.fixture
 def customer(org):
-    return CustomerFactory(account_no="8100000001", outlet=org.outlet1a, category=category("residential"))
+    return CustomerFactory(account_no="8100000001", outlet=org.outlet, category=category("residential"))
 
 
 def test_a_field_technician_cannot_create_a_customer_through_the_api(api_client, org, tech):
     api_client.force_authenticate(tech)
     response = api_client.post("/api/v1/customers/", {
         "account_no": "8200000001", "name": "王五", "category": "residential", "mobile": "13700001234",
-        "address": "渝中区解放碑路1号", "outlet": org.outlet1a.code,
+        "address": "渝中区解放碑路1号", "outlet": org.outlet.code,
     }, format="json")  # fmt: skip
 
     assert response.status_code == 403

@@ -13,7 +13,7 @@ from .test_views import form_data
 def customer(org):
     return CustomerFactory(
         account_no="8100000001", name="张三丰", mobile="13812345678", landline="023-61234567",
-        id_number="11010519491231002X", outlet=org.outlet1a, category=category("residential"),
+        id_number="11010519491231002X", outlet=org.outlet, category=category("residential"),
     )  # fmt: skip
 
 
@@ -26,7 +26,7 @@ FULL_VALUES = ("13812345678", "023-61234567", "11010519491231002X")
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.ADMINISTRATOR])
 def test_edit_page_shows_masked_values_and_records_nothing(client, org, customer, role):
-    client.force_login(make_staff(role, org.outlet1a))
+    client.force_login(make_staff(role, org.outlet))
 
     page = client.get(_url(customer)).content.decode()
 
@@ -36,7 +36,7 @@ def test_edit_page_shows_masked_values_and_records_nothing(client, org, customer
 
 
 def test_saving_without_a_reveal_keeps_the_masked_fields(client, org, customer):
-    client.force_login(make_staff(Role.FRONT_DESK, org.outlet1a))
+    client.force_login(make_staff(Role.FRONT_DESK, org.outlet))
 
     response = client.post(_url(customer), form_data(org, name="张三丰（改）", mobile="13700001234"))
 
@@ -50,7 +50,7 @@ def test_saving_without_a_reveal_keeps_the_masked_fields(client, org, customer):
 
 
 def test_a_reveal_on_the_form_is_recorded_and_lets_the_phone_change(client, org, customer):
-    desk = make_staff(Role.FRONT_DESK, org.outlet1a)
+    desk = make_staff(Role.FRONT_DESK, org.outlet)
     client.force_login(desk)
 
     page = client.post(_url(customer), {"_reveal": "1"}).content.decode()
@@ -74,7 +74,7 @@ def test_a_reveal_on_the_form_is_recorded_and_lets_the_phone_change(client, org,
 
 
 def test_a_role_refused_a_reveal_cannot_reveal_on_the_form(client, org, customer):
-    client.force_login(make_staff(Role.ADMINISTRATOR, org.outlet1a))
+    client.force_login(make_staff(Role.ADMINISTRATOR, org.outlet))
 
     assert client.post(_url(customer), {"_reveal": "1"}).status_code == 403
     response = client.post(_url(customer), form_data(org, _revealed="1", name="张三丰", mobile="13700001234"))

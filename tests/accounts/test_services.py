@@ -21,7 +21,7 @@ def fields(org, **overrides):
         "category": category("residential"),
         "mobile": "13812345678",
         "address": "渝中区解放碑路12号锦绣花园3栋2单元801",
-        "outlet": org.outlet1a,
+        "outlet": org.outlet,
     }
     values.update(overrides)
     return values
@@ -32,7 +32,7 @@ def errors_of(exc_info) -> dict:
 
 
 def test_create_customer_normalises_and_saves(org):
-    actor = make_staff(Role.FRONT_DESK, org.outlet1a)
+    actor = make_staff(Role.FRONT_DESK, org.outlet)
     customer = create_customer(
         actor=actor, now=NOW, **fields(org, landline="02361234567", id_number="11010519491231002x")
     )
@@ -84,7 +84,7 @@ def test_sub_category_must_belong_to_the_category(org):
 
 def test_outlet_must_be_an_outlet(org):
     with pytest.raises(ValidationError) as exc_info:
-        create_customer(actor=None, now=NOW, **fields(org, outlet=org.branch1))
+        create_customer(actor=None, now=NOW, **fields(org, outlet=org.branch))
     assert errors_of(exc_info) == {"outlet": ["The responsible unit must be a service outlet."]}
 
 
@@ -109,8 +109,8 @@ def test_update_changes_fields_but_never_the_account_number(org):
 
 
 def test_full_view_is_recorded(org):
-    user = make_staff(Role.FRONT_DESK, org.outlet1a)
-    customer = CustomerFactory(outlet=org.outlet1a, landline="023-61234567")
+    user = make_staff(Role.FRONT_DESK, org.outlet)
+    customer = CustomerFactory(outlet=org.outlet, landline="023-61234567")
     record_personal_data_view(
         user=user, customer=customer, fields=["mobile", "landline", "notes"], ip="10.1.2.3"
     )
@@ -136,7 +136,7 @@ def test_role_groups_exist_with_permissions(db):
 
 
 def test_staff_groups_follow_their_role(org):
-    user = make_staff(Role.FRONT_DESK, org.outlet1a)
+    user = make_staff(Role.FRONT_DESK, org.outlet)
     assert list(user.groups.values_list("name", flat=True)) == ["front_desk"]
     assert user.has_perm("accounts.add_customer")
     set_staff_role(user=user, role=Role.TECHNICIAN)

@@ -10,7 +10,7 @@ from .factories import CustomerFactory, category, make_staff
 
 @pytest.fixture
 def desk(org):
-    return make_staff(Role.FRONT_DESK, org.outlet1a, username="desk1")
+    return make_staff(Role.FRONT_DESK, org.outlet, username="desk1")
 
 
 @pytest.fixture
@@ -18,12 +18,12 @@ def customers(org):
     residential = category("residential")
     return [
         CustomerFactory(
-            account_no="8100000001", name="张三丰", mobile="13812345678", outlet=org.outlet1a,
+            account_no="8100000001", name="张三丰", mobile="13812345678", outlet=org.outlet,
             category=residential, address="渝中区解放碑路12号锦绣花园3栋", id_number="11010519491231002X",
         ),
-        CustomerFactory(account_no="8100000002", name="张无忌", mobile="13900001111", outlet=org.outlet1a,
+        CustomerFactory(account_no="8100000002", name="张无忌", mobile="13900001111", outlet=org.outlet,
                         category=residential, address="渝中区民生路88号"),
-        CustomerFactory(account_no="8100000003", name="张翠山", outlet=org.outlet2a, category=residential),
+        CustomerFactory(account_no="8100000003", name="张翠山", outlet=org.far_outlet, category=residential),
     ]  # fmt: skip
 
 
@@ -133,7 +133,7 @@ def form_data(org, **overrides):
         "category": category("residential").pk,
         "mobile": "13700001234",
         "address": "渝中区解放碑路1号",
-        "outlet": org.outlet1a.pk,
+        "outlet": org.outlet.pk,
         "status": "active",
     }
     data.update(overrides)
@@ -171,7 +171,7 @@ def test_edit_customer(client, desk, org, customers):
 
 
 def test_technician_cannot_create(client, org):
-    client.force_login(make_staff(Role.TECHNICIAN, org.outlet1a))
+    client.force_login(make_staff(Role.TECHNICIAN, org.outlet))
     assert client.get(reverse("accounts:customer_create")).status_code == 403
 
 

@@ -7,17 +7,17 @@ from accounts.models import Customer, OrgUnit, Role
 
 from .factories import CustomerFactory, UserFactory, make_staff
 
-ALL = {"TO1A", "TO1B", "TO2A"}
+ALL = {"OUT01", "OUT02", "OUT03"}
 
 
 @pytest.mark.parametrize(
     "role, unit, sees",
     [
-        (Role.FRONT_DESK, "outlet1a", {"TO1A"}),
-        (Role.TECHNICIAN, "outlet1a", {"TO1A"}),
-        (Role.OUTLET_SUPERVISOR, "outlet1b", {"TO1B"}),
-        (Role.BRANCH_MANAGER, "branch1", {"TO1A", "TO1B"}),
-        (Role.BRANCH_MANAGER, "branch2", {"TO2A"}),
+        (Role.FRONT_DESK, "outlet", {"OUT01"}),
+        (Role.TECHNICIAN, "outlet", {"OUT01"}),
+        (Role.OUTLET_SUPERVISOR, "outlet2", {"OUT02"}),
+        (Role.BRANCH_MANAGER, "branch", {"OUT01", "OUT02"}),
+        (Role.BRANCH_MANAGER, "branch2", {"OUT03"}),
         (Role.AGENT, "call_centre", ALL),
         (Role.CENTRE_MANAGER, "centre", ALL),
         (Role.ADMINISTRATOR, "centre", ALL),
@@ -36,7 +36,7 @@ ALL = {"TO1A", "TO1B", "TO2A"}
     ],
 )
 def test_staff_see_customers_of_their_subtree(org, role, unit, sees):
-    for outlet in (org.outlet1a, org.outlet1b, org.outlet2a):
+    for outlet in (org.outlet, org.outlet2, org.far_outlet):
         CustomerFactory(outlet=outlet)
     user = make_staff(role, getattr(org, unit))
     visible = set(Customer.objects.visible_to(user).values_list("outlet__code", flat=True))
@@ -45,7 +45,7 @@ def test_staff_see_customers_of_their_subtree(org, role, unit, sees):
 
 @pytest.mark.parametrize("who", ["anonymous", "no profile", "inactive"])
 def test_nobody_without_a_profile_sees_anything(org, who):
-    CustomerFactory(outlet=org.outlet1a)
+    CustomerFactory(outlet=org.outlet)
     if who == "anonymous":
         user = AnonymousUser()
     elif who == "no profile":
@@ -57,12 +57,12 @@ def test_nobody_without_a_profile_sees_anything(org, who):
 
 
 def test_superuser_without_profile_sees_all(org):
-    CustomerFactory(outlet=org.outlet2a)
+    CustomerFactory(outlet=org.far_outlet)
     admin = UserFactory(is_superuser=True)
     assert Customer.objects.visible_to(admin).count() == 1
 
 
 def test_org_units_visible_to_branch_manager_are_its_subtree(org):
-    user = make_staff(Role.BRANCH_MANAGER, org.branch1)
+    user = make_staff(Role.BRANCH_MANAGER, org.branch)
     codes = set(OrgUnit.objects.visible_to(user).values_list("code", flat=True))
-    assert codes == {"TBR1", "TO1A", "TO1B"}
+    assert codes == {"BR01", "OUT01", "OUT02"}

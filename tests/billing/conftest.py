@@ -1,13 +1,11 @@
-"""Fixtures for the billing tests: the small organisation, the demo tariffs linked to its categories."""
+"""Fixtures for the billing tests: the shared organisation with the demo tariffs linked to its categories."""
 
 import pytest
 
 from billing.seed import seed_billing_rules
-from tests.tickets.factories import Org
 
 
 @pytest.fixture
-def org(db):
-    org = Org()
+def org(org):
     seed_billing_rules()
     return org

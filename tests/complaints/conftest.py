@@ -1,9 +1,7 @@
-"""Fixtures for the complaints tests: the small organisation of the tickets tests, files in tmp."""
+"""Fixtures for the complaints tests: files in tmp, SMS on the console (`org` is the shared one)."""
 
 import pytest
 from django.utils import translation
-
-from tests.tickets.factories import Org
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +16,3 @@ def _english():
     """Assertions read the English source messages (zh-Hans is the site's default language)."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def org(db):
-    return Org()

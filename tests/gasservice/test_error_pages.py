@@ -6,14 +6,9 @@ from django.utils import translation
 from django.views import defaults
 
 from accounts.models import Role
-from tests.tickets.factories import Org, staff
+from tests.tickets.factories import staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 def signed_in(user, language):

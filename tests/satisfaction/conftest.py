@@ -1,16 +1,9 @@
-"""Fixtures for the satisfaction tests: the small organisation of the tickets tests, SMS on the console."""
+"""Fixtures for the satisfaction tests: SMS on the console (`org` is the shared one)."""
 
 import pytest
-
-from tests.tickets.factories import Org
 
 
 @pytest.fixture(autouse=True)
 def _sms_on_console(settings):
     settings.SMS_BACKEND = "console"
     settings.PUBLIC_BASE_URL = "https://gas.example.org"
-
-
-@pytest.fixture
-def org(db):
-    return Org()

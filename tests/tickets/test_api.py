@@ -13,7 +13,7 @@ from tickets import services
 from tickets.catalogue import EXPECTED_CODES
 from tickets.models import Status, Ticket
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 from .test_services import PNG
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +26,6 @@ URL = "/api/v1/tickets/"
 def clock():
     with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import translation
 from tests.complaints.factories import file as file_complaint
 from tickets.sweep import sweep_due_milestones
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,6 @@ OVERDUE = datetime.timedelta(days=6)  # ACC-SVC (1 working day) received the Tue
 def clock(settings):
     with time_machine.travel(NOW, tick=False), translation.override("en"):
         yield
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from accounts.models import Role, StaffProfile
+from accounts.models import Role
 from notifications.models import Notification
-from tests.factories import OrgUnitFactory, UserFactory
+from tests.factories import OrgUnitFactory, UserFactory, make_staff
 from tickets import calendars, sla
 from tickets.calendar_tasks import check_calendar_coverage
 from tickets.models import CalendarDay, CalendarYear, WorkCalendar, WorkingPeriod
@@ -26,9 +26,7 @@ def at(text: str) -> dt.datetime:
 
 
 def StaffFactory(*, username, role):  # noqa: N802 - reads like the shared factories
-    user = UserFactory(username=username)
-    StaffProfile.objects.create(user=user, role=role, org_unit=OrgUnitFactory(code="CAL-CENTRE"))
-    return user
+    return make_staff(role, OrgUnitFactory(code="CAL-CENTRE"), username=username)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.complaints.factories import file
 from tests.factories import CustomerFactory
 from tickets.models import Ticket
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ MON = at(2026, 3, 2, 9, 0)
 @pytest.fixture(autouse=True)
 def _sms_on_console(settings):
     settings.SMS_BACKEND = "console"
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 def signed_in(user):

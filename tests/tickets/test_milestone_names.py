@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tickets.models import Milestone
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +20,6 @@ NOW = at(2026, 3, 2, 10, 0)
 def clock(settings):
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 @pytest.fixture

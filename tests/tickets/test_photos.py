@@ -11,7 +11,7 @@ from PIL import Image
 
 from tickets import services
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,6 @@ GPS_IFD, ORIENTATION = 0x8825, 0x0112
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 def phone_photo(width=4032, height=3024, *, orientation=1, fmt="JPEG", name="IMG_0001.jpg", pad_to=0):

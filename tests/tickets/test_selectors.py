@@ -12,14 +12,9 @@ from tickets import selectors, services
 from tickets.models import Status
 from tickets.references import next_reference
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 NOW = at(2026, 3, 2, 10, 0)
-
-
-@pytest.fixture
-def org(db):
-    return Org()
 
 
 def refs(page):

@@ -12,7 +12,7 @@ from tickets import hooks, services
 from tickets.models import Attachment, Channel, ReferenceCounter, SlaState, Status, Ticket, TicketEvent
 from tickets.references import next_reference
 
-from .factories import Org, at, make_ticket, service
+from .factories import at, make_ticket, service
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ MON = at(2026, 3, 2, 9, 0)  # Monday 2 March 2026, 09:00, an ordinary working da
 def english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 def messages(exc_info, field):

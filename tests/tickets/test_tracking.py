@@ -10,7 +10,7 @@ from notifications.models import Notification
 from tests.complaints.factories import file
 from tickets import services
 
-from .factories import Org, at, make_ticket
+from .factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,6 @@ TRACK = "/track/"
 def _site(settings):
     settings.SMS_BACKEND = "console"
     settings.PUBLIC_BASE_URL = "https://service.example.cn"
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from tests.factories import StaffFactory
-from tests.tickets.factories import Org, at, make_ticket
+from tests.tickets.factories import at, make_ticket
 from tickets import services
 from tickets.models import Channel, Status, Ticket, TicketEvent
 
@@ -25,11 +25,6 @@ PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are re-encoded on upload)
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
-
-
-@pytest.fixture
-def org():
-    return Org()
 
 
 @pytest.fixture
