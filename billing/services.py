@@ -26,9 +26,9 @@ from notifications import messages
 from notifications.services import notify
 from tickets import services as ticket_services
 from tickets.messages import subject_for
-from tickets.models import Channel, ServiceType, Status
+from tickets.models import Channel, ServiceType, Status, TicketEvent
 
-from . import pricing, selectors
+from . import pricing, selectors, timeline
 from .models import (
     Adjustment,
     AdjustmentLine,
@@ -46,10 +46,10 @@ from .models import (
     Step,
     TariffPlan,
 )
+from .timeline import METER_TEST_SERVICE
 
 DISPUTE_SERVICE = "BIL-DISP"
 REREAD_SERVICE = "MTR-READ"
-METER_TEST_SERVICE = "MTR-TEST"
 # A re-read within this many days of the disputed date is taken as the value at that date (tariffs.md).
 REREAD_EXACT_DAYS = 3
 CHECK_BY_METER_TEST = {DisputeKind.METER_FAULT}
@@ -595,9 +595,11 @@ def order_check(*, dispute, actor, now, note="") -> Dispute:
         dispute.step = Step.CHECK_ORDERED
         dispute.save(update_fields=["check_ticket", "step"])
         _event(dispute, Step.CHECK_ORDERED, actor=actor, now=now, ticket=child.reference, service=code)
-        ticket_services.add_note(
+        ticket_services.record_step(
             ticket=dispute.ticket,
-            text=_("%(what)s ordered: %(ref)s") % {"what": what, "ref": child.reference},
+            step=timeline.CHECK_ORDERED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"service": code, "ticket": child.reference},
             actor=actor,
             now=now,
         )

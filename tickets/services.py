@@ -32,7 +32,7 @@ from accounts.visibility import ALL, transfer_scope
 from notifications.models import Notification
 from notifications.services import Address, notify
 
-from . import hooks, messages, routing, sla
+from . import hooks, messages, routing, sla, timeline
 from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
 from .escalation import alert_emergency, policy_for, schedule_milestone
@@ -1120,6 +1120,24 @@ def add_note(*, ticket, text, actor, now) -> TicketEvent:
     with transaction.atomic():
         ticket = _locked(ticket)
         return _event(ticket, Kind.NOTE, actor=actor, now=now, message=text)
+
+
+def record_step(
+    *, ticket, step: str, actor, now, params=None, note: str = "", kind=Kind.FIELD, is_public=False
+) -> TicketEvent:
+    """A step of an upper app's workflow on the ticket's timeline: its registered code and parameters,
+    rendered in the reader's language (tickets.timeline); `note` is only what the clerk wrote."""
+    if not timeline.is_step(step):
+        raise ValueError(f"No timeline step {step!r} is registered.")
+    return _event(
+        ticket,
+        kind,
+        actor=actor,
+        now=now,
+        message=(note or "").strip(),
+        data={"step": step, **(params or {})},
+        is_public=is_public,
+    )
 
 
 def add_reply(*, ticket, text, actor, now, notify=True) -> TicketEvent:

@@ -5,12 +5,14 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing import selectors, services
 from billing.models import Adjustment, BillStatus, DisputeKind, Meter, ReadingSource, Step
 from notifications.models import Notification
 from tests.tickets.factories import staff
+from tickets import selectors as selectors_of_tickets
+from tickets.timeline import timeline_rows
 
 from .factories import WORKED_READINGS, bills_from, household, meter, reading
 
@@ -32,6 +34,35 @@ def worked(org):
 
 def messages(exc):
     return [str(m) for m in exc.value.messages]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Check ordered · re-read ordered: {}"), ("zh-hans", "已派发核查 · 已派发复核抄表：{}")],
+)
+def test_the_check_ordered_is_stored_as_a_code_and_read_in_the_readers_language(
+    org, worked, language, expected
+):
+    dispute = services.register_dispute(
+        customer=org.customer,
+        kind=DisputeKind.ESTIMATE,
+        bills=[worked[1][2]],
+        description="估抄读数过高",
+        channel="service_hall",
+        actor=org.clerk,
+        now=NOW,
+    )
+    dispute = services.order_check(dispute=dispute, actor=org.clerk, now=NOW)
+    note = dispute.ticket.events.get(kind="note")
+    assert note.message == ""
+    assert note.data == {
+        "step": "billing.check_ordered",
+        "service": "MTR-READ",
+        "ticket": dispute.check_ticket.reference,
+    }
+    with translation.override(language):
+        rows = timeline_rows(dispute.ticket, selectors_of_tickets.timeline(dispute.ticket))
+    assert expected.format(dispute.check_ticket.reference) in [f"{r.title} · {r.summary}" for r in rows]
 
 
 def test_bills_from_readings_are_priced_like_the_worked_example(worked):
