@@ -14,10 +14,9 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -1027,26 +1026,20 @@ def inform_customer(*, dispute, channel, actor, now) -> Dispute:
         )
         if pending.exists():
             raise ValidationError({"non_field_errors": _("Apply or withdraw the waiting adjustment first.")})
-        language = translation.override(settings.LANGUAGE_CODE)  # the customer reads the site's language
         if applied is not None:
             old = sum((line.old_amount for line in applied.lines.all()), Decimal("0"))
             new = sum((line.new_amount for line in applied.lines.all()), Decimal("0"))
-            with language:
-                text = _(
-                    "Your billing dispute %(ref)s: the bills were re-priced from %(old)s CNY to %(new)s CNY; "
-                    "the difference of %(diff)s CNY is adjusted on your account."
-                ) % {"ref": dispute.reference, "old": old, "new": new, "diff": applied.amount}
             data = {"old_amount": str(old), "new_amount": str(new), "adjustment": str(applied.amount)}
         else:
-            with language:
-                text = _("Your billing dispute %(ref)s was checked: %(finding)s; the bills stand.") % {
-                    "ref": dispute.reference,
-                    "finding": dispute.finding or _("no error was found"),
-                }
             data = {}
         # The reply shows on the public tracking page; by SMS it is also sent (a letter is printed).
         ticket_services.add_reply(
-            ticket=dispute.ticket, text=text, actor=actor, now=now, notify=channel == InformChannel.SMS
+            ticket=dispute.ticket,
+            step=timeline.OUTCOME,
+            params={"reference": dispute.reference, "finding": dispute.finding, **data},
+            actor=actor,
+            now=now,
+            notify=channel == InformChannel.SMS,
         )
         dispute.step = Step.INFORMED if applied else Step.CLOSED
         dispute.closed_at = now

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
@@ -47,7 +49,7 @@ def register_names(source: str, load: Callable[[set], dict]) -> None:
 class Step:
     """A step an upper app records on a ticket: its title, and its summary from the stored parameters."""
 
-    title: object  # lazy text shown in place of the event kind
+    title: object = None  # lazy text shown in place of the event kind (None: the kind's label)
     summary: Callable | None = None  # (data, names) -> str
     names: Callable | None = None  # data -> iterable of (source, key) the summary names
 
@@ -55,7 +57,7 @@ class Step:
 _steps: dict[str, Step] = {}
 
 
-def register_step(code: str, *, title, summary=None, names=None) -> None:
+def register_step(code: str, *, title=None, summary=None, names=None) -> None:
     """Called from an upper app's AppConfig.ready(); `code` is stored in the event's data["step"]."""
     _steps[code] = Step(title=title, summary=summary, names=names)
 
@@ -108,7 +110,11 @@ class Names:
                     wanted[source].add(key)
         for source, keys in wanted.items():
             self.found[source].update(_name_sources[source](keys))
-        self.milestones = {m.code: local_name(m) for m in ticket.milestones.all()}
+        self.ticket = ticket
+
+    @cached_property
+    def milestones(self) -> dict:
+        return {m.code: local_name(m) for m in self.ticket.milestones.all()}
 
     def name(self, source, key):
         return self.found[source].get(key, key)
@@ -175,5 +181,16 @@ def timeline_rows(ticket, events, *, known=None) -> list[Row]:
     rows = []
     for e in events:
         step = _step_of(e)
-        rows.append(Row(e, str(step.title) if step is not None else e.get_kind_display(), _summary(e, names)))
+        title = str(step.title) if step is not None and step.title is not None else e.get_kind_display()
+        rows.append(Row(e, title, _summary(e, names)))
     return rows
+
+
+def step_in_languages(ticket, step: str, params: dict) -> dict[str, str]:
+    """A step's summary in every site language: for a message read in a language known only when sent."""
+    event = TicketEvent(ticket=ticket, kind=Kind.REPLY, data={"step": step, **params})
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = _summary(event, Names(ticket, [event]))
+    return texts

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from complaints import services
 from complaints.models import Remedy, RootCause
@@ -222,3 +223,22 @@ def test_rows_recorded_as_sentences_become_codes_and_read_in_the_readers_languag
     ):
         assert text in timeline, text
     assert "已登记投诉" not in timeline and "已确认受理投诉" not in timeline and "申诉：" not in timeline
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ("Investigation recorded", "substantiated, root cause Policy or tariff rule")),
+        ("zh-hans", ("已记录调查", "属实，根本原因：政策或价格规定")),
+    ],
+)
+def test_the_api_gives_each_step_its_title_and_summary_in_the_requests_language(
+    org, handler, language, expected
+):
+    complaint, _related = handled(org, handler)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_authenticate(handler)
+    events = client.get(f"/api/v1/tickets/{complaint.reference}/events/").json()
+    investigated = next(e for e in events if e["data"].get("step") == "complaints.investigate")
+    assert (investigated["title"], investigated["summary"].split(" · ")[0]) == expected
+    assert investigated["actor"] == "agent" and investigated["message"] == ""
