@@ -30,7 +30,7 @@ def _categories(codes: set) -> dict:
 
 
 def _filed(data, names) -> str:
-    text = _("%(category)s, source %(source)s") % {
+    text = _("%(category)s, source: %(source)s") % {
         "category": names.name(CATEGORY, data.get("category")),
         "source": _label(Source, data.get("source")),
     }

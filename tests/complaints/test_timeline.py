@@ -80,7 +80,7 @@ def handled(org, handler):
             "en",
             [
                 "Complaint filed",
-                "Meter reading and billing, source Hotline",
+                "Meter reading and billing, source: Hotline",
                 "Complaint acknowledged",
                 "Investigation recorded",
                 "substantiated, root cause Policy or tariff rule · department at fault: 解放碑营业厅",
@@ -212,7 +212,7 @@ def test_rows_recorded_as_sentences_become_codes_and_read_in_the_readers_languag
     ]
     timeline = timeline_of(complaint, handler, "en")
     for text in (
-        "Meter reading and billing, source Hotline",
+        "Meter reading and billing, source: Hotline",
         "Complaint acknowledged",
         "电话联系张先生",
         "remedy: Apology",
