@@ -69,7 +69,8 @@ def _limited(request, *, group: str, key, rate: str) -> bool:
         return False
 
 
-def _submission_key(phone: str, description: str) -> str:
+def submission_key(phone: str, description: str) -> str:
+    """The cache key held while a submission of this text from this phone is being filed."""
     digest = hashlib.sha256(f"{phone}\n{description.strip()}".encode()).hexdigest()
     return f"{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}submit:{digest}"
 
@@ -138,7 +139,7 @@ def complaint_new(request):
     if duplicate is not None:
         request.session[SESSION_KEY] = duplicate.reference
         return redirect("complaints:submitted")
-    submission = _submission_key(data["phone"], data["description"])
+    submission = submission_key(data["phone"], data["description"])
     if not _claim_submission(submission):
         return _too_many(request)  # the same text is being filed right now (a double tap)
     if _limited(
