@@ -154,10 +154,6 @@ def related_tickets(complaint: Complaint):
     return complaint.related_tickets.select_related("service_type").order_by("-received_at")
 
 
-def timeline(complaint: Complaint):
-    return complaint.ticket.events.select_related("actor").order_by("at", "id")
-
-
 def milestones(complaint: Complaint):
     return complaint.ticket.milestones.order_by("sort_order", "id")
 

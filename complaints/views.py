@@ -310,7 +310,9 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
             "can_work": selectors.is_workable_by(request.user, complaint),
             "milestones": selectors.milestones(complaint),
             "events": timeline_rows(
-                complaint.ticket, selectors.timeline(complaint), known=timeline.known_names(complaint)
+                complaint.ticket,
+                ticket_selectors.timeline(complaint.ticket),
+                known=timeline.known_names(complaint),
             ),
             "chain": chain.complaints if len(chain.complaints) > 1 or chain.elsewhere else [],
             "chain_elsewhere": chain.elsewhere,
