@@ -14,6 +14,8 @@ from django.db import connection
 
 from tests.conftest import requires_postgres
 
+# A bench's writes are committed for real (COPY, a second process, a database of its own).
+ON_POSTGRES = [requires_postgres, pytest.mark.django_db(transaction=True)]
 WITHOUT_DATABASE = {"bench_deadlines"}  # pure arithmetic: no database to open or empty
 BENCHES = [
     pytest.param(
@@ -27,42 +29,42 @@ BENCHES = [
         ["--rows", "300", "--repeat", "2", "--batch", "300"],
         {"customers", "worst_p95_ms"},
         id="customer search",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
     pytest.param(
         "bench_tickets",
         ["--tickets", "100", "--rounds", "1", "--pages", "1", "--skip-api", "--force"],
         {"tickets", "worst_p95_ms"},
         id="queues",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
     pytest.param(
         "bench_dashboard",
         ["--tickets", "100", "--days", "20", "--roll-days", "2", "--rounds", "1", "--force"],
         {"tickets", "milestones"},
         id="dashboard",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
     pytest.param(
         "bench_sweep",
         ["--open", "20", "--due", "5"],
         {"open", "due", "seconds", "queries"},
         id="deadline sweep (own database)",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
     pytest.param(
         "bench_billing",
         ["--readings", "10", "--meters", "5", "--customers", "1", "--rebills", "1"],
         {"load_average"},
         id="billing (own database)",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
     pytest.param(
         "bench_satisfaction",
         ["--cases", "5", "--batch", "5", "--answers", "10", "--repeat", "1"],
         {"load_average"},
         id="satisfaction (own database)",
-        marks=requires_postgres,
+        marks=ON_POSTGRES,
     ),
 ]
 
@@ -85,11 +87,8 @@ def test_every_bench_command_has_a_smoke_row():
 
 
 @pytest.mark.parametrize(("command", "args", "keys"), BENCHES)
-def test_bench_runs_at_a_tiny_size_and_reports_one_json_object(request, command, args, keys):
+def test_bench_runs_at_a_tiny_size_and_reports_one_json_object(command, args, keys):
     uses_database = command not in WITHOUT_DATABASE
-    if uses_database:
-        # Its writes are committed for real (COPY, a second process, a database of its own).
-        request.getfixturevalue("transactional_db")
     before = _bench_databases() if uses_database else set()
     out = StringIO()
 
