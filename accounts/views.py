@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from gasservice.forms import apply_service_errors
+
 from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
@@ -208,12 +210,6 @@ def customer_reveal(request, account_no):
     return response
 
 
-def _apply_errors(form, exc: ValidationError):
-    for field, msgs in exc.message_dict.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-
-
 @login_required
 @permission_required_naming_roles(permission_for(Customer, "add"))
 def customer_create(request):
@@ -222,7 +218,7 @@ def customer_create(request):
         try:
             customer = create_customer(actor=request.user, now=timezone.now(), **form.service_fields())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Customer %(no)s created.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)
@@ -251,7 +247,7 @@ def customer_edit(request, account_no):
                 customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Customer %(no)s saved.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)

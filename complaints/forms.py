@@ -2,11 +2,10 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
-from accounts.validators import validate_account_no, validate_landline, validate_mobile
+from accounts.validators import validate_account_no, validate_mobile
 from tickets.attachments import validate_attachment
 from tickets.forms import LocalDateTimeField
 
@@ -231,25 +230,6 @@ class StaffComplaintForm(CategoryFieldMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._init_category()
         self.customer = None
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        try:
-            validate_mobile(phone)
-        except ValidationError:
-            try:
-                validate_landline(phone)
-            except ValidationError:
-                raise ValidationError(
-                    _("Enter a mobile number (11 digits) or a landline with its area code.")
-                ) from None
-        return phone
-
-    def clean_received_at(self):
-        value = self.cleaned_data["received_at"]
-        if value and value > timezone.now():
-            raise ValidationError(_("The receipt time cannot be in the future."))
-        return value
 
     def clean(self):
         cleaned = super().clean()

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.validators import validate_landline, validate_mobile
+from accounts.validators import is_mobile, validate_phone
 from notifications.messages import at
 from notifications.models import Kind as NotificationKind
 from notifications.models import Notification
@@ -113,22 +113,6 @@ def find_earlier_complaint(*, customer, phone: str, address_key: str, received_a
     )
 
 
-def _validate_phone(phone: str) -> None:
-    try:
-        validate_mobile(phone)
-    except ValidationError:
-        try:
-            validate_landline(phone)
-        except ValidationError:
-            raise ValidationError(
-                {
-                    "complainant_phone": _(
-                        "Enter a mobile number (11 digits) or a landline with its area code."
-                    )
-                }
-            ) from None
-
-
 def _record_event(*, ticket, actor, now, message, data, kind=TicketEvent.Kind.FIELD, is_public=False):
     return TicketEvent.objects.create(
         ticket=ticket, kind=kind, actor=actor, at=now, message=message, data=data, is_public=is_public
@@ -152,11 +136,8 @@ def _notify_complainant(*, complaint, template, params, now) -> list:
     """SMS to the complainant's mobile (and email when given), written in the complaint's
     transaction and delivered after commit; the delivery run retries while the gateway fails."""
     addresses = []
-    try:
-        validate_mobile(complaint.complainant_phone)
+    if is_mobile(complaint.complainant_phone):  # a landline cannot take an SMS; the handler calls instead
         addresses.append(Address(Notification.Channel.SMS, complaint.complainant_phone))
-    except ValidationError:
-        pass  # a landline cannot take an SMS; the handler calls instead
     if complaint.complainant_email:
         addresses.append(Address(Notification.Channel.EMAIL, complaint.complainant_email))
     ticket = complaint.ticket
@@ -214,6 +195,10 @@ def file_complaint(
         errors["complainant_name"] = _("Enter the complainant's name.")
     if not complainant_phone:
         errors["complainant_phone"] = _("Enter a phone number we can reach the complainant on.")
+    try:
+        validate_phone(complainant_phone)
+    except ValidationError as exc:
+        errors["complainant_phone"] = exc.messages
     if category is None or category.parent_id is not None or not category.is_active:
         errors["category"] = _("Choose a complaint category.")
     elif sub_category is not None and sub_category.parent_id != category.pk:
@@ -226,14 +211,15 @@ def file_complaint(
         errors["hotline_order_no"] = _("Only a 12345 order has a hotline order number and deadline.")
     if source == Source.WEB and consent_at is None:
         errors["consent"] = _("The complainant must consent to the processing of their personal information.")
-    if received_at is not None and received_at < now - ticket_services.RECEIVED_AT_MAX_AGE:
+    try:
         # Checked before the repeat search, whose 90-day window would reach before year 1.
-        errors["received_at"] = _("The receipt time cannot be more than a year ago.")
+        ticket_services.check_received_at(received_at, now)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if len(attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS}
     if errors:
         raise ValidationError(errors)
-    _validate_phone(complainant_phone)
     for upload in attachments:
         try:
             validate_attachment(upload)
@@ -575,20 +561,5 @@ def link_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complai
         now=now,
         message=_("Related case linked: %(reference)s.") % {"reference": ticket.reference},
         data={"step": "link", "ticket": ticket.reference},
-    )
-    return complaint
-
-
-@transaction.atomic
-def unlink_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complaint:
-    if not complaint.related_tickets.filter(pk=ticket.pk).exists():
-        raise ValidationError({"ticket": _("%(reference)s is not linked.") % {"reference": ticket.reference}})
-    complaint.related_tickets.remove(ticket)
-    _record_event(
-        ticket=complaint.ticket,
-        actor=actor,
-        now=now,
-        message=_("Related case unlinked: %(reference)s.") % {"reference": ticket.reference},
-        data={"step": "unlink", "ticket": ticket.reference},
     )
     return complaint

@@ -25,6 +25,7 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.roles import Role, is_supervisor
 from accounts.selectors import customer_for, search_customers
+from gasservice.forms import apply_service_errors
 from tickets.models import Status, Ticket
 from tickets.timeline import timeline_rows
 
@@ -93,16 +94,15 @@ def _too_many(request):
     return render(request, "complaints/too_many.html", status=429)
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: known fields beside the field, the rest on top."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+# The complaint service's arguments that the complaint forms name otherwise.
+FORM_FIELDS = {
+    "complainant_name": "name",
+    "complainant_phone": "phone",
+    "complainant_email": "email",
+    "complainant_address": "address",
+    "account_no_given": "account_no",
+    "sub_category": "category",
+}
 
 
 # ---------------------------------------------------------------- public pages
@@ -168,7 +168,7 @@ def complaint_new(request):
         _release_submission(submission)
         if not isinstance(exc, ValidationError):
             raise
-        _apply_errors(form, exc)
+        apply_service_errors(form, exc, fields=FORM_FIELDS)
         return render(request, "complaints/public_form.html", {"form": form}, status=400)
     request.session[SESSION_KEY] = complaint.reference
     return redirect("complaints:submitted")
@@ -334,7 +334,7 @@ def _step(request, reference, *, form_name, perform, success):
         try:
             perform(complaint, form.cleaned_data, timezone.now())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         except IntegrityError:
             form.add_error(None, _("This has already been done."))
         else:
@@ -494,7 +494,7 @@ def intake(request):
                     now=now,
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc, fields=FORM_FIELDS)
             else:
                 messages.success(
                     request, _("Complaint %(reference)s filed.") % {"reference": complaint.reference}

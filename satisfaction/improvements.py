@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.validators import LANDLINE_RE, MOBILE_RE
+from accounts.validators import is_phone
 from tickets import services as ticket_services
 from tickets.models import Channel, ServiceType, Status, Ticket
 
@@ -155,7 +155,7 @@ def _measure_errors(measure, subject) -> dict:
 
 def _contact_phone(owner, unit) -> str:
     for phone in ((unit.phone or "").replace(" ", ""), getattr(owner.staff_profile, "mobile", "")):
-        if phone and (MOBILE_RE.match(phone) or LANDLINE_RE.match(phone)):
+        if is_phone(phone):
             return phone
     raise ValidationError(
         {

@@ -22,6 +22,7 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.roles import Role, may_see_full_personal_data
 from accounts.services import record_personal_data_view
+from gasservice.forms import apply_service_errors
 from tickets.models import TicketEvent
 
 from . import improvements as improvement_services
@@ -422,15 +423,9 @@ def improvement_new(request):
 
 
 def _form_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for field, errors in exc.message_dict.items():
-        if field == "source_detail":
-            field = "root_cause" if form.data.get("source") == "root_cause" else "dimension"
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+    """An improvement's source detail is the field the chosen source shows: root cause or dimension."""
+    detail = "root_cause" if form.data.get("source") == "root_cause" else "dimension"
+    apply_service_errors(form, exc, fields={"source_detail": detail})
 
 
 def _improvement_or_404(user, reference):
