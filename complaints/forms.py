@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
-from accounts.validators import validate_account_no, validate_mobile
+from accounts.validators import validate_account_no, validate_mobile, validate_phone
 from tickets.attachments import validate_attachment
 from tickets.forms import LocalDateTimeField
 
@@ -194,7 +194,7 @@ class StaffComplaintForm(CategoryFieldMixin, forms.Form):
     category = forms.ChoiceField(label=_("Category"))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
     name = forms.CharField(label=_("Complainant"), max_length=100)
-    phone = forms.CharField(label=_("Phone"), max_length=20)
+    phone = forms.CharField(label=_("Phone"), max_length=20, validators=[validate_phone])
     email = forms.EmailField(label=_("Email"), required=False)
     account_no = forms.CharField(
         label=_("Account number"), max_length=10, required=False, validators=[validate_account_no]
