@@ -22,7 +22,7 @@ from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
 from .permissions import permission_for
 from .personal_data import masked, may_reveal, reveal
-from .roles import SUPERVISOR_ROLES, may_see_full_personal_data, permission_required_naming_roles
+from .roles import is_supervisor, may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
@@ -61,10 +61,8 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         """Supervisors and managers land on the SLA dashboard (SUPERVISOR_LOGIN_REDIRECT_URL), others home."""
-        user = self.request.user
-        profile = getattr(user, "staff_profile", None)
         target = getattr(settings, "SUPERVISOR_LOGIN_REDIRECT_URL", "")
-        if target and (user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)):
+        if target and is_supervisor(self.request.user):
             return resolve_url(target)
         return super().get_default_redirect_url()
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import Role, is_supervisor
+from accounts.roles import is_service_staff, is_supervisor
 from accounts.selectors import customer_for, search_customers
 from gasservice.forms import apply_service_errors
 from tickets.models import Status, Ticket
@@ -216,21 +216,14 @@ def complaint_track(request):
 
 def _require_staff(user) -> None:
     """Complaint handlers: every staff role but field technicians (who work on the tickets themselves)."""
-    if user.is_superuser:
-        return
-    profile = getattr(user, "staff_profile", None)
-    if profile is None or profile.role == Role.TECHNICIAN:
+    if not is_service_staff(user):
         raise PermissionDenied(
             _("Complaints are handled by the front desk, call-centre agents, supervisors and managers.")
         )
 
 
-def _is_supervisor(user) -> bool:
-    return is_supervisor(user)
-
-
 def _require_supervisor(user) -> None:
-    if not _is_supervisor(user):
+    if not is_supervisor(user):
         raise PermissionDenied(
             _("The complaint figures are for outlet supervisors, branch managers and centre managers.")
         )
@@ -266,7 +259,7 @@ def worklist(request):
                 (label, options) if isinstance(options, list) else (None, [(label, options)])
                 for label, options in category_choices()[1:]
             ],
-            "can_see_figures": _is_supervisor(request.user),
+            "can_see_figures": is_supervisor(request.user),
             "source_choices": Source.choices,
             "severity_choices": Severity.choices,
         },

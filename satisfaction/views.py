@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import Role, may_see_full_personal_data
+from accounts.roles import is_service_staff, is_supervisor, may_see_full_personal_data
 from accounts.services import record_personal_data_view
 from gasservice.forms import apply_service_errors
 from tickets.models import TicketEvent
@@ -36,7 +36,6 @@ from .forms import (
     RecoveryCloseForm,
 )
 from .models import CallbackAttempt, Dimension, ImprovementAction, Measure, Survey
-from .permissions import is_supervisor
 from .rules import SATISFACTION_TARGET
 
 logger = logging.getLogger(__name__)
@@ -107,15 +106,8 @@ def answer(request, token):
 
 def _require_staff(user) -> None:
     """Follow-up calls and recoveries are service staff's work (field technicians excepted)."""
-    if user.is_superuser:
-        return
-    profile = getattr(user, "staff_profile", None)
-    if profile is None or profile.role == Role.TECHNICIAN:
+    if not is_service_staff(user):
         raise PermissionDenied(_("Follow-ups are handled by service staff."))
-
-
-def _is_supervisor(user) -> bool:
-    return is_supervisor(user)
 
 
 @login_required
@@ -243,7 +235,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
 
 
 def _may_close(user, recovery) -> bool:
-    return recovery.closed_at is None and (_is_supervisor(user) or recovery.ticket.assignee_id == user.pk)
+    return recovery.closed_at is None and (is_supervisor(user) or recovery.ticket.assignee_id == user.pk)
 
 
 @login_required
@@ -286,7 +278,7 @@ def recovery_close(request, reference):
 
 
 def _require_supervisor(user) -> None:
-    if not _is_supervisor(user):
+    if not is_supervisor(user):
         raise PermissionDenied(_("The satisfaction figures are for supervisors and managers."))
 
 
