@@ -6,11 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
 from accounts.validators import validate_account_no, validate_mobile, validate_phone
-from tickets.attachments import validate_attachment
 from tickets.forms import LocalDateTimeField
 
 from .models import ComplaintCategory, Remedy, RootCause, Severity, Source
-from .services import MAX_ATTACHMENTS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -18,7 +16,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Up to MAX_ATTACHMENTS files, each checked by content (image or PDF) and size (20 MB)."""
+    """Several files in one field; how many and which kinds is the complaint service's rule."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
@@ -29,17 +27,8 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(_("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS})
-        errors = []
         for upload in files:
             super().clean(upload, initial)
-            try:
-                validate_attachment(upload)
-            except ValidationError as exc:
-                errors += [f"{upload.name}: {message}" for message in exc.messages]
-        if errors:
-            raise ValidationError(errors)
         return files
 
 
