@@ -161,16 +161,26 @@ def test_a_nul_in_a_staff_page_parameter_is_the_bad_request_page(clerk, org, met
 
 
 @pytest.mark.parametrize(
-    "url, params",
+    "method, url, params",
     [
-        ("/complaints/new/", {"name": "张三", "phone": "13900001111", "description": f"漏气{NUL}"}),
-        ("/complaints/track/", {"reference": f"GS2026{NUL}", "phone": "13900001111"}),
-        ("/track/", {"reference": f"GS2026{NUL}", "phone": "13900001111"}),
+        ("post", "/complaints/new/", {"name": "张三", "phone": "13900001111", "description": f"漏气{NUL}"}),
+        ("get", "/complaints/new/", {"category": NUL}),
+        ("post", "/complaints/track/", {"reference": f"GS2026{NUL}", "phone": "13900001111"}),
+        ("get", "/complaints/track/", {"reference": f"GS2026{NUL}"}),
+        ("post", "/track/", {"reference": f"GS2026{NUL}", "phone": "13900001111"}),
+        ("get", "/track/", {"reference": f"GS2026{NUL}"}),
     ],
-    ids=["public-complaint-form", "complaint-tracking", "case-tracking"],
+    ids=[
+        "public-complaint-form",
+        "public-complaint-query",
+        "complaint-tracking-form",
+        "complaint-tracking-query",
+        "case-tracking-form",
+        "case-tracking-query",
+    ],
 )
-def test_a_nul_in_a_public_form_is_the_bad_request_page(client, org, url, params):
-    response = client.post(url, params)
+def test_a_nul_in_a_public_page_is_the_bad_request_page(client, org, method, url, params):
+    response = getattr(client, method)(url, params)
 
     assert response.status_code == 400
     assert "Null characters are not allowed." in response.content.decode()
