@@ -23,7 +23,9 @@ from django_ratelimit.core import is_ratelimited
 from accounts.roles import is_service_staff, is_supervisor, may_see_full_personal_data
 from accounts.services import record_personal_data_view
 from gasservice.forms import apply_service_errors
+from tickets import selectors as ticket_selectors
 from tickets.models import TicketEvent
+from tickets.timeline import timeline_rows
 
 from . import improvements as improvement_services
 from . import selectors, services
@@ -205,9 +207,9 @@ def _recovery_or_404(user, reference):
 def _recovery_page(request, recovery, *, form=None, status=200):
     survey = recovery.survey
     questions = services.active_questions()
-    events = (
-        TicketEvent.objects.filter(
-            ticket=recovery.ticket,
+    events = timeline_rows(
+        recovery.ticket,
+        ticket_selectors.timeline(recovery.ticket).filter(
             kind__in=[
                 TicketEvent.Kind.NOTE,
                 TicketEvent.Kind.STATUS,
@@ -215,9 +217,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
                 TicketEvent.Kind.ESCALATED,
                 TicketEvent.Kind.REPLY,
             ],
-        )
-        .select_related("actor")
-        .order_by("at", "id")
+        ),
     )
     context = {
         "recovery": recovery,

@@ -405,14 +405,20 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
     return ticket
 
 
-def visible_ticket(user, reference) -> Ticket:
-    """A visible ticket by reference for an action (the service re-reads and locks it)."""
-    ticket = (
+def find_visible_ticket(user, reference: str) -> Ticket | None:
+    """A visible ticket by the reference a clerk typed (any case, blanks around), or None."""
+    reference = (reference or "").strip().upper()
+    return (
         Ticket.objects.visible_to(user)
         .select_related("org_unit", "service_type")
         .filter(reference=reference)
         .first()
     )
+
+
+def visible_ticket(user, reference) -> Ticket:
+    """A visible ticket by reference for an action (the service re-reads and locks it)."""
+    ticket = find_visible_ticket(user, reference)
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket
