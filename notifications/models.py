@@ -74,7 +74,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        db_index=False,  # led by notification_subject (subject_type, subject_id)
+        db_index=False,  # no query reads notifications by case; cases are never deleted
     )
     subject_id = models.PositiveBigIntegerField(_("case id"), null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -87,6 +87,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # read only with failed rows (notification_failed)
     )
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -114,7 +115,8 @@ class Notification(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending")
             ),
-            models.Index(fields=["subject_type", "subject_id"], name="notification_subject"),
+            # The failed-deliveries page and its count; only failed rows, so other writes never touch it.
+            models.Index(fields=["-created_at"], name="notification_failed", condition=Q(status="failed")),
         ]
 
     def __str__(self):
