@@ -12,6 +12,8 @@ import datetime as dt
 import json
 
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 
 
 def _as_json_document(rows: list[dict]) -> str:
@@ -182,7 +184,11 @@ def update_rows(model, rows: list[dict], *, only_raise: tuple[str, ...] = ()) ->
         for row in rows:
             obj = model(pk=row["id"])
             for name in names:
-                setattr(obj, name, row[name])
+                value = row[name]
+                if name in only_raise:  # as GREATEST below: the larger one, NULL never wins
+                    given = Value(value, output_field=model._meta.get_field(name))
+                    value = Coalesce(Greatest(F(name), given), F(name), given)
+                setattr(obj, name, value)
             objs.append(obj)
         model.objects.bulk_update(objs, names)
         return
