@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from .models import (
     SCORE_MIN,
     SERVQUAL,
     CallbackAttempt,
+    ItemScoreDay,
     Question,
     Recovery,
     Survey,
@@ -406,8 +407,26 @@ def _apply_answer(survey, *, scores, overall, is_solved, comment, actor, now) ->
         setattr(survey, f"{dimension}_n", len(values))
     survey.state, survey.outcome_at, survey.outcome_by = State.ANSWERED, now, actor
     survey.save()
+    _count_item_scores(survey)
     reasons = rules.recovery_reasons(overall=overall, scores=scores, is_solved=is_solved)
     return open_recovery(survey=survey, reasons=reasons, now=now) if reasons else None
+
+
+def _count_item_scores(survey) -> None:
+    """Add an answer's item scores to its unit's day (ItemScoreDay), in one statement."""
+    scored = sorted((code, value) for code, value in survey.scores.items() if value is not None)
+    if not scored:
+        return
+    table = connection.ops.quote_name(ItemScoreDay._meta.db_table)
+    day = survey.case_closed_at.astimezone(rules.LOCAL_TZ).date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (org_unit_id, day, question_code, total, answers) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, 1)"] * len(scored))
+            + f" ON CONFLICT (org_unit_id, day, question_code) DO UPDATE SET total = {table}.total + "
+            f"excluded.total, answers = {table}.answers + excluded.answers",
+            [param for code, value in scored for param in (survey.org_unit_id, day, code, value)],
+        )
 
 
 def answer_survey(
