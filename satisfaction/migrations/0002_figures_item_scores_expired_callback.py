@@ -74,6 +74,17 @@ class Migration(migrations.Migration):
             model_name="survey",
             name="survey_unit_closed",
         ),
+        migrations.AlterField(
+            model_name="survey",
+            name="org_unit",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.orgunit",
+                verbose_name="unit",
+            ),
+        ),
         migrations.AddField(
             model_name="surveyrule",
             name="is_called_back_when_expired",
