@@ -327,6 +327,12 @@ class Recovery(models.Model):
     original = models.ForeignKey(
         Ticket, verbose_name=_("original case"), on_delete=models.CASCADE, related_name="recoveries"
     )
+    # The survey's unit and the case's closure, copied when the recovery opens (neither changes): the
+    # recovery figures of a unit and a period read the recoveries alone, not every survey.
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    case_closed_at = models.DateTimeField(_("case closed at"))
     reasons = models.JSONField(_("reasons"), default=list)
     is_repeat = models.BooleanField(_("second unhappy answer within 90 days"), default=False)
     opened_at = models.DateTimeField(_("opened at"))
@@ -346,6 +352,7 @@ class Recovery(models.Model):
                 name="closed_recovery_has_result",
             ),
         ]
+        indexes = [models.Index(fields=["org_unit", "case_closed_at"], name="recovery_unit_closed")]
 
     def __str__(self):
         return self.ticket.reference

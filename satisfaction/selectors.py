@@ -66,17 +66,16 @@ def local_midnight(day: dt.date) -> dt.datetime:
 
 
 def surveys_in_scope(
-    *, user=None, scope=None, start: dt.date | None = None, end: dt.date | None = None, prefix: str = ""
+    *, user=None, scope=None, start: dt.date | None = None, end: dt.date | None = None, model=Survey
 ):
-    """Surveys (or, with prefix "survey__", rows of a model pointing at them) in the scope."""
-    model = Recovery if prefix else Survey
+    """Surveys (or recoveries: `model`, which carry their survey's unit and closure) in the scope."""
     qs = model.objects.all() if user is None else model.objects.visible_to(user)
     if scope is not None:
-        qs = qs.filter(**{f"{prefix}org_unit__path__startswith": scope.path})
+        qs = qs.filter(org_unit__path__startswith=scope.path)
     if start is not None:
-        qs = qs.filter(**{f"{prefix}case_closed_at__gte": local_midnight(start)})
+        qs = qs.filter(case_closed_at__gte=local_midnight(start))
     if end is not None:
-        qs = qs.filter(**{f"{prefix}case_closed_at__lt": local_midnight(end + dt.timedelta(days=1))})
+        qs = qs.filter(case_closed_at__lt=local_midnight(end + dt.timedelta(days=1)))
     return qs
 
 
@@ -218,9 +217,9 @@ def _recovery_aggregates() -> dict:
 
 def _recovery_counters(*, user, scope, start, end, group_by) -> list[tuple[str, str, dict]]:
     qs, key_field, label_field = _grouped(
-        surveys_in_scope(user=user, scope=scope, start=start, end=end, prefix="survey__"),
+        surveys_in_scope(user=user, scope=scope, start=start, end=end, model=Recovery),
         group_by,
-        prefix="survey__",
+        prefix="survey__" if group_by in ("service_type", "handler") else "",
     )
     aggregates = _recovery_aggregates()
     if key_field is None:

@@ -693,6 +693,8 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         survey=survey,
         ticket=ticket,
         original=original,
+        org_unit_id=survey.org_unit_id,
+        case_closed_at=survey.case_closed_at,
         reasons=reasons,
         is_repeat=repeat is not None,
         opened_at=now,

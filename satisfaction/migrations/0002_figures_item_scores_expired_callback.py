@@ -38,6 +38,16 @@ def count_item_scores(apps, schema_editor):
     )
 
 
+def copy_survey_unit_to_recoveries(apps, schema_editor):
+    Recovery = apps.get_model("satisfaction", "Recovery")
+    Survey = apps.get_model("satisfaction", "Survey")
+    survey = Survey.objects.filter(pk=models.OuterRef("survey_id"))
+    Recovery.objects.update(
+        org_unit_id=models.Subquery(survey.values("org_unit_id")[:1]),
+        case_closed_at=models.Subquery(survey.values("case_closed_at")[:1]),
+    )
+
+
 def call_back_complaints_and_disputes(apps, schema_editor):
     SurveyRule = apps.get_model("satisfaction", "SurveyRule")
     SurveyRule.objects.filter(
@@ -142,4 +152,22 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(count_item_scores, migrations.RunPython.noop),
         migrations.RunPython(call_back_complaints_and_disputes, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="recovery",
+            name="org_unit",
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.orgunit",
+                verbose_name="unit",
+            ),
+        ),
+        migrations.AddField(
+            model_name="recovery",
+            name="case_closed_at",
+            field=models.DateTimeField(null=True, verbose_name="case closed at"),
+        ),
+        migrations.RunPython(copy_survey_unit_to_recoveries, migrations.RunPython.noop),
     ]

@@ -395,9 +395,10 @@ class Command(BaseCommand):
             # the recovery ticket, as nothing here reads that ticket).
             cur.execute(
                 """
-                INSERT INTO satisfaction_recovery (survey_id, ticket_id, original_id, reasons, is_repeat, opened_at,
-                    closed_at, action_taken, is_customer_satisfied)
-                SELECT s.id, s.ticket_id, s.ticket_id, '["overall_low"]'::jsonb, s.id %% 10 = 0, s.case_closed_at,
+                INSERT INTO satisfaction_recovery (survey_id, ticket_id, original_id, org_unit_id, case_closed_at, reasons,
+                    is_repeat, opened_at, closed_at, action_taken, is_customer_satisfied)
+                SELECT s.id, s.ticket_id, s.ticket_id, s.org_unit_id, s.case_closed_at, '["overall_low"]'::jsonb,
+                    s.id %% 10 = 0, s.case_closed_at,
                     CASE WHEN s.id %% 4 = 0 THEN NULL ELSE s.case_closed_at + interval '2 days' END, '',
                     CASE WHEN s.id %% 4 = 0 THEN NULL ELSE s.id %% 3 <> 0 END
                 FROM satisfaction_survey s
