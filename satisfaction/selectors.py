@@ -99,37 +99,40 @@ def _key_text(group_by, value) -> str:
     return str(value)
 
 
-def _survey_aggregates() -> dict:
-    """The counters every survey figure is made of: sums and counts only, so the figures of any set
-    of groups are the sums of the groups' counters."""
-    answered = Q(state=ANSWERED)
-    aggregates = {
-        "closed": Count("id"),
-        "due": Count("id", filter=Q(state__in=DUE_STATES)),
-        "with_outcome": Count("id", filter=Q(state__in=OUTCOME_STATES)),
-        "answered": Count("id", filter=answered),
-        "satisfied": Count("id", filter=answered & Q(overall__gte=4)),
-        "solved": Count("id", filter=answered & Q(is_solved=True)),
-    }
-    for dimension in SERVQUAL:
-        aggregates[f"{dimension}_sum"] = Sum(f"{dimension}_sum", filter=answered)
-        aggregates[f"{dimension}_n"] = Sum(f"{dimension}_n", filter=answered)
-    return aggregates
+DIMENSION_COUNTERS = [f"{d}_{part}" for d in SERVQUAL for part in ("sum", "n")]
+SURVEY_COUNTERS = ["closed", "due", "with_outcome", "answered", "satisfied", "solved", *DIMENSION_COUNTERS]
+_DUE = {s.value for s in DUE_STATES}
+_WITH_OUTCOME = {s.value for s in OUTCOME_STATES}
 
 
 def _survey_counters(*, user, scope, start, end, group_by) -> list[tuple[str, str, dict]]:
-    """(key, label, counters) per group, or one ("", "", counters) without grouping. One query."""
+    """(key, label, counters) per group, or one ("", "", counters) without grouping. One query, grouped
+    further by state, overall score and solved, and folded here: the counters every figure is made
+    of (sums and counts only, so the figures of several groups are the sums of their counters)."""
     qs, key_field, label_field = _grouped(
         surveys_in_scope(user=user, scope=scope, start=start, end=end), group_by
     )
-    aggregates = _survey_aggregates()
-    if key_field is None:
-        return [("", "", qs.aggregate(**aggregates))]
-    return [
-        (_key_text(group_by, row.get(key_field)), _key_text(group_by, row.get(label_field)), row)
-        for row in qs.annotate(**aggregates).order_by(key_field)
-        if row["closed"]
-    ]
+    keys = list(dict.fromkeys(f for f in (key_field, label_field) if f))
+    rows = (
+        qs.values(*keys, "state", "overall", "is_solved")
+        .annotate(n=Count("id"), **{f"{name}_total": Sum(name) for name in DIMENSION_COUNTERS})
+        .order_by(*keys[:1])
+    )
+    groups: dict[tuple, dict] = {} if key_field else {(None, None): dict.fromkeys(SURVEY_COUNTERS, 0)}
+    for row in rows:
+        group = (row[key_field], row[label_field]) if key_field else (None, None)
+        counters = groups.setdefault(group, dict.fromkeys(SURVEY_COUNTERS, 0))
+        n, state = row["n"], row["state"]
+        counters["closed"] += n
+        counters["due"] += n if state in _DUE else 0
+        counters["with_outcome"] += n if state in _WITH_OUTCOME else 0
+        if state == ANSWERED:
+            counters["answered"] += n
+            counters["satisfied"] += n if row["overall"] >= 4 else 0
+            counters["solved"] += n if row["is_solved"] else 0
+            for name in DIMENSION_COUNTERS:
+                counters[name] += row[f"{name}_total"]
+    return [(_key_text(group_by, key), _key_text(group_by, label), c) for (key, label), c in groups.items()]
 
 
 def _summed(counters: list[dict], names) -> dict:
@@ -202,7 +205,7 @@ def figures_and_total(*, user=None, scope=None, start=None, end=None, group_by=N
     if group_by is None:
         return satisfaction_figures(**common)[0], []
     groups = _survey_counters(**common, group_by=group_by)
-    total = _summed([row for _, _, row in groups], _survey_aggregates())
+    total = _summed([row for _, _, row in groups], SURVEY_COUNTERS)
     return _figure_row("", "", total), [_figure_row(key, label, row) for key, label, row in groups]
 
 
