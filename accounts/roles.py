@@ -39,6 +39,12 @@ ROLES_SEEING_OWN_FIGURES_ONLY = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN}
 ROLES_SETTING_TARGETS = {Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
 
+def may_set_targets(user) -> bool:
+    """The role part of setting targets; which units a user may set them for is their org scope."""
+    profile = getattr(user, "staff_profile", None)
+    return user.is_superuser or (profile is not None and profile.role in ROLES_SETTING_TARGETS)
+
+
 def sees_own_figures_only(user) -> bool:
     """Front desk, agents and technicians see the figures of the cases they handle, nobody else's."""
     profile = getattr(user, "staff_profile", None)
@@ -64,6 +70,17 @@ def may_transfer_cases(user) -> bool:
         return True
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in ROLES_TRANSFERRING_CASES
+
+
+def is_service_staff(user) -> bool:
+    """Complaints and follow-up calls: every staff role but field technicians (who work on the
+    tickets themselves), and superusers."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role != Role.TECHNICIAN
 
 
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
