@@ -214,7 +214,7 @@ def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = create_customer(actor=request.user, now=timezone.now(), **form.service_fields())
+            customer = create_customer(actor=request.user, **form.service_fields())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -241,9 +241,7 @@ def customer_edit(request, account_no):
     form = CustomerForm(bound, instance=customer, user=request.user, revealed=revealed)
     if bound is not None and form.is_valid():
         try:
-            update_customer(
-                customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
-            )
+            update_customer(customer=customer, actor=request.user, **form.service_fields())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

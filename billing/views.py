@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
+from accounts.roles import may_exchange_with_billing_system
 from gasservice.forms import apply_service_errors
 
 from . import charts, imports, selectors, services
@@ -23,7 +24,7 @@ from .forms import (
     RereadForm,
 )
 from .models import Adjustment, Bill, Dispute, ImportRun, Step
-from .permissions import may_exchange_with_billing_system, may_handle_billing
+from .permissions import may_handle_billing
 
 # step -> (form, permission step name)
 STEP_FORMS = {

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.roles import takes_calls
 from accounts.selectors import customer_for
 
 from . import ui_selectors
@@ -40,9 +40,8 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 def default_channel(user) -> str:
-    """Call-centre agents take calls; everybody else starts from the service hall."""
-    profile = getattr(user, "staff_profile", None)
-    if profile is not None and profile.role == Role.AGENT:
+    """A new case starts on the channel its creator serves: the hotline or the service hall."""
+    if takes_calls(user):
         return Channel.HOTLINE
     return Channel.SERVICE_HALL
 

@@ -697,7 +697,8 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
 
 
 def set_milestone_due(*, milestone, due_at, actor, now, reason) -> MilestoneModel:
-    """Set a milestone's deadline by hand (e.g. the 12345 hotline moved its deadline); recorded."""
+    """Set a milestone's deadline by hand, later or sooner than the standard (an improvement action's
+    agreed due date); recorded on the timeline, and kept when the clock stops and resumes."""
     reason = _require_reason(reason)
     if due_at is None or due_at.tzinfo is None:
         raise ValidationError({"due_at": _("Give the deadline with its time zone.")})
