@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
-from accounts.roles import Role
+from accounts.roles import HEAD_ROLES
 from accounts.validators import is_mobile
 from gasservice.bulk_sql import insert_rows
 from tickets import hooks as ticket_hooks
@@ -622,8 +622,9 @@ def _drive_to_closed(ticket, *, actor, now) -> None:
 
 
 def _supervisor_of(unit: OrgUnit):
+    """The supervisor of the unit that handled the case, who is assigned its recovery."""
     profile = (
-        StaffProfile.objects.filter(org_unit=unit, role=Role.OUTLET_SUPERVISOR, user__is_active=True)
+        StaffProfile.objects.filter(org_unit=unit, role=HEAD_ROLES[OrgUnit.Kind.OUTLET], user__is_active=True)
         .select_related("user__staff_profile__org_unit")
         .order_by("user_id")
         .first()
@@ -632,13 +633,14 @@ def _supervisor_of(unit: OrgUnit):
 
 
 def _branch_managers(unit: OrgUnit) -> list:
+    """The heads of the branch above the unit, told of a customer's repeated unhappy answer."""
     branch_codes = [code for code in unit.path.strip("/").split("/")]
     return [
         p.user
         for p in StaffProfile.objects.filter(
             org_unit__code__in=branch_codes,
             org_unit__kind=OrgUnit.Kind.BRANCH,
-            role=Role.BRANCH_MANAGER,
+            role=HEAD_ROLES[OrgUnit.Kind.BRANCH],
             user__is_active=True,
         ).select_related("user")
     ]
