@@ -75,7 +75,14 @@ class CustomerForm(forms.ModelForm):
         )
         self.fields["outlet"].queryset = outlets_visible_to(user)
         self.fields["account_manager"].queryset = (
-            get_user_model().objects.filter(is_active=True, staff_profile__isnull=False).order_by("username")
+            get_user_model()
+            .objects.filter(is_active=True, staff_profile__isnull=False)
+            .select_related("staff_profile__org_unit")
+            .order_by("username")
+        )
+        self.fields["account_manager"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.get_username()} · {u.staff_profile.get_role_display()}"
+            f" · {u.staff_profile.org_unit.name}"
         )
         if self.instance.pk:
             self.fields["account_no"].disabled = True

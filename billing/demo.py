@@ -117,7 +117,7 @@ def _demo_disputes(customer_bills, *, now):
             customer=customer,
             kind=DisputeKind.ESTIMATE,
             bills=[last],
-            description="客户认为上期估抄读数偏高，要求复核 / The customer thinks the estimate is too high",
+            description="客户认为上期估抄读数偏高，要求复核",
             channel="service_hall",
             actor=clerk,
             now=now,

@@ -23,19 +23,19 @@ logger = logging.getLogger(__name__)
 
 DEMO_COUNT = 40
 TEXTS = [
-    ("billing.late_fee", "因出差未能按时缴费，请求减免违约金 / Away on business, please waive the late fee"),
-    ("billing.arrears_dispute", "账单显示欠费但我已缴清 / The bill shows arrears I have paid"),
+    ("billing.late_fee", "因出差未能按时缴费，请求减免违约金"),
+    ("billing.arrears_dispute", "账单显示欠费但我已缴清"),
     (
         "billing.owner_change_arrears",
-        "过户后被要求缴纳前房主欠费 / Asked to pay the previous owner's arrears",
+        "过户后被要求缴纳前房主欠费",
     ),
-    ("service.attitude", "营业厅工作人员态度差 / Rude staff at the service hall"),
-    ("service.valve_refused", "安装不合规被拒绝开阀，未说明原因 / Valve opening refused without explanation"),
-    ("pipe.relocation_fee", "管道迁改收费过高 / Relocation fee too high"),
-    ("pipe.emergency_cut_no_notice", "抢修停气没有提前通知 / Supply cut for repairs without notice"),
-    ("supply", "燃气压力不足，灶具火小 / Low gas pressure, weak flame"),
-    ("safety", "楼道燃气管道锈蚀严重 / Badly corroded gas pipe in the stairwell"),
-    ("other", "客服热线长时间无人接听 / Nobody answers the hotline"),
+    ("service.attitude", "营业厅工作人员态度差"),
+    ("service.valve_refused", "安装不合规被拒绝开阀，未说明原因"),
+    ("pipe.relocation_fee", "管道迁改收费过高"),
+    ("pipe.emergency_cut_no_notice", "抢修停气没有提前通知"),
+    ("supply", "燃气压力不足，灶具火小"),
+    ("safety", "楼道燃气管道锈蚀严重"),
+    ("other", "客服热线长时间无人接听"),
 ]
 
 
@@ -95,7 +95,7 @@ def seed_demo_complaints(*, now, count=DEMO_COUNT) -> int:
             ):
                 complaint = services.record_investigation(
                     complaint=complaint,
-                    findings="核实情况属实 / Checked on site",
+                    findings="核实情况属实",
                     is_substantiated=bool(units) and i % 3 != 0,
                     root_cause=rng.choice(RootCause.values),
                     department_at_fault=rng.choice(units) if units else None,
@@ -118,7 +118,7 @@ def seed_demo_complaints(*, now, count=DEMO_COUNT) -> int:
             if step >= 4 and complaint.responded_at and (t := t + datetime.timedelta(days=1)) < now:
                 if step == 5 and i % 2:
                     services.reopen_complaint(
-                        complaint=complaint, reason="用户对答复不满意 / Not satisfied", actor=agent, now=t
+                        complaint=complaint, reason="用户对答复不满意", actor=agent, now=t
                     )
                 else:
                     services.close_complaint(complaint=complaint, customer_accepted=True, actor=agent, now=t)

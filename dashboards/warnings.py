@@ -195,8 +195,16 @@ def growing_backlogs(user, unit, *, now) -> list[Warning]:
     return out
 
 
-def missing_calendar_years(*, now) -> list[Warning]:
+def missing_calendar_years(user, *, now) -> list[Warning]:
+    """Years without the official schedule; only those who may load it in the admin get its link."""
     today = timezone.localdate(now)
+    if user.is_staff and user.has_perm("tickets.add_calendaryear"):
+        action, url = (
+            _("Load the official schedule (manage.py load_calendar)"),
+            reverse("admin:tickets_calendaryear_changelist"),
+        )
+    else:
+        action, url = _("Ask an administrator to load the official schedule"), ""
     out = []
     for calendar in WorkCalendar.objects.order_by("code"):
         for year in missing_years(calendar, today + dt.timedelta(days=366), today=today):
@@ -208,8 +216,8 @@ def missing_calendar_years(*, now) -> list[Warning]:
                         "deadlines in it are provisional."
                     )
                     % {"calendar": calendar.name, "year": year},
-                    _("Load the official schedule (manage.py load_calendar)"),
-                    reverse("admin:tickets_calendaryear_changelist"),
+                    action,
+                    url,
                 )
             )
     return out
@@ -233,5 +241,5 @@ def early_warnings(user, unit, *, now) -> list[Warning]:
     warnings = key_accounts_at_risk(user, unit, now=now) + repeat_customers(user, unit, now=now)
     warnings += outlets_above_baseline(user, unit, now=now) + growing_backlogs(user, unit, now=now)
     if not own_handler(user):
-        warnings += missing_calendar_years(now=now) + failed_notifications(user)
+        warnings += missing_calendar_years(user, now=now) + failed_notifications(user)
     return warnings

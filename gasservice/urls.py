@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView
 
 from tickets import views as ticket_views
@@ -15,6 +16,9 @@ api_v1 = [
     path("billing/", include("billing.api_urls")),
     path("", include("satisfaction.api_urls")),
 ]
+
+admin.site.site_header = _("Gas customer service administration")
+admin.site.site_title = _("Gas customer service")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

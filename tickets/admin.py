@@ -155,7 +155,7 @@ class TicketAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
         "sla_state",
         "next_due_at",
         "org_unit",
-        "assignee",
+        "assignee_name",
         "received_at",
     ]
     list_filter = ["status", "sla_state", "channel", "service_type", SetAsideFilter]
@@ -163,6 +163,13 @@ class TicketAdmin(MaskedPersonalDataAdmin, admin.ModelAdmin):
     list_select_related = ["service_type", "org_unit", "assignee"]
     show_full_result_count = False
     inlines = [MilestoneInline]
+
+    @admin.display(description=gettext_lazy("Assignee"), ordering="assignee__first_name")
+    def assignee_name(self, obj):
+        """The handler by name, as on the staff pages, not by login."""
+        if obj.assignee is None:
+            return "—"
+        return obj.assignee.get_full_name() or obj.assignee.get_username()
 
     def get_readonly_fields(self, request, obj=None):
         return [self._masked_name(f.name) for f in Ticket._meta.fields]

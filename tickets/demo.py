@@ -26,18 +26,20 @@ DEMO_COUNT = 150
 # Kinds whose tickets only an upper app creates (with their own file attached).
 LEFT_TO_OTHER_APPS = (ServiceType.Category.COMPLAINT, ServiceType.Category.HOTLINE)
 DESCRIPTIONS = {
-    "emergency": "闻到燃气味，楼道内有明显异味 / Smell of gas in the stairwell",
-    "repair": "灶具打不着火，请上门检查 / Hob does not ignite, please check",
-    "installation": "新房报装燃气 / New connection for a flat",
-    "alteration": "厨房改造需移动燃气管 / Kitchen refit: move the gas pipe",
-    "outage": "计划停气后未恢复 / Supply not back after the planned stop",
-    "meter": "本月抄表读数异常 / This month's reading looks wrong",
-    "billing": "账单金额明显偏高 / The bill is far too high",
-    "account": "办理过户 / Transfer the account to the new owner",
-    "enquiry": "咨询阶梯气价 / Question about tiered prices",
-    "safety": "安检发现软管老化 / Inspection: perished hose",
-    "follow_up": "办结回访 / Follow-up call",
+    "emergency": "闻到燃气味，楼道内有明显异味",
+    "repair": "灶具打不着火，请上门检查",
+    "installation": "新房报装燃气",
+    "alteration": "厨房改造需移动燃气管",
+    "outage": "计划停气后未恢复",
+    "meter": "本月抄表读数异常",
+    "billing": "账单金额明显偏高",
+    "account": "办理过户",
+    "enquiry": "咨询阶梯气价",
+    "safety": "安检发现软管老化",
+    "follow_up": "办结回访",
 }
+# Services of a kind whose usual request above would not fit them.
+DESCRIPTIONS_BY_SERVICE = {"ACC-HEAT": "申请认定为采暖用户，按采暖气价计费"}
 
 
 def _staff_by_outlet():
@@ -124,7 +126,8 @@ def _seed_tickets(*, now, count) -> int:
                 actor=actor,
                 now=at,
                 channel=rng.choice([Channel.SERVICE_HALL, Channel.HOTLINE, Channel.WEB, Channel.MOBILE]),
-                description=DESCRIPTIONS.get(service_type.category, service_type.name),
+                description=DESCRIPTIONS_BY_SERVICE.get(service_type.code)
+                or DESCRIPTIONS.get(service_type.category, service_type.name),
             )
             created += 1
             _advance(ticket, rng, actor, staff, at, now)
@@ -145,7 +148,7 @@ def _seed_triage_case(seeing_all, now) -> int:
         channel=Channel.HOTLINE,
         actor=agent,
         now=now - datetime.timedelta(minutes=20),
-        description="来电咨询开户办理流程 / Caller asks how to open a gas account",
+        description="来电咨询开户办理流程",
         contact_name="周先生",
         contact_phone="13800138000",
         contact_address="北碚区天生路9号",
@@ -174,7 +177,7 @@ def _advance(ticket, rng, actor, staff, at, now):
     if steps == 4 and rng.random() < 0.4:
         services.pause_ticket(
             ticket=ticket,
-            reason="等待客户提供资料 / Waiting for the customer's papers",
+            reason="等待客户提供资料",
             actor=actor,
             now=later(),
         )
@@ -184,6 +187,4 @@ def _advance(ticket, rng, actor, staff, at, now):
     if steps >= 6:
         services.close_ticket(ticket=ticket, actor=actor, now=later())
     if steps == 0 and rng.random() < 0.1:
-        services.cancel_ticket(
-            ticket=ticket, actor=actor, now=later(), reason="客户撤销 / Withdrawn by the customer"
-        )
+        services.cancel_ticket(ticket=ticket, actor=actor, now=later(), reason="客户撤销")

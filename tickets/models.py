@@ -543,6 +543,27 @@ class Milestone(models.Model):
     def __str__(self):
         return f"{self.ticket_id}/{self.code}"
 
+    def state_at(self, now) -> str:
+        """A running milestone's state by the clock at `now`, like its ticket's; a met one keeps its own."""
+        from .sla import state_by_clock
+
+        if self.met_at is not None:
+            return self.state
+        return state_by_clock(
+            stored=self.state,
+            due=self.due_at,
+            warn=self.warn_at,
+            is_paused=self.ticket.paused_at is not None,
+            now=now,
+        )
+
+    @property
+    def state_now(self) -> str:
+        """The state shown on pages: by the clock when it is read, never waiting for the sweep."""
+        from django.utils import timezone
+
+        return self.state_at(timezone.now())
+
     @property
     def local_name(self) -> str:
         """The name in the active language: English when the page is English and one is known."""

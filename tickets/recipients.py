@@ -1,8 +1,9 @@
 """Who hears of a step of the ladder: the staff of a ticket's unit and of the units above it.
 
-0 the handler (the assignee, else the unit's front desk, agents and technicians); 1 the outlet
-supervisor; 2 the branch manager; 3 the group customer service centre. A level nobody holds
-passes up. One query per batch of tickets (`RecipientDirectory`).
+0 the handler (the assignee, else the unit's front desk, agents and technicians); 1 to 3 the heads
+of the units above (accounts.roles.ESCALATION_HEADS: outlet supervisor, branch manager, group
+customer service centre). A level nobody holds passes up. One query per batch of tickets
+(`RecipientDirectory`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from accounts.models import OrgUnit, StaffProfile
-from accounts.roles import Role
+from accounts.models import StaffProfile
+from accounts.roles import ESCALATION_HEADS, Role
 
 from .ladder import LAST_LEVEL
 
 # Who handles a ticket of a unit when nobody is assigned: the unit's queue.
 HANDLER_ROLES = (Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN)
-LEVEL_ROLES = {1: Role.OUTLET_SUPERVISOR, 2: Role.BRANCH_MANAGER, 3: Role.CENTRE_MANAGER}
-LEVEL_UNIT_KINDS = {1: None, 2: OrgUnit.Kind.BRANCH, 3: OrgUnit.Kind.CENTRE}
-RECIPIENT_ROLES = (*HANDLER_ROLES, *LEVEL_ROLES.values())
+RECIPIENT_ROLES = (*HANDLER_ROLES, *(role for role, _kind in ESCALATION_HEADS.values()))
 
 
 @dataclass(frozen=True)
@@ -119,9 +118,7 @@ class RecipientDirectory:
             if candidate == 0:
                 found = self.handlers(ticket)
             else:
-                found = self._at_ancestor(
-                    ticket.org_unit.path, LEVEL_ROLES[candidate], LEVEL_UNIT_KINDS[candidate]
-                )
+                found = self._at_ancestor(ticket.org_unit.path, *ESCALATION_HEADS[candidate])
             if found:
                 return found
         return []

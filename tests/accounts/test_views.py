@@ -183,3 +183,11 @@ def test_csv_export_is_masked(client, desk, customers):
     assert "138****5678" in text and "1101**********002X" in text
     assert "13812345678" not in text and "8100000003" not in text
     assert len(text.strip().splitlines()) == 3  # header + 2 rows
+
+
+def test_the_account_manager_is_chosen_by_name_and_role_not_login(client, desk, org):
+    desk.first_name = "李娜"
+    desk.save(update_fields=["first_name"])
+    client.force_login(desk)
+    html = client.get(reverse("accounts:customer_create")).content.decode()
+    assert ">李娜 · " in html and f">{desk.username}</option>" not in html

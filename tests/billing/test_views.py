@@ -116,3 +116,14 @@ def test_tariffs_are_edited_in_the_admin_and_bills_only_read(admin_client, org):
     plan_id = response.context["cl"].result_list[0].pk
     assert admin_client.get(f"/admin/billing/tariffplan/{plan_id}/change/").status_code == 200
     assert admin_client.get("/admin/billing/bill/add/").status_code == 403
+
+
+def test_the_dispute_page_counts_down_to_each_open_deadline(client, org, worked):
+    bills, _readings = worked
+    client.force_login(org.clerk)
+    client.post(
+        f"/billing/customers/{org.customer.account_no}/disputes/new/",
+        {"kind": "estimate", "bills": [bills[2].pk], "description": "估抄偏高"},
+    )
+    html = client.get(f"/billing/disputes/{Dispute.objects.get().reference}/").content.decode()
+    assert "data-countdown=" in html and 'id="countdown-labels"' in html and "js/tickets.js" in html

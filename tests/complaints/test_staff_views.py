@@ -288,3 +288,14 @@ def test_complaint_page_query_count_is_bounded(org, django_assert_max_num_querie
         response = client.get(detail_url(complaint))
     assert response.status_code == 200
     assert first.reference in response.content.decode()
+
+
+def test_complaint_page_counts_down_to_each_open_deadline(org):
+    html = signed_in(org.agent).get(detail_url(file(org))).content.decode()
+    assert "data-countdown=" in html and 'id="countdown-labels"' in html and "js/tickets.js" in html
+
+
+def test_complaint_page_says_which_badge_is_the_severity(org):
+    complaint = file(org)
+    html = signed_in(org.agent).get(detail_url(complaint)).content.decode()
+    assert f"Severity: {Severity(complaint.severity).label}</span>" in html

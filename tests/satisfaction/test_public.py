@@ -3,6 +3,7 @@
 import time_machine
 from django.test import Client
 
+from accounts.models import OrganisationProfile
 from satisfaction import services
 from satisfaction.models import Recovery, SurveyRule
 
@@ -68,6 +69,17 @@ def test_answer_then_the_link_is_used_up(org):
     survey.refresh_from_db()
     assert (survey.state, survey.overall, survey.comment) == ("answered", 5, "很好")
     assert survey.scores["T2"] is None
+
+
+def test_a_used_link_gives_the_hotline_number_to_call(org, settings):
+    settings.SERVICE_HOTLINE = "023-96577"
+    survey, path = setup_survey(org)
+    client = Client()
+    with time_machine.travel(MON, tick=False):
+        client.post(path, {**GOOD_POST, "case": survey.ticket.reference})
+        again = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert OrganisationProfile.current().hotline == "023-96577"
+    assert "please call our service hotline 023-96577." in again.content.decode()
 
 
 def test_missing_overall_and_bad_score_show_beside_their_questions(org):

@@ -337,6 +337,24 @@ def test_ticket_page_shows_details_milestones_and_masked_phone(client, org, cloc
     assert "2026-03-09 17:30" in page  # the absolute time, for readers without JavaScript
 
 
+def test_ticket_page_shows_a_missed_milestone_breached_before_the_sweep_runs(client, org, clock):
+    ticket = make_ticket(org, code="INS-RES", now=MONDAY_9)
+    clock.move_to(at(2026, 3, 20, 9, 0))  # survey_design was due 2026-03-09 17:30; no sweep ran since
+    client.force_login(org.supervisor)
+    page = text_of(client.get(reverse("tickets:detail", args=[ticket.reference])))
+    assert '<tr class="milestone-breached">' in page
+    assert '<tr class="milestone-on_time">' not in page
+
+
+def test_ticket_page_of_a_customer_without_a_phone_shows_no_empty_separator(client, org, clock):
+    org.customer.mobile = org.customer.landline = ""
+    org.customer.save(update_fields=["mobile", "landline"])
+    ticket = make_ticket(org, code="INS-RES", now=MONDAY_9)
+    client.force_login(org.supervisor)
+    page = text_of(client.get(reverse("tickets:detail", args=[ticket.reference])))
+    assert f"{org.customer.account_no} {org.customer.name}</dd>" in page
+
+
 def test_ticket_page_runs_a_constant_number_of_queries(client, org, clock, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     ticket = make_ticket(org, code="INS-RES", now=MONDAY_9)
