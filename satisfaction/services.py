@@ -23,6 +23,7 @@ from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import HEAD_ROLES
 from accounts.validators import is_mobile
 from gasservice.bulk_sql import insert_rows
+from notifications.publishing import enqueue_on_commit
 from tickets import hooks as ticket_hooks
 from tickets import services as ticket_services
 from tickets.models import Channel, Priority, ServiceType, Status, Ticket, TicketEvent
@@ -239,8 +240,6 @@ def create_surveys(*, tickets, now) -> list[NewSurvey]:
     )
     callbacks = [s.pk for s in surveys if s.method == Survey.Method.CALLBACK]
     if callbacks:
-        from notifications.tasks import enqueue_on_commit
-
         from .tasks import open_callback_tickets as open_task
 
         enqueue_on_commit(open_task, callbacks if len(callbacks) <= 1000 else None)
@@ -339,8 +338,6 @@ def call_back_expired_surveys(*, now, limit: int = 1000) -> int:
         if not ids:
             return 0
         Survey.objects.filter(pk__in=ids).update(method=Survey.Method.CALLBACK)
-        from notifications.tasks import enqueue_on_commit
-
         from .tasks import open_callback_tickets as open_task
 
         enqueue_on_commit(open_task, ids)

@@ -1,7 +1,8 @@
 """Start-up loads only what a command or a request needs.
 
-Celery, the OpenAPI schema generator, openpyxl and Pillow are slow to import and used by few
-paths (the worker, /api/schema/, the Excel export, photos); they load when first used.
+The configured Celery app, the OpenAPI schema generator, openpyxl and Pillow are slow to import
+and used by few paths (the worker and a publish, /api/schema/, the Excel export, photos); they
+load when first used.
 """
 
 import json
@@ -12,7 +13,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
-DEFERRED = ["celery", "kombu", "redis", "drf_spectacular.generators", "openpyxl", "PIL", "segno"]
+# The configured Celery app (its broker, beat's timetable); Celery's own package is loaded by the
+# task modules that notifications registers at start-up.
+DEFERRED = ["gasservice.celery", "redis", "drf_spectacular.generators", "openpyxl", "PIL", "segno"]
 
 PROBE = """
 import json, sys
