@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
-from tickets.models import ServiceType
+from tickets.models import ServiceType, Unit
+
+from .figures import STEP_COLUMNS
 
 
 class Measure(models.TextChoices):
@@ -120,26 +122,26 @@ class RolledDay(models.Model):
 
 
 class DailyRollup(models.Model):
-    """Milestones whose deadline fell on `day`, per (unit, service type, milestone): counts by outcome
-    and histograms of the time taken and the lateness in the milestone's own unit (tenths)."""
+    """Milestones whose deadline fell on `day`, per (unit, service type, milestone, time unit): counts by
+    outcome and histograms of the time taken and the lateness, one column per step of figures.STEPS,
+    so that SQL adds them up."""
 
     day = models.DateField(_("day"))
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
     milestone = models.CharField(_("milestone"), max_length=30)
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
     met_on_time = models.PositiveIntegerField(default=0)
     met_late = models.PositiveIntegerField(default=0)
     breached_open = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
-    taken = models.JSONField(default=dict)
-    late = models.JSONField(default=dict)
 
     class Meta:
         verbose_name = _("daily rollup")
         verbose_name_plural = _("daily rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "org_unit", "service_type", "milestone"],
+                fields=["day", "org_unit", "service_type", "milestone", "unit"],
                 name="rollup_once_per_day_unit_type_milestone",
             ),
         ]
@@ -147,3 +149,8 @@ class DailyRollup(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.org_unit_id} {self.service_type_id} {self.milestone}"
+
+
+for _kind in ("taken", "late"):
+    for _column in STEP_COLUMNS:
+        DailyRollup.add_to_class(f"{_kind}_{_column}", models.PositiveIntegerField(default=0))

@@ -22,7 +22,7 @@ from .models import DailyRollup, RolledDay
 from .selectors import Labels, add_raw
 
 logger = logging.getLogger(__name__)
-ROLLUP_KEYS = ("outlet", "service_type", "milestone")
+ROLLUP_KEYS = ("outlet", "service_type", "milestone", "unit")
 # Ticket fields whose change can move a past day's figures.
 TICKET_FIELDS = frozenset({"status", "org_unit", "service_type", "paused_at"})
 
@@ -35,20 +35,19 @@ def roll_day(day: dt.date, *, now) -> int:
     milestones = ticket_selectors.period_milestones(None, due_from=day, due_to=day, now=now, every_unit=True)
     add_raw(tallies, Labels(), ROLLUP_KEYS, milestones, now)
     rows = []
-    for (org_unit_id, service_type_id, code), tally in tallies.items():
-        taken, late = tally.histograms_json()
+    for (org_unit_id, service_type_id, code, unit), tally in tallies.items():
         rows.append(
             DailyRollup(
                 day=day,
                 org_unit_id=org_unit_id,
                 service_type_id=service_type_id,
                 milestone=code,
+                unit=unit,
                 met_on_time=tally.met_on_time,
                 met_late=tally.met_late,
                 breached_open=tally.breached_open,
                 pending=tally.pending,
-                taken=taken,
-                late=late,
+                **tally.step_counts(unit),
             )
         )
     with transaction.atomic():

@@ -24,7 +24,7 @@ from tickets import selectors as ticket_selectors
 from tickets.calendars import get_snapshot
 from tickets.models import Channel, MilestoneStandard, Priority, ServiceType, WorkCalendar
 
-from .figures import OUTCOME_FIELDS, Tally
+from .figures import OUTCOME_FIELDS, STEP_COLUMNS, Tally
 from .models import DailyRollup, RolledDay
 
 GROUP_BY = ("branch", "outlet", "service_type", "milestone", "channel", "priority", "handler")
@@ -39,7 +39,9 @@ KEY_FIELDS = {
     "channel": "ticket__channel",
     "priority": "ticket__priority",
     "handler": "ticket__assignee__username",
+    "unit": "unit",
 }
+STEP_FIELDS = tuple(f"{kind}_{c}" for kind in ("taken", "late") for c in STEP_COLUMNS)
 ROLLUP_FIELDS = {
     "branch": "org_unit",
     "outlet": "org_unit",
@@ -252,26 +254,19 @@ def _add_rollups(
         rows = rows.filter(service_type__code=service_type)
     if milestone:
         rows = rows.filter(milestone=milestone)
-    fetch = ["org_unit_id", "service_type_id", "milestone", *OUTCOME_FIELDS, "taken", "late"]
-    attr = {
-        "branch": "org_unit_id",
-        "outlet": "org_unit_id",
-        "service_type": "service_type_id",
-        "milestone": "milestone",
-    }
-    if not with_durations:
-        fields = list(dict.fromkeys(attr[k] for k in keys))
-        sums = {name: Sum(name) for name in OUTCOME_FIELDS}
-        grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
-        for row in grouped:
-            if any(row[name] for name in OUTCOME_FIELDS):
-                tallies[tuple(labels.fold(k, row[attr[k]]) for k in keys)].add_counts(**row)
-        return
-    for row in rows.values(*fetch).iterator(chunk_size=5000):
-        key = tuple(labels.fold(k, row[attr[k]]) for k in keys)
-        tally = tallies[key]
+    fields = list(dict.fromkeys(ROLLUP_FIELDS[k] for k in keys))
+    sums = {name: Sum(name) for name in OUTCOME_FIELDS}
+    if with_durations:
+        fields.append("unit")
+        sums.update({name: Sum(name) for name in STEP_FIELDS})
+    grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
+    for row in grouped:
+        if not any(row[name] for name in OUTCOME_FIELDS):
+            continue
+        tally = tallies[tuple(labels.fold(k, row[ROLLUP_FIELDS[k]]) for k in keys)]
         tally.add_counts(**row)
-        tally.add_histograms(row["taken"], row["late"])
+        if with_durations:
+            tally.add_step_counts(row["unit"], row)
 
 
 def fresh_rolled_days(start: dt.date, end: dt.date) -> set[dt.date]:
