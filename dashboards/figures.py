@@ -83,6 +83,8 @@ class Tally:
     def add_histograms(self, taken: dict, late: dict) -> None:
         for mine, theirs in ((self.taken, taken), (self.late, late)):
             for unit, histogram in theirs.items():
+                if not histogram:
+                    continue  # a unit with nothing met shows no durations, as from the raw milestones
                 target = mine.setdefault(unit, Counter())
                 for value, n in histogram.items():
                     target[int(value)] += n
@@ -134,13 +136,3 @@ class Tally:
         columns = {f"taken_{c}": taken[i] for i, c in enumerate(STEP_COLUMNS)}
         columns.update({f"late_{c}": late[i] for i, c in enumerate(STEP_COLUMNS)})
         return columns
-
-    def add_step_counts(self, unit: str, row: dict) -> None:
-        """Add a rollup row's (or a sum of rows') step columns for one unit."""
-        for kind, histograms in (("taken", self.taken), ("late", self.late)):
-            counts = {i: int(row[f"{kind}_{c}"] or 0) for i, c in enumerate(STEP_COLUMNS)}
-            if any(counts.values()):
-                target = histograms.setdefault(unit, Counter())
-                for i, n in counts.items():
-                    if n:
-                        target[i] += n

@@ -42,12 +42,6 @@ KEY_FIELDS = {
     "unit": "unit",
 }
 STEP_FIELDS = tuple(f"{kind}_{c}" for kind in ("taken", "late") for c in STEP_COLUMNS)
-ROLLUP_FIELDS = {
-    "branch": "org_unit",
-    "outlet": "org_unit",
-    "service_type": "service_type",
-    "milestone": "milestone",
-}
 
 
 # ---------------------------------------------------------------- scope and bad input
@@ -112,13 +106,22 @@ def default_comparison(user, unit: OrgUnit | None) -> str:
 
 
 class Labels:
-    """Names (not codes) for each grouping's keys, loaded once per request."""
+    """Names (not codes) for each grouping's keys, loaded once per request; and the request's reads of
+    the rollups, so that the tables of one page fold the same rows instead of reading them again."""
 
     def __init__(self):
         self.units = {u.pk: u for u in OrgUnit.objects.all()}
         self.units_by_code = {u.code: u for u in self.units.values()}
         self.types = {t.pk: t for t in ServiceType.objects.all()}
         self._milestones = None
+        self._fresh_days = None
+        self.rollup_reads = {}
+
+    def fresh_days(self) -> set[dt.date]:
+        """The days whose rollup rows are complete (a few hundred rows a year: read at once)."""
+        if self._fresh_days is None:
+            self._fresh_days = set(RolledDay.objects.filter(is_stale=False).values_list("day", flat=True))
+        return self._fresh_days
 
     def calendars(self):
         if not hasattr(self, "_calendars"):
@@ -233,46 +236,52 @@ def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> N
         )
 
 
-def _add_rollups(
-    tallies,
-    labels,
-    keys,
-    user,
-    unit,
-    days_from,
-    days_to,
-    service_type=None,
-    milestone=None,
-    with_durations=True,
-):
+def _rollup_sums(user, unit, first, last, *, with_durations) -> list[tuple]:
+    """The rollup rows of days first..last in the viewer's scope (or `unit`'s subtree), added up per
+    (org unit, service type, milestone[, time unit]): (keys..., counts, taken, late), steps sparse."""
     rows = DailyRollup.objects.filter(
-        day__gte=days_from, day__lte=days_to, org_unit__in=OrgUnit.objects.visible_to(user)
+        day__gte=first, day__lte=last, org_unit__in=OrgUnit.objects.visible_to(user)
     )
     if unit is not None:
         rows = rows.filter(org_unit__path__startswith=unit.path)
-    if service_type:
-        rows = rows.filter(service_type__code=service_type)
-    if milestone:
-        rows = rows.filter(milestone=milestone)
-    fields = list(dict.fromkeys(ROLLUP_FIELDS[k] for k in keys))
+    fields = ["org_unit", "service_type", "milestone", *(["unit"] if with_durations else [])]
     sums = {name: Sum(name) for name in OUTCOME_FIELDS}
     if with_durations:
-        fields.append("unit")
         sums.update({name: Sum(name) for name in STEP_FIELDS})
-    grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
-    for row in grouped:
-        if not any(row[name] for name in OUTCOME_FIELDS):
-            continue
-        tally = tallies[tuple(labels.fold(k, row[ROLLUP_FIELDS[k]]) for k in keys)]
-        tally.add_counts(**row)
+    out = []
+    for row in rows.values(*fields).annotate(**sums).order_by():
+        counts = {name: row[name] for name in OUTCOME_FIELDS}
+        taken, late = {}, {}
         if with_durations:
-            tally.add_step_counts(row["unit"], row)
+            taken = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"taken_{c}"])}
+            late = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"late_{c}"])}
+        out.append(
+            (row["org_unit"], row["service_type"], row["milestone"], row.get("unit"), counts, taken, late)
+        )
+    return out
 
 
-def fresh_rolled_days(start: dt.date, end: dt.date) -> set[dt.date]:
-    return set(
-        RolledDay.objects.filter(day__gte=start, day__lte=end, is_stale=False).values_list("day", flat=True)
-    )
+def _add_rollups(tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations):
+    """Fold the rollup sums of days first..last into `keys`; a page reads each period once."""
+    read = (user.pk, unit.pk if unit else None, first, last)
+    rows = labels.rollup_reads.get((*read, True))
+    if rows is None and not with_durations:
+        rows = labels.rollup_reads.get((*read, False))
+    if rows is None:
+        rows = _rollup_sums(user, unit, first, last, with_durations=with_durations)
+        labels.rollup_reads[(*read, with_durations)] = rows
+    position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
+    types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
+    for row in rows:
+        if (types is not None and row[1] not in types) or (milestone and row[2] != milestone):
+            continue
+        counts = row[4]
+        if not any(counts.values()):
+            continue
+        tally = tallies[tuple(labels.fold(k, row[position[k]]) for k in keys)]
+        tally.add_counts(**counts)
+        if with_durations:
+            tally.add_histograms({row[3]: row[5]}, {row[3]: row[6]})
 
 
 def sla_rows(
@@ -302,7 +311,7 @@ def sla_rows(
     raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     if use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
         yesterday = timezone.localdate(now) - dt.timedelta(days=1)
-        rolled = fresh_rolled_days(start, min(end, yesterday)) if start <= yesterday else set()
+        rolled = {d for d in labels.fresh_days() if start <= d <= min(end, yesterday)}
         for first, last in _day_ranges(list(rolled)):
             _add_rollups(
                 tallies,
@@ -399,11 +408,11 @@ def previous_period(start: dt.date, end: dt.date, kind: str) -> tuple[dt.date, d
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
 
-def weekly_trend(user, *, now, weeks=12, unit=None) -> list[dict]:
+def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
     """On-time rate per week (Monday-Sunday) for the last `weeks` weeks, this one included."""
     this_week = week_start(timezone.localdate(now))
     first = this_week - dt.timedelta(weeks=weeks - 1)
-    labels = Labels()
+    labels = labels or Labels()
     out = []
     for i in range(weeks):
         start = first + dt.timedelta(weeks=i)
