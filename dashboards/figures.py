@@ -23,6 +23,7 @@ TENTHS = 10
 # it (in tenths, half up); everything above the last step counts at the last.
 STEPS = (0, 1, 2, 3, 5, 7, *(int(m * 10**e) for e in range(1, 5) for m in (1, 1.5, 2, 3, 5, 7)), 100_000)
 STEP_COLUMNS = tuple(f"{i:02d}" for i in range(len(STEPS)))
+STEP_FIELDS = tuple(f"{kind}_{c}" for kind in ("taken", "late") for c in STEP_COLUMNS)
 
 
 def _tenths(value: float) -> int:

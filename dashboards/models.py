@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OrgUnit
 from tickets.models import ServiceType, Unit
 
-from .figures import STEP_COLUMNS
+from .figures import STEP_FIELDS
 
 
 class Measure(models.TextChoices):
@@ -121,12 +121,25 @@ class RolledDay(models.Model):
         return f"{self.day}"
 
 
-class DailyRollup(models.Model):
-    """Milestones whose deadline fell on `day`, per (unit, service type, milestone, time unit): counts by
-    outcome and histograms of the time taken and the lateness, one column per step of figures.STEPS,
-    so that SQL adds them up."""
+class RolledWeek(models.Model):
+    """A past week (Monday) whose summary rows add up its seven fresh days; dropped when one goes stale."""
 
-    day = models.DateField(_("day"))
+    week = models.DateField(_("week"), unique=True)
+    rolled_at = models.DateTimeField(_("rolled at"))
+
+    class Meta:
+        verbose_name = _("rolled-up week")
+        verbose_name_plural = _("rolled-up weeks")
+        ordering = ["-week"]
+
+    def __str__(self):
+        return f"{self.week}"
+
+
+class RollupRow(models.Model):
+    """Milestones per (unit, service type, milestone, time unit): counts by outcome and histograms of
+    the time taken and the lateness, one column per step of figures.STEPS, so that SQL adds them up."""
+
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
     milestone = models.CharField(_("milestone"), max_length=30)
@@ -135,6 +148,19 @@ class DailyRollup(models.Model):
     met_late = models.PositiveIntegerField(default=0)
     breached_open = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+for _field in STEP_FIELDS:
+    RollupRow.add_to_class(_field, models.PositiveIntegerField(default=0))
+
+
+class DailyRollup(RollupRow):
+    """The milestones whose deadline fell on `day`."""
+
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("daily rollup")
@@ -151,6 +177,21 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.org_unit_id} {self.service_type_id} {self.milestone}"
 
 
-for _kind in ("taken", "late"):
-    for _column in STEP_COLUMNS:
-        DailyRollup.add_to_class(f"{_kind}_{_column}", models.PositiveIntegerField(default=0))
+class WeeklyRollup(RollupRow):
+    """The sum of a rolled week's daily rows (`week` is its Monday): a quarter reads 13 rows, not 91."""
+
+    week = models.DateField(_("week"))
+
+    class Meta:
+        verbose_name = _("weekly rollup")
+        verbose_name_plural = _("weekly rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "org_unit", "service_type", "milestone", "unit"],
+                name="rollup_once_per_week_unit_type_milestone",
+            ),
+        ]
+        indexes = [models.Index(fields=["week", "org_unit"], name="rollup_week_unit")]
+
+    def __str__(self):
+        return f"{self.week} {self.org_unit_id} {self.service_type_id} {self.milestone}"

@@ -24,8 +24,8 @@ from tickets import selectors as ticket_selectors
 from tickets.calendars import get_snapshot
 from tickets.models import Channel, MilestoneStandard, Priority, ServiceType, WorkCalendar
 
-from .figures import OUTCOME_FIELDS, STEP_COLUMNS, Tally
-from .models import DailyRollup, RolledDay
+from .figures import OUTCOME_FIELDS, STEP_COLUMNS, STEP_FIELDS, Tally
+from .models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
 
 GROUP_BY = ("branch", "outlet", "service_type", "milestone", "channel", "priority", "handler")
 ROLLUP_GROUPS = frozenset({"branch", "outlet", "service_type", "milestone"})
@@ -41,7 +41,6 @@ KEY_FIELDS = {
     "handler": "ticket__assignee__username",
     "unit": "unit",
 }
-STEP_FIELDS = tuple(f"{kind}_{c}" for kind in ("taken", "late") for c in STEP_COLUMNS)
 
 
 # ---------------------------------------------------------------- scope and bad input
@@ -115,6 +114,7 @@ class Labels:
         self.types = {t.pk: t for t in ServiceType.objects.all()}
         self._milestones = None
         self._fresh_days = None
+        self._rolled_weeks = None
         self.rollup_reads = {}
 
     def fresh_days(self) -> set[dt.date]:
@@ -122,6 +122,12 @@ class Labels:
         if self._fresh_days is None:
             self._fresh_days = set(RolledDay.objects.filter(is_stale=False).values_list("day", flat=True))
         return self._fresh_days
+
+    def rolled_weeks(self) -> set[dt.date]:
+        """The Mondays of the weeks summed into weekly rows."""
+        if self._rolled_weeks is None:
+            self._rolled_weeks = set(RolledWeek.objects.values_list("week", flat=True))
+        return self._rolled_weeks
 
     def calendars(self):
         if not hasattr(self, "_calendars"):
@@ -205,6 +211,17 @@ def _day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
+def _week_ranges(mondays: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive weeks as (first Monday, last Monday) ranges."""
+    ranges = []
+    for monday in sorted(mondays):
+        if ranges and ranges[-1][1] + dt.timedelta(weeks=1) == monday:
+            ranges[-1] = (ranges[-1][0], monday)
+        else:
+            ranges.append((monday, monday))
+    return ranges
+
+
 def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> None:
     fields = list(dict.fromkeys(KEY_FIELDS[k] for k in keys))
     annotations = {
@@ -236,12 +253,15 @@ def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> N
         )
 
 
-def _rollup_sums(user, unit, first, last, *, with_durations) -> list[tuple]:
-    """The rollup rows of days first..last in the viewer's scope (or `unit`'s subtree), added up per
-    (org unit, service type, milestone[, time unit]): (keys..., counts, taken, late), steps sparse."""
-    rows = DailyRollup.objects.filter(
-        day__gte=first, day__lte=last, org_unit__in=OrgUnit.objects.visible_to(user)
-    )
+def _rollup_sums(user, unit, first, last, *, weekly, with_durations) -> list[tuple]:
+    """The rollup rows of days (or weeks, by their Mondays) first..last in the viewer's scope (or
+    `unit`'s subtree), added up per (org unit, service type, milestone[, time unit]):
+    (keys..., counts, taken, late), steps sparse."""
+    if weekly:
+        rows = WeeklyRollup.objects.filter(week__gte=first, week__lte=last)
+    else:
+        rows = DailyRollup.objects.filter(day__gte=first, day__lte=last)
+    rows = rows.filter(org_unit__in=OrgUnit.objects.visible_to(user))
     if unit is not None:
         rows = rows.filter(org_unit__path__startswith=unit.path)
     fields = ["org_unit", "service_type", "milestone", *(["unit"] if with_durations else [])]
@@ -261,14 +281,16 @@ def _rollup_sums(user, unit, first, last, *, with_durations) -> list[tuple]:
     return out
 
 
-def _add_rollups(tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations):
-    """Fold the rollup sums of days first..last into `keys`; a page reads each period once."""
-    read = (user.pk, unit.pk if unit else None, first, last)
+def _add_rollups(
+    tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations, weekly=False
+):
+    """Fold the rollup sums of days (weeks) first..last into `keys`; a page reads each period once."""
+    read = (user.pk, unit.pk if unit else None, first, last, weekly)
     rows = labels.rollup_reads.get((*read, True))
     if rows is None and not with_durations:
         rows = labels.rollup_reads.get((*read, False))
     if rows is None:
-        rows = _rollup_sums(user, unit, first, last, with_durations=with_durations)
+        rows = _rollup_sums(user, unit, first, last, weekly=weekly, with_durations=with_durations)
         labels.rollup_reads[(*read, with_durations)] = rows
     position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
     types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
@@ -312,7 +334,27 @@ def sla_rows(
     if use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
         yesterday = timezone.localdate(now) - dt.timedelta(days=1)
         rolled = {d for d in labels.fresh_days() if start <= d <= min(end, yesterday)}
-        for first, last in _day_ranges(list(rolled)):
+        weeks = [
+            w
+            for w in sorted(labels.rolled_weeks())
+            if all(w + dt.timedelta(days=i) in rolled for i in range(7))
+        ]
+        for first, last in _week_ranges(weeks):
+            _add_rollups(
+                tallies,
+                labels,
+                keys,
+                user,
+                unit,
+                first,
+                last,
+                service_type,
+                milestone,
+                with_durations=with_durations,
+                weekly=True,
+            )
+        in_weeks = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
+        for first, last in _day_ranges(list(rolled - in_weeks)):
             _add_rollups(
                 tallies,
                 labels,
