@@ -14,21 +14,20 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from accounts.roles import Role
+from accounts.roles import ROLES_TOLD_OF_WAITING_ADJUSTMENTS
 from notifications import messages
 from notifications.services import notify
 from tickets import services as ticket_services
 from tickets.messages import subject_for
-from tickets.models import Channel, ServiceType, Status
+from tickets.models import Channel, ServiceType, Status, TicketEvent
 
-from . import pricing, selectors
+from . import pricing, selectors, timeline
 from .models import (
     Adjustment,
     AdjustmentLine,
@@ -46,10 +45,10 @@ from .models import (
     Step,
     TariffPlan,
 )
+from .timeline import METER_TEST_SERVICE
 
 DISPUTE_SERVICE = "BIL-DISP"
 REREAD_SERVICE = "MTR-READ"
-METER_TEST_SERVICE = "MTR-TEST"
 # A re-read within this many days of the disputed date is taken as the value at that date (tariffs.md).
 REREAD_EXACT_DAYS = 3
 CHECK_BY_METER_TEST = {DisputeKind.METER_FAULT}
@@ -595,9 +594,11 @@ def order_check(*, dispute, actor, now, note="") -> Dispute:
         dispute.step = Step.CHECK_ORDERED
         dispute.save(update_fields=["check_ticket", "step"])
         _event(dispute, Step.CHECK_ORDERED, actor=actor, now=now, ticket=child.reference, service=code)
-        ticket_services.add_note(
+        ticket_services.record_step(
             ticket=dispute.ticket,
-            text=_("%(what)s ordered: %(ref)s") % {"what": what, "ref": child.reference},
+            step=timeline.CHECK_ORDERED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"service": code, "ticket": child.reference},
             actor=actor,
             now=now,
         )
@@ -799,7 +800,7 @@ def _notify_approvers(adjustment, *, now):
     users = [
         p.user
         for p in StaffProfile.objects.filter(
-            org_unit=unit, role__in=[Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER]
+            org_unit=unit, role__in=ROLES_TOLD_OF_WAITING_ADJUSTMENTS
         ).select_related("user")
         if p.user_id != adjustment.proposed_by_id
     ]
@@ -1025,26 +1026,20 @@ def inform_customer(*, dispute, channel, actor, now) -> Dispute:
         )
         if pending.exists():
             raise ValidationError({"non_field_errors": _("Apply or withdraw the waiting adjustment first.")})
-        language = translation.override(settings.LANGUAGE_CODE)  # the customer reads the site's language
         if applied is not None:
             old = sum((line.old_amount for line in applied.lines.all()), Decimal("0"))
             new = sum((line.new_amount for line in applied.lines.all()), Decimal("0"))
-            with language:
-                text = _(
-                    "Your billing dispute %(ref)s: the bills were re-priced from %(old)s CNY to %(new)s CNY; "
-                    "the difference of %(diff)s CNY is adjusted on your account."
-                ) % {"ref": dispute.reference, "old": old, "new": new, "diff": applied.amount}
             data = {"old_amount": str(old), "new_amount": str(new), "adjustment": str(applied.amount)}
         else:
-            with language:
-                text = _("Your billing dispute %(ref)s was checked: %(finding)s; the bills stand.") % {
-                    "ref": dispute.reference,
-                    "finding": dispute.finding or _("no error was found"),
-                }
             data = {}
         # The reply shows on the public tracking page; by SMS it is also sent (a letter is printed).
         ticket_services.add_reply(
-            ticket=dispute.ticket, text=text, actor=actor, now=now, notify=channel == InformChannel.SMS
+            ticket=dispute.ticket,
+            step=timeline.OUTCOME,
+            params={"reference": dispute.reference, "finding": dispute.finding, **data},
+            actor=actor,
+            now=now,
+            notify=channel == InformChannel.SMS,
         )
         dispute.step = Step.INFORMED if applied else Step.CLOSED
         dispute.closed_at = now

@@ -18,9 +18,10 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from accounts.personal_data import reveal_if_asked
-from accounts.roles import Role
+from accounts.roles import is_service_staff
 from gasservice.api import CaseStepsMixin
-from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
+from tickets import selectors as ticket_selectors
+from tickets.models import OPEN_STATUSES, SlaState, Status
 from tickets.selectors import sla_state_q
 
 from . import selectors, services
@@ -45,13 +46,7 @@ class IsComplaintHandler(permissions.BasePermission):
     message = _("Complaints are handled by service staff.")
 
     def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        profile = getattr(user, "staff_profile", None)
-        return profile is not None and profile.role != Role.TECHNICIAN
+        return is_service_staff(request.user)
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -309,9 +304,7 @@ class ComplaintViewSet(
     @action(detail=True, methods=["post"])
     def link(self, request, reference=None):
         data = self._input(LinkSerializer)
-        ticket = (
-            Ticket.objects.visible_to(request.user).filter(reference=data["ticket"].strip().upper()).first()
-        )
+        ticket = ticket_selectors.find_visible_ticket(request.user, data["ticket"])
         if ticket is None:
             raise DRFValidationError({"ticket": [_("No ticket with this reference is visible to you.")]})
         complaint = services.link_related(

@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
 from accounts.visibility import is_unit_visible_to
-from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status, TicketEvent
+from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status
 from tickets.selectors import sla_state_q
+from tickets.tracking import public_replies
 
 from .models import Complaint, ComplaintCategory, RootCause
 
@@ -53,8 +54,6 @@ def complaints_for(
         else Complaint.objects.visible_to(user)
     )
     qs = base.select_related("ticket", "ticket__org_unit", "ticket__assignee", "category", "sub_category")
-    if any("\x00" in value for value in (status, category, source, severity, q)):
-        qs = qs.none()  # PostgreSQL refuses NUL in text, even in a query; nothing can match
     if status == "open":
         qs = qs.filter(ticket__status__in=OPEN_STATUSES)
     elif status in Status.values:
@@ -88,8 +87,6 @@ def complaint_for(user, reference: str, *, readable: bool = False) -> Complaint:
 
     `readable` adds the complaints the user filed for another unit ("cases I filed", read only).
     """
-    if "\x00" in reference:
-        raise Complaint.DoesNotExist  # PostgreSQL refuses NUL in text, even in a query
     base = Complaint.objects.readable_by(user) if readable else Complaint.objects.visible_to(user)
     return base.select_related(
         "ticket",
@@ -153,10 +150,6 @@ def related_tickets(complaint: Complaint):
     return complaint.related_tickets.select_related("service_type").order_by("-received_at")
 
 
-def timeline(complaint: Complaint):
-    return complaint.ticket.events.select_related("actor").order_by("at", "id")
-
-
 def milestones(complaint: Complaint):
     return complaint.ticket.milestones.order_by("sort_order", "id")
 
@@ -196,11 +189,7 @@ def track_complaint(*, reference: str, phone: str) -> PublicStatus | None:
             "sort_order"
         )
     ]
-    replies = list(
-        ticket.events.filter(is_public=True, kind=TicketEvent.Kind.REPLY)
-        .order_by("at", "id")
-        .values_list("at", "message")
-    )
+    replies = public_replies(ticket)
     return PublicStatus(
         reference=ticket.reference,
         stage=complaint.stage,

@@ -18,25 +18,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.validators import validate_landline, validate_mobile
+from accounts.validators import is_mobile, validate_phone
 from notifications.messages import at
-from notifications.models import Kind as NotificationKind
-from notifications.models import Notification
-from notifications.services import Address, notify
+from notifications.services import EMAIL, SMS, Address, Kind, notify
 from tickets import services as ticket_services
 from tickets.attachments import validate_attachment
 from tickets.messages import subject_for
-from tickets.models import (
-    Channel,
-    Milestone,
-    Priority,
-    ServiceType,
-    Status,
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import Channel, Milestone, Priority, ServiceType, Status, Ticket
 
-from . import messages
+from . import messages, timeline
 from .models import (
     REPEAT_WINDOW_DAYS,
     Complaint,
@@ -113,28 +103,6 @@ def find_earlier_complaint(*, customer, phone: str, address_key: str, received_a
     )
 
 
-def _validate_phone(phone: str) -> None:
-    try:
-        validate_mobile(phone)
-    except ValidationError:
-        try:
-            validate_landline(phone)
-        except ValidationError:
-            raise ValidationError(
-                {
-                    "complainant_phone": _(
-                        "Enter a mobile number (11 digits) or a landline with its area code."
-                    )
-                }
-            ) from None
-
-
-def _record_event(*, ticket, actor, now, message, data, kind=TicketEvent.Kind.FIELD, is_public=False):
-    return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, at=now, message=message, data=data, is_public=is_public
-    )
-
-
 def _meet_first(*, ticket, codes, actor, now) -> Milestone | None:
     """Meet the first open milestone among `codes` (a service type has at most one of each step)."""
     open_codes = {m.code: m for m in ticket.milestones.filter(code__in=codes, met_at__isnull=True)}
@@ -152,17 +120,14 @@ def _notify_complainant(*, complaint, template, params, now) -> list:
     """SMS to the complainant's mobile (and email when given), written in the complaint's
     transaction and delivered after commit; the delivery run retries while the gateway fails."""
     addresses = []
-    try:
-        validate_mobile(complaint.complainant_phone)
-        addresses.append(Address(Notification.Channel.SMS, complaint.complainant_phone))
-    except ValidationError:
-        pass  # a landline cannot take an SMS; the handler calls instead
+    if is_mobile(complaint.complainant_phone):  # a landline cannot take an SMS; the handler calls instead
+        addresses.append(Address(SMS, complaint.complainant_phone))
     if complaint.complainant_email:
-        addresses.append(Address(Notification.Channel.EMAIL, complaint.complainant_email))
+        addresses.append(Address(EMAIL, complaint.complainant_email))
     ticket = complaint.ticket
     return notify(
         recipients=addresses,
-        kind=NotificationKind.COMPLAINT,
+        kind=Kind.COMPLAINT,
         template=template,
         params={"url": tracking_url(ticket.reference), **params},
         subject=subject_for(ticket),
@@ -214,6 +179,10 @@ def file_complaint(
         errors["complainant_name"] = _("Enter the complainant's name.")
     if not complainant_phone:
         errors["complainant_phone"] = _("Enter a phone number we can reach the complainant on.")
+    try:
+        validate_phone(complainant_phone)
+    except ValidationError as exc:
+        errors["complainant_phone"] = exc.messages
     if category is None or category.parent_id is not None or not category.is_active:
         errors["category"] = _("Choose a complaint category.")
     elif sub_category is not None and sub_category.parent_id != category.pk:
@@ -226,14 +195,15 @@ def file_complaint(
         errors["hotline_order_no"] = _("Only a 12345 order has a hotline order number and deadline.")
     if source == Source.WEB and consent_at is None:
         errors["consent"] = _("The complainant must consent to the processing of their personal information.")
-    if received_at is not None and received_at < now - ticket_services.RECEIVED_AT_MAX_AGE:
+    try:
         # Checked before the repeat search, whose 90-day window would reach before year 1.
-        errors["received_at"] = _("The receipt time cannot be more than a year ago.")
+        ticket_services.check_received_at(received_at, now)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if len(attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS}
     if errors:
         raise ValidationError(errors)
-    _validate_phone(complainant_phone)
     for upload in attachments:
         try:
             validate_attachment(upload)
@@ -284,14 +254,12 @@ def file_complaint(
         is_repeat=earlier is not None,
         repeat_of_id=(earlier.repeat_of_id or earlier.pk) if earlier is not None else None,
     )
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.FILED,
         actor=actor,
         now=now,
-        message=_("Complaint filed: %(category)s, source %(source)s.")
-        % {"category": category.name, "source": Source(source).label},
-        data={
-            "step": "file",
+        params={
             "category": category.code,
             "source": source,
             "severity": severity,
@@ -338,13 +306,7 @@ def acknowledge_complaint(*, complaint: Complaint, actor, now, note: str = "") -
     if ticket.status == Status.NEW:
         ticket = complaint.ticket = ticket_services.accept_ticket(ticket=ticket, actor=actor, now=now)
     _meet_first(ticket=ticket, codes=ACKNOWLEDGE_MILESTONES, actor=actor, now=now)
-    _record_event(
-        ticket=ticket,
-        actor=actor,
-        now=now,
-        message=note.strip() or _("Complaint acknowledged."),
-        data={"step": "acknowledge"},
-    )
+    ticket_services.record_step(ticket=ticket, step=timeline.ACKNOWLEDGED, actor=actor, now=now, note=note)
     return complaint
 
 
@@ -358,8 +320,8 @@ def record_contact(*, complaint: Complaint, note: str, actor, now) -> Complaint:
     complaint.contacted_at = complaint.contacted_at or now
     complaint.save(update_fields=["contacted_at"])
     _meet_first(ticket=complaint.ticket, codes=CONTACT_MILESTONES, actor=actor, now=now)
-    _record_event(
-        ticket=complaint.ticket, actor=actor, now=now, message=note.strip(), data={"step": "contact"}
+    ticket_services.record_step(
+        ticket=complaint.ticket, step=timeline.CONTACTED, actor=actor, now=now, note=note
     )
     return complaint
 
@@ -402,17 +364,12 @@ def record_investigation(
     ticket = complaint.ticket
     if ticket.status in (Status.NEW, Status.ACCEPTED, Status.ASSIGNED):
         ticket = complaint.ticket = ticket_services.start_work(ticket=ticket, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.INVESTIGATED,
         actor=actor,
         now=now,
-        message=_("Investigation recorded: %(result)s, root cause %(cause)s.")
-        % {
-            "result": _("substantiated") if is_substantiated else _("not substantiated"),
-            "cause": RootCause(root_cause).label,
-        },
-        data={
-            "step": "investigate",
+        params={
             "is_substantiated": is_substantiated,
             "root_cause": root_cause,
             "department_at_fault": department_at_fault.code if department_at_fault else None,
@@ -460,13 +417,12 @@ def respond_to_complaint(
     # The answer goes out below, worded for a complaint: the reply itself sends nothing.
     ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now, notify=False)
     _meet_first(ticket=ticket, codes=REPLY_MILESTONES, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.ANSWERED,
         actor=actor,
         now=now,
-        message=_("Answer sent; remedy: %(remedy)s.") % {"remedy": Remedy(remedy).label},
-        data={
-            "step": "respond",
+        params={
             "remedy": remedy,
             "remedy_amount": str(complaint.remedy_amount) if complaint.remedy_amount is not None else None,
         },
@@ -506,17 +462,13 @@ def close_complaint(
     complaint.save(update_fields=["closed_at", "customer_accepted"])
     ticket = complaint.ticket
     _meet_first(ticket=ticket, codes=CALLBACK_MILESTONES, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.CLOSED,
         actor=actor,
         now=now,
-        message=note.strip()
-        or (
-            _("Customer accepted the answer.")
-            if customer_accepted
-            else _("Closed without the customer's acceptance.")
-        ),
-        data={"step": "close", "customer_accepted": customer_accepted},
+        note=note,
+        params={"customer_accepted": customer_accepted},
     )
     if ticket.status == Status.IN_PROGRESS:
         ticket = ticket_services.resolve_ticket(ticket=ticket, actor=actor, now=now)
@@ -549,12 +501,13 @@ def reopen_complaint(*, complaint: Complaint, reason: str, actor, now) -> Compla
     complaint.save(
         update_fields=["reopen_count", "appeal_reason", "responded_at", "closed_at", "customer_accepted"]
     )
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.REOPENED,
         actor=actor,
         now=now,
-        message=_("Appeal: %(reason)s") % {"reason": reason.strip()},
-        data={"step": "reopen", "reopen_count": complaint.reopen_count},
+        note=reason,
+        params={"reopen_count": complaint.reopen_count},
     )
     return complaint
 
@@ -569,26 +522,11 @@ def link_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complai
             {"ticket": _("%(reference)s is linked already.") % {"reference": ticket.reference}}
         )
     complaint.related_tickets.add(ticket)
-    _record_event(
+    ticket_services.record_step(
         ticket=complaint.ticket,
+        step=timeline.LINKED,
         actor=actor,
         now=now,
-        message=_("Related case linked: %(reference)s.") % {"reference": ticket.reference},
-        data={"step": "link", "ticket": ticket.reference},
-    )
-    return complaint
-
-
-@transaction.atomic
-def unlink_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complaint:
-    if not complaint.related_tickets.filter(pk=ticket.pk).exists():
-        raise ValidationError({"ticket": _("%(reference)s is not linked.") % {"reference": ticket.reference}})
-    complaint.related_tickets.remove(ticket)
-    _record_event(
-        ticket=complaint.ticket,
-        actor=actor,
-        now=now,
-        message=_("Related case unlinked: %(reference)s.") % {"reference": ticket.reference},
-        data={"step": "unlink", "ticket": ticket.reference},
+        params={"ticket": ticket.reference},
     )
     return complaint

@@ -45,7 +45,7 @@ def test_filing_creates_ticket_with_the_complaint_standard_and_the_file(org):
     assert complaint.category.code == "billing" and complaint.sub_category.code == "billing.late_fee"
     assert complaint.requested_remedy == "免除违约金"
     assert not complaint.is_repeat
-    assert TicketEvent.objects.filter(ticket=ticket, data__step="file").exists()
+    assert TicketEvent.objects.filter(ticket=ticket, data__step="complaints.file").exists()
 
 
 def test_customer_complaint_goes_to_the_customers_outlet(org):
@@ -125,7 +125,7 @@ def test_12345_safety_order_gets_the_24_hour_feedback(org):
         (
             {"complainant_phone": "12345"},
             "complainant_phone",
-            "Enter a mobile number (11 digits) or a landline",
+            "Enter a mobile number (11 digits starting with 13-19) or a landline",
         ),
         (
             {"source": Source.CITY_HOTLINE},
