@@ -253,10 +253,15 @@ def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> N
         )
 
 
-def _rollup_sums(user, unit, first, last, *, weekly, with_durations) -> list[tuple]:
+GROUP_FIELDS = ("org_unit", "service_type", "milestone")
+
+
+def _rollup_sums(
+    user, unit, first, last, *, weekly, with_durations, fields=GROUP_FIELDS, service_type=None, milestone=None
+) -> list[tuple]:
     """The rollup rows of days (or weeks, by their Mondays) first..last in the viewer's scope (or
-    `unit`'s subtree), added up per (org unit, service type, milestone[, time unit]):
-    (keys..., counts, taken, late), steps sparse."""
+    `unit`'s subtree), added up per `fields` (and time unit, with durations):
+    (org unit, service type, milestone, time unit, counts, taken, late), None where not grouped."""
     if weekly:
         rows = WeeklyRollup.objects.filter(week__gte=first, week__lte=last)
     else:
@@ -264,38 +269,59 @@ def _rollup_sums(user, unit, first, last, *, weekly, with_durations) -> list[tup
     rows = rows.filter(org_unit__in=OrgUnit.objects.visible_to(user))
     if unit is not None:
         rows = rows.filter(org_unit__path__startswith=unit.path)
-    fields = ["org_unit", "service_type", "milestone", *(["unit"] if with_durations else [])]
+    if service_type:
+        rows = rows.filter(service_type__code=service_type)
+    if milestone:
+        rows = rows.filter(milestone=milestone)
+    grouped = [*fields, *(["unit"] if with_durations else [])]
     sums = {name: Sum(name) for name in OUTCOME_FIELDS}
     if with_durations:
         sums.update({name: Sum(name) for name in STEP_FIELDS})
+    found = rows.values(*grouped).annotate(**sums).order_by() if grouped else [rows.aggregate(**sums)]
     out = []
-    for row in rows.values(*fields).annotate(**sums).order_by():
+    for row in found:
         counts = {name: row[name] for name in OUTCOME_FIELDS}
         taken, late = {}, {}
         if with_durations:
             taken = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"taken_{c}"])}
             late = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"late_{c}"])}
-        out.append(
-            (row["org_unit"], row["service_type"], row["milestone"], row.get("unit"), counts, taken, late)
-        )
+        keys = tuple(row.get(name) for name in (*GROUP_FIELDS, "unit"))
+        out.append((*keys, counts, taken, late))
     return out
 
 
 def _add_rollups(
     tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations, weekly=False
 ):
-    """Fold the rollup sums of days (weeks) first..last into `keys`; a page reads each period once."""
-    read = (user.pk, unit.pk if unit else None, first, last, weekly)
-    rows = labels.rollup_reads.get((*read, True))
-    if rows is None and not with_durations:
-        rows = labels.rollup_reads.get((*read, False))
-    if rows is None:
-        rows = _rollup_sums(user, unit, first, last, weekly=weekly, with_durations=with_durations)
-        labels.rollup_reads[(*read, with_durations)] = rows
+    """Fold the rollup sums of days (weeks) first..last into `keys`. The durations of a period are read
+    once per page, per unit, type and milestone, and every table folds them; counts alone are grouped
+    in SQL as asked, unless that period's durations were read already."""
     position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
+    read = (user.pk, unit.pk if unit else None, first, last, weekly)
+    rows = labels.rollup_reads.get(read)
+    filtered = False
+    if rows is None and with_durations:
+        rows = _rollup_sums(user, unit, first, last, weekly=weekly, with_durations=True)
+        labels.rollup_reads[read] = rows
+    elif rows is None:
+        fields = [f for f in GROUP_FIELDS if any(GROUP_FIELDS[position[k]] == f for k in keys)]
+        rows = _rollup_sums(
+            user,
+            unit,
+            first,
+            last,
+            weekly=weekly,
+            with_durations=False,
+            fields=fields,
+            service_type=service_type,
+            milestone=milestone,
+        )
+        filtered = True
     types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
     for row in rows:
-        if (types is not None and row[1] not in types) or (milestone and row[2] != milestone):
+        if not filtered and (
+            (types is not None and row[1] not in types) or (milestone and row[2] != milestone)
+        ):
             continue
         counts = row[4]
         if not any(counts.values()):
