@@ -95,6 +95,20 @@ def is_supervisor(user) -> bool:
     return profile is not None and profile.role in SUPERVISOR_ROLES
 
 
+# Who heads a unit of each kind (OrgUnit.Kind values; the call centre has a supervisor as an outlet has).
+HEAD_ROLES = {
+    "outlet": Role.OUTLET_SUPERVISOR,
+    "call_centre": Role.OUTLET_SUPERVISOR,
+    "branch": Role.BRANCH_MANAGER,
+    "centre": Role.CENTRE_MANAGER,
+}
+# Escalation level -> (who hears of it, the kind of unit they head on the case's path): 1 the
+# supervisor of the case's own unit (else the nearest above), 2 the branch's manager, 3 the centre's.
+ESCALATION_HEADS = {
+    1: (HEAD_ROLES["outlet"], None),
+    2: (HEAD_ROLES["branch"], "branch"),
+    3: (HEAD_ROLES["centre"], "centre"),
+}
 # Who gets the daily digest of their units' cases nearing a deadline.
 ROLES_RECEIVING_DIGEST = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER}
 # Who is told in-app that a billing adjustment proposed in their unit waits for approval.

@@ -1,6 +1,9 @@
 """The role rules other apps ask: who exchanges files with billing, who takes calls, who works on site."""
 
+from accounts.models import OrgUnit
 from accounts.roles import (
+    ESCALATION_HEADS,
+    HEAD_ROLES,
     Role,
     is_field_technician,
     is_service_staff,
@@ -38,3 +41,17 @@ def test_a_user_without_a_staff_role_gets_none_of_them_but_a_superuser_exchanges
     superuser = UserFactory(is_superuser=True)
     assert not any(f(plain) for f in (may_exchange_with_billing_system, takes_calls, is_field_technician))
     assert may_exchange_with_billing_system(superuser) and not takes_calls(superuser)
+
+
+def test_every_kind_of_unit_has_a_head_and_the_ladder_climbs_to_the_centre():
+    assert {kind: HEAD_ROLES[kind] for kind in OrgUnit.Kind} == {
+        OrgUnit.Kind.OUTLET: Role.OUTLET_SUPERVISOR,
+        OrgUnit.Kind.CALL_CENTRE: Role.OUTLET_SUPERVISOR,
+        OrgUnit.Kind.BRANCH: Role.BRANCH_MANAGER,
+        OrgUnit.Kind.CENTRE: Role.CENTRE_MANAGER,
+    }
+    assert ESCALATION_HEADS == {
+        1: (Role.OUTLET_SUPERVISOR, None),
+        2: (Role.BRANCH_MANAGER, OrgUnit.Kind.BRANCH),
+        3: (Role.CENTRE_MANAGER, OrgUnit.Kind.CENTRE),
+    }
