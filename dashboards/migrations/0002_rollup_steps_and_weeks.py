@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0007_organisation_profile"),
         ("dashboards", "0001_initial"),
-        ("tickets", "0014_ticket_closed"),
+        ("tickets", "0015_ticket_closed"),
     ]
 
     operations = [

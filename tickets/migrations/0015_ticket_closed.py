@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0007_organisation_profile"),
-        ("tickets", "0013_ticket_running_warn_due"),
+        ("tickets", "0014_drop_indexes_led_by_composites"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
