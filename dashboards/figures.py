@@ -1,11 +1,13 @@
 """Tallies of milestones by outcome, with the time taken and the lateness in each milestone's own unit.
 
-Pure: no ORM, no clock. Durations are kept as histograms of tenths of the unit, so tallies of days
-(the daily rollups) merge exactly, and medians and 90th percentiles come out the same whether they
-are read from rollups or from the raw milestones. Percentiles are nearest-rank: the smallest value
-with at least p% of the values at or below it.
+Pure: no ORM, no clock. Durations are counted in fixed steps of the unit (STEPS), so tallies of days
+(the daily rollups) merge by adding one column per step in SQL, and medians and 90th percentiles
+come out the same whether they are read from rollups or from the raw milestones. Percentiles are
+nearest-rank, read to the step: the first step at or above the smallest value with at least p% of
+the values at or below it.
 """
 
+import bisect
 import datetime as dt
 import math
 from collections import Counter
@@ -16,23 +18,34 @@ from tickets import sla
 
 OUTCOME_FIELDS = ("met_on_time", "met_late", "breached_open", "pending")
 TENTHS = 10
+# The steps of the duration scale, in tenths of the unit: 0, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3,
+# 5, 7, 10, ... 10,000 (1-1.5-2-3-5-7 per decade). A duration counts at the first step at or above
+# it (in tenths, half up); everything above the last step counts at the last.
+STEPS = (0, 1, 2, 3, 5, 7, *(int(m * 10**e) for e in range(1, 5) for m in (1, 1.5, 2, 3, 5, 7)), 100_000)
+STEP_COLUMNS = tuple(f"{i:02d}" for i in range(len(STEPS)))
+STEP_FIELDS = tuple(f"{kind}_{c}" for kind in ("taken", "late") for c in STEP_COLUMNS)
 
 
 def _tenths(value: float) -> int:
     return int(Decimal(str(value * TENTHS)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def step_of(value: float) -> int:
+    """The index of the first step at or above a duration in units (the last for anything beyond)."""
+    return min(bisect.bisect_left(STEPS, _tenths(value)), len(STEPS) - 1)
+
+
 def percentile(histogram: Counter, share: float) -> float | None:
-    """Nearest-rank percentile of a histogram {tenths: count}, in units (None when empty)."""
+    """Nearest-rank percentile of a histogram {step index: count}, in units (None when empty)."""
     total = sum(histogram.values())
     if not total:
         return None
     rank = max(1, math.ceil(share * total))
     seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
+    for index in sorted(histogram):
+        seen += histogram[index]
         if seen >= rank:
-            return value / TENTHS
+            return STEPS[index] / TENTHS
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -49,7 +62,7 @@ class Tally:
     met_late: int = 0
     breached_open: int = 0
     pending: int = 0
-    taken: dict = field(default_factory=dict)  # unit -> Counter{tenths: n}
+    taken: dict = field(default_factory=dict)  # unit -> Counter{step index: n}
     late: dict = field(default_factory=dict)
 
     @property
@@ -71,6 +84,8 @@ class Tally:
     def add_histograms(self, taken: dict, late: dict) -> None:
         for mine, theirs in ((self.taken, taken), (self.late, late)):
             for unit, histogram in theirs.items():
+                if not histogram:
+                    continue  # a unit with nothing met shows no durations, as from the raw milestones
                 target = mine.setdefault(unit, Counter())
                 for value, n in histogram.items():
                     target[int(value)] += n
@@ -81,9 +96,9 @@ class Tally:
         """One met milestone's time taken (the allowed amount plus or minus how far from the
         deadline it was met: pauses already moved the deadline) and, when late, its lateness."""
         distance = sla.amount_between(cal, due_at, met_at, unit)
-        self.taken.setdefault(unit, Counter())[_tenths(max(0.0, amount + distance))] += 1
+        self.taken.setdefault(unit, Counter())[step_of(max(0.0, amount + distance))] += 1
         if met_at > due_at:
-            self.late.setdefault(unit, Counter())[_tenths(max(0.0, distance))] += 1
+            self.late.setdefault(unit, Counter())[step_of(max(0.0, distance))] += 1
 
     def merge(self, other: "Tally") -> None:
         self.add_counts(**{name: getattr(other, name) for name in OUTCOME_FIELDS})
@@ -116,10 +131,9 @@ class Tally:
             "durations": self.durations(),
         }
 
-    def histograms_json(self) -> tuple[dict, dict]:
-        """The histograms as JSON-ready dicts (string keys), for a rollup row."""
-
-        def dump(histograms):
-            return {unit: {str(k): n for k, n in sorted(h.items())} for unit, h in histograms.items() if h}
-
-        return dump(self.taken), dump(self.late)
+    def step_counts(self, unit: str) -> dict:
+        """One unit's histograms as rollup columns: taken_00.., late_00.. (every step, zeros included)."""
+        taken, late = self.taken.get(unit, Counter()), self.late.get(unit, Counter())
+        columns = {f"taken_{c}": taken[i] for i, c in enumerate(STEP_COLUMNS)}
+        columns.update({f"late_{c}": late[i] for i, c in enumerate(STEP_COLUMNS)})
+        return columns

@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
-from tickets.models import ServiceType
+from tickets.models import ServiceType, Unit
+
+from .figures import STEP_FIELDS
 
 
 class Measure(models.TextChoices):
@@ -119,27 +121,53 @@ class RolledDay(models.Model):
         return f"{self.day}"
 
 
-class DailyRollup(models.Model):
-    """Milestones whose deadline fell on `day`, per (unit, service type, milestone): counts by outcome
-    and histograms of the time taken and the lateness in the milestone's own unit (tenths)."""
+class RolledWeek(models.Model):
+    """A past week (Monday) whose summary rows add up its seven fresh days; dropped when one goes stale."""
 
-    day = models.DateField(_("day"))
+    week = models.DateField(_("week"), unique=True)
+    rolled_at = models.DateTimeField(_("rolled at"))
+
+    class Meta:
+        verbose_name = _("rolled-up week")
+        verbose_name_plural = _("rolled-up weeks")
+        ordering = ["-week"]
+
+    def __str__(self):
+        return f"{self.week}"
+
+
+class RollupRow(models.Model):
+    """Milestones per (unit, service type, milestone, time unit): counts by outcome and histograms of
+    the time taken and the lateness, one column per step of figures.STEPS, so that SQL adds them up."""
+
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
     milestone = models.CharField(_("milestone"), max_length=30)
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
     met_on_time = models.PositiveIntegerField(default=0)
     met_late = models.PositiveIntegerField(default=0)
     breached_open = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
-    taken = models.JSONField(default=dict)
-    late = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+
+for _field in STEP_FIELDS:
+    RollupRow.add_to_class(_field, models.PositiveIntegerField(default=0))
+
+
+class DailyRollup(RollupRow):
+    """The milestones whose deadline fell on `day`."""
+
+    day = models.DateField(_("day"))
 
     class Meta:
         verbose_name = _("daily rollup")
         verbose_name_plural = _("daily rollups")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "org_unit", "service_type", "milestone"],
+                fields=["day", "org_unit", "service_type", "milestone", "unit"],
                 name="rollup_once_per_day_unit_type_milestone",
             ),
         ]
@@ -147,3 +175,23 @@ class DailyRollup(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.org_unit_id} {self.service_type_id} {self.milestone}"
+
+
+class WeeklyRollup(RollupRow):
+    """The sum of a rolled week's daily rows (`week` is its Monday): a quarter reads 13 rows, not 91."""
+
+    week = models.DateField(_("week"))
+
+    class Meta:
+        verbose_name = _("weekly rollup")
+        verbose_name_plural = _("weekly rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "org_unit", "service_type", "milestone", "unit"],
+                name="rollup_once_per_week_unit_type_milestone",
+            ),
+        ]
+        indexes = [models.Index(fields=["week", "org_unit"], name="rollup_week_unit")]
+
+    def __str__(self):
+        return f"{self.week} {self.org_unit_id} {self.service_type_id} {self.milestone}"

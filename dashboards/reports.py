@@ -183,8 +183,8 @@ def _worst(scores) -> str:
     return next((c for c in order if c in colours), "grey")
 
 
-def dashboard(user, unit, *, start, end, kind, now, comparison=None) -> dict:
-    labels = Labels()
+def dashboard(user, unit, *, start, end, kind, now, comparison=None, labels=None) -> dict:
+    labels = labels or Labels()
     previous = previous_period(start, end, kind)
     comparison = comparison or default_comparison(user, unit)
     return {

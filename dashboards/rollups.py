@@ -1,9 +1,10 @@
 """The daily rollup: per (day, unit, service type, milestone), the milestones whose deadline fell that day.
 
-Rolled at night for the day before; a late change to a milestone of a past day (met late, a deadline
-moved, a case transferred, cancelled, paused or resumed) marks that day stale in the same transaction,
-and the dashboards read a stale day live until it is rolled again. The database says which days are
-due; the broker only says "look now".
+Rolled at night for the day before; when the last of a week's seven days is rolled, the week is
+summed into weekly rows. A late change to a milestone of a past day (met late, a deadline moved, a
+case transferred, cancelled, paused or resumed) marks that day stale and drops its week's sum in the
+same transaction, and the dashboards read a stale day live until it is rolled again. The database
+says which days are due; the broker only says "look now".
 """
 
 import datetime as dt
@@ -11,18 +12,19 @@ import logging
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Sum
 from django.db.models.signals import post_init, post_save
 from django.utils import timezone
 
 from tickets import selectors as ticket_selectors
 from tickets.models import Milestone, Ticket
 
-from .figures import Tally
-from .models import DailyRollup, RolledDay
-from .selectors import Labels, add_raw
+from .figures import OUTCOME_FIELDS, STEP_FIELDS, Tally
+from .models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
+from .selectors import Labels, add_raw, week_start
 
 logger = logging.getLogger(__name__)
-ROLLUP_KEYS = ("outlet", "service_type", "milestone")
+ROLLUP_KEYS = ("outlet", "service_type", "milestone", "unit")
 # Ticket fields whose change can move a past day's figures.
 TICKET_FIELDS = frozenset({"status", "org_unit", "service_type", "paused_at"})
 
@@ -35,20 +37,19 @@ def roll_day(day: dt.date, *, now) -> int:
     milestones = ticket_selectors.period_milestones(None, due_from=day, due_to=day, now=now, every_unit=True)
     add_raw(tallies, Labels(), ROLLUP_KEYS, milestones, now)
     rows = []
-    for (org_unit_id, service_type_id, code), tally in tallies.items():
-        taken, late = tally.histograms_json()
+    for (org_unit_id, service_type_id, code, unit), tally in tallies.items():
         rows.append(
             DailyRollup(
                 day=day,
                 org_unit_id=org_unit_id,
                 service_type_id=service_type_id,
                 milestone=code,
+                unit=unit,
                 met_on_time=tally.met_on_time,
                 met_late=tally.met_late,
                 breached_open=tally.breached_open,
                 pending=tally.pending,
-                taken=taken,
-                late=late,
+                **tally.step_counts(unit),
             )
         )
     with transaction.atomic():
@@ -60,7 +61,38 @@ def roll_day(day: dt.date, *, now) -> int:
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
         marker.rolled_at, marker.is_stale = now, False
         marker.save(update_fields=["rolled_at", "is_stale"])
+        roll_week(week_start(day), now=now)
     return len(rows)
+
+
+def roll_week(monday: dt.date, *, now) -> bool:
+    """(Re)build a past week's summary rows from its daily rows when all seven days are fresh;
+    otherwise drop them (the week is then read day by day). Runs inside roll_day's transaction."""
+    sunday = monday + dt.timedelta(days=6)
+    WeeklyRollup.objects.filter(week=monday).delete()
+    RolledWeek.objects.filter(week=monday).delete()
+    fresh = RolledDay.objects.filter(day__gte=monday, day__lte=sunday, is_stale=False).count()
+    if sunday >= timezone.localdate(now) or fresh < 7:
+        return False
+    keys = ["org_unit", "service_type", "milestone", "unit"]
+    sums = {name: Sum(name) for name in (*OUTCOME_FIELDS, *STEP_FIELDS)}
+    days = DailyRollup.objects.filter(day__gte=monday, day__lte=sunday).values(*keys).annotate(**sums)
+    WeeklyRollup.objects.bulk_create(
+        [
+            WeeklyRollup(
+                week=monday,
+                org_unit_id=row["org_unit"],
+                service_type_id=row["service_type"],
+                milestone=row["milestone"],
+                unit=row["unit"],
+                **{name: row[name] for name in sums},
+            )
+            for row in days.order_by()
+        ],
+        batch_size=1000,
+    )
+    RolledWeek.objects.create(week=monday, rolled_at=now)
+    return True
 
 
 def days_to_roll(*, now) -> list[dt.date]:
@@ -93,6 +125,7 @@ def mark_stale(days, *, today=None) -> None:
     past = {d for d in days if d is not None and d < today}
     if not past:
         return
+    RolledWeek.objects.filter(week__in={week_start(d) for d in past}).delete()
     if RolledDay.objects.filter(day__in=past, is_stale=False).update(is_stale=True):
         from notifications.publishing import enqueue_on_commit
 

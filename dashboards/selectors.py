@@ -24,8 +24,8 @@ from tickets import selectors as ticket_selectors
 from tickets.calendars import get_snapshot
 from tickets.models import Channel, MilestoneStandard, Priority, ServiceType, WorkCalendar
 
-from .figures import OUTCOME_FIELDS, Tally
-from .models import DailyRollup, RolledDay
+from .figures import OUTCOME_FIELDS, STEP_COLUMNS, STEP_FIELDS, Tally
+from .models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
 
 GROUP_BY = ("branch", "outlet", "service_type", "milestone", "channel", "priority", "handler")
 ROLLUP_GROUPS = frozenset({"branch", "outlet", "service_type", "milestone"})
@@ -39,12 +39,7 @@ KEY_FIELDS = {
     "channel": "ticket__channel",
     "priority": "ticket__priority",
     "handler": "ticket__assignee__username",
-}
-ROLLUP_FIELDS = {
-    "branch": "org_unit",
-    "outlet": "org_unit",
-    "service_type": "service_type",
-    "milestone": "milestone",
+    "unit": "unit",
 }
 
 
@@ -110,13 +105,29 @@ def default_comparison(user, unit: OrgUnit | None) -> str:
 
 
 class Labels:
-    """Names (not codes) for each grouping's keys, loaded once per request."""
+    """Names (not codes) for each grouping's keys, loaded once per request; and the request's reads of
+    the rollups, so that the tables of one page fold the same rows instead of reading them again."""
 
     def __init__(self):
         self.units = {u.pk: u for u in OrgUnit.objects.all()}
         self.units_by_code = {u.code: u for u in self.units.values()}
         self.types = {t.pk: t for t in ServiceType.objects.all()}
         self._milestones = None
+        self._fresh_days = None
+        self._rolled_weeks = None
+        self.rollup_reads = {}
+
+    def fresh_days(self) -> set[dt.date]:
+        """The days whose rollup rows are complete (a few hundred rows a year: read at once)."""
+        if self._fresh_days is None:
+            self._fresh_days = set(RolledDay.objects.filter(is_stale=False).values_list("day", flat=True))
+        return self._fresh_days
+
+    def rolled_weeks(self) -> set[dt.date]:
+        """The Mondays of the weeks summed into weekly rows."""
+        if self._rolled_weeks is None:
+            self._rolled_weeks = set(RolledWeek.objects.values_list("week", flat=True))
+        return self._rolled_weeks
 
     def calendars(self):
         if not hasattr(self, "_calendars"):
@@ -200,6 +211,17 @@ def _day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
+def _week_ranges(mondays: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive weeks as (first Monday, last Monday) ranges."""
+    ranges = []
+    for monday in sorted(mondays):
+        if ranges and ranges[-1][1] + dt.timedelta(weeks=1) == monday:
+            ranges[-1] = (ranges[-1][0], monday)
+        else:
+            ranges.append((monday, monday))
+    return ranges
+
+
 def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> None:
     fields = list(dict.fromkeys(KEY_FIELDS[k] for k in keys))
     annotations = {
@@ -231,53 +253,83 @@ def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> N
         )
 
 
-def _add_rollups(
-    tallies,
-    labels,
-    keys,
-    user,
-    unit,
-    days_from,
-    days_to,
-    service_type=None,
-    milestone=None,
-    with_durations=True,
-):
-    rows = DailyRollup.objects.filter(
-        day__gte=days_from, day__lte=days_to, org_unit__in=OrgUnit.objects.visible_to(user)
-    )
+GROUP_FIELDS = ("org_unit", "service_type", "milestone")
+
+
+def _rollup_sums(
+    user, unit, first, last, *, weekly, with_durations, fields=GROUP_FIELDS, service_type=None, milestone=None
+) -> list[tuple]:
+    """The rollup rows of days (or weeks, by their Mondays) first..last in the viewer's scope (or
+    `unit`'s subtree), added up per `fields` (and time unit, with durations):
+    (org unit, service type, milestone, time unit, counts, taken, late), None where not grouped."""
+    if weekly:
+        rows = WeeklyRollup.objects.filter(week__gte=first, week__lte=last)
+    else:
+        rows = DailyRollup.objects.filter(day__gte=first, day__lte=last)
+    rows = rows.filter(org_unit__in=OrgUnit.objects.visible_to(user))
     if unit is not None:
         rows = rows.filter(org_unit__path__startswith=unit.path)
     if service_type:
         rows = rows.filter(service_type__code=service_type)
     if milestone:
         rows = rows.filter(milestone=milestone)
-    fetch = ["org_unit_id", "service_type_id", "milestone", *OUTCOME_FIELDS, "taken", "late"]
-    attr = {
-        "branch": "org_unit_id",
-        "outlet": "org_unit_id",
-        "service_type": "service_type_id",
-        "milestone": "milestone",
-    }
-    if not with_durations:
-        fields = list(dict.fromkeys(attr[k] for k in keys))
-        sums = {name: Sum(name) for name in OUTCOME_FIELDS}
-        grouped = rows.values(*fields).annotate(**sums).order_by() if fields else [rows.aggregate(**sums)]
-        for row in grouped:
-            if any(row[name] for name in OUTCOME_FIELDS):
-                tallies[tuple(labels.fold(k, row[attr[k]]) for k in keys)].add_counts(**row)
-        return
-    for row in rows.values(*fetch).iterator(chunk_size=5000):
-        key = tuple(labels.fold(k, row[attr[k]]) for k in keys)
-        tally = tallies[key]
-        tally.add_counts(**row)
-        tally.add_histograms(row["taken"], row["late"])
+    grouped = [*fields, *(["unit"] if with_durations else [])]
+    sums = {name: Sum(name) for name in OUTCOME_FIELDS}
+    if with_durations:
+        sums.update({name: Sum(name) for name in STEP_FIELDS})
+    found = rows.values(*grouped).annotate(**sums).order_by() if grouped else [rows.aggregate(**sums)]
+    out = []
+    for row in found:
+        counts = {name: row[name] for name in OUTCOME_FIELDS}
+        taken, late = {}, {}
+        if with_durations:
+            taken = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"taken_{c}"])}
+            late = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"late_{c}"])}
+        keys = tuple(row.get(name) for name in (*GROUP_FIELDS, "unit"))
+        out.append((*keys, counts, taken, late))
+    return out
 
 
-def fresh_rolled_days(start: dt.date, end: dt.date) -> set[dt.date]:
-    return set(
-        RolledDay.objects.filter(day__gte=start, day__lte=end, is_stale=False).values_list("day", flat=True)
-    )
+def _add_rollups(
+    tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations, weekly=False
+):
+    """Fold the rollup sums of days (weeks) first..last into `keys`. The durations of a period are read
+    once per page, per unit, type and milestone, and every table folds them; counts alone are grouped
+    in SQL as asked, unless that period's durations were read already."""
+    position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
+    read = (user.pk, unit.pk if unit else None, first, last, weekly)
+    rows = labels.rollup_reads.get(read)
+    filtered = False
+    if rows is None and with_durations:
+        rows = _rollup_sums(user, unit, first, last, weekly=weekly, with_durations=True)
+        labels.rollup_reads[read] = rows
+    elif rows is None:
+        fields = [f for f in GROUP_FIELDS if any(GROUP_FIELDS[position[k]] == f for k in keys)]
+        rows = _rollup_sums(
+            user,
+            unit,
+            first,
+            last,
+            weekly=weekly,
+            with_durations=False,
+            fields=fields,
+            service_type=service_type,
+            milestone=milestone,
+        )
+        filtered = True
+    types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
+    for row in rows:
+        if not filtered and (
+            (types is not None and row[1] not in types) or (milestone and row[2] != milestone)
+        ):
+            continue
+        counts = row[4]
+        if not any(counts.values()):
+            continue
+        tally = tallies[tuple(labels.fold(k, row[position[k]]) for k in keys)]
+        tally.add_counts(**counts)
+        if with_durations:
+            tally.add_histograms({row[3]: row[5]}, {row[3]: row[6]})
 
 
 def sla_rows(
@@ -307,8 +359,28 @@ def sla_rows(
     raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     if use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
         yesterday = timezone.localdate(now) - dt.timedelta(days=1)
-        rolled = fresh_rolled_days(start, min(end, yesterday)) if start <= yesterday else set()
-        for first, last in _day_ranges(list(rolled)):
+        rolled = {d for d in labels.fresh_days() if start <= d <= min(end, yesterday)}
+        weeks = [
+            w
+            for w in sorted(labels.rolled_weeks())
+            if all(w + dt.timedelta(days=i) in rolled for i in range(7))
+        ]
+        for first, last in _week_ranges(weeks):
+            _add_rollups(
+                tallies,
+                labels,
+                keys,
+                user,
+                unit,
+                first,
+                last,
+                service_type,
+                milestone,
+                with_durations=with_durations,
+                weekly=True,
+            )
+        in_weeks = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
+        for first, last in _day_ranges(list(rolled - in_weeks)):
             _add_rollups(
                 tallies,
                 labels,
@@ -404,11 +476,11 @@ def previous_period(start: dt.date, end: dt.date, kind: str) -> tuple[dt.date, d
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
 
-def weekly_trend(user, *, now, weeks=12, unit=None) -> list[dict]:
+def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
     """On-time rate per week (Monday-Sunday) for the last `weeks` weeks, this one included."""
     this_week = week_start(timezone.localdate(now))
     first = this_week - dt.timedelta(weeks=weeks - 1)
-    labels = Labels()
+    labels = labels or Labels()
     out = []
     for i in range(weeks):
         start = first + dt.timedelta(weeks=i)

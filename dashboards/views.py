@@ -74,10 +74,18 @@ def _durations_text(tally) -> str:
 def dashboard(request):
     now = timezone.now()
     form, unit, start, end, kind = _controls(request, now)
+    labels = selectors.Labels()
     data = reports.dashboard(
-        request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
+        request.user,
+        unit,
+        start=start,
+        end=end,
+        kind=kind,
+        now=now,
+        comparison=form.comparison,
+        labels=labels,
     )
-    trend = selectors.weekly_trend(request.user, now=now, unit=unit)
+    trend = selectors.weekly_trend(request.user, now=now, unit=unit, labels=labels)
     comparison_points = [
         (
             " · ".join(str(n) for n in row["names"])[:8],
@@ -127,9 +135,7 @@ def dashboard(request):
         "satisfaction": None
         if own_only
         else reports.satisfaction_panel(request.user, unit, start=start, end=end),
-        "billing": reports.billing_panel(
-            request.user, unit, start=start, end=end, now=now, labels=selectors.Labels()
-        ),
+        "billing": reports.billing_panel(request.user, unit, start=start, end=end, now=now, labels=labels),
         "rule": RULE,
         "query": query,
         "own_only": own_only,

@@ -167,7 +167,12 @@ def growing_backlogs(user, unit, *, now) -> list[Warning]:
             & (Q(closed_at__isnull=True) | Q(closed_at__gt=t)),
         )
 
-    tickets = _visible_tickets(user, unit).exclude(status=Status.CANCELLED)
+    # Only cases still open at the first moment can count at any of them (index on closed_at).
+    tickets = (
+        _visible_tickets(user, unit)
+        .exclude(status=Status.CANCELLED)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gt=moments[0]))
+    )
     rows = tickets.values("service_type__code", "service_type__name").annotate(
         **{f"c{i}": open_at(t) for i, t in enumerate(moments)}
     )

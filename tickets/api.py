@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -41,6 +42,10 @@ from .serializers import (
 class TicketPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     results = TicketSerializer(many=True)
+    deadline_count = serializers.IntegerField(
+        required=False,
+        help_text=gettext_lazy("With due_from and due_to: the deadlines of the period the listed cases hold"),
+    )
 
 
 @extend_schema_view(
@@ -88,6 +93,8 @@ class TicketViewSet(viewsets.GenericViewSet):
         params = QueueFilterSerializer.from_query(request.query_params)
         cursor = params.pop("cursor", None)
         limit = params.pop("limit")
+        filters = QueueFilterSerializer.selector_filters(params)
+        now = timezone.now()
         page = selectors.queue_for(
             request.user,
             after=cursor,
@@ -95,7 +102,8 @@ class TicketViewSet(viewsets.GenericViewSet):
             with_milestones=True,
             with_escalations=True,
             with_kind_data=True,
-            **params,
+            now=now,
+            **filters,
         )
         next_url = None
         if page.next_cursor:
@@ -103,7 +111,10 @@ class TicketViewSet(viewsets.GenericViewSet):
             query["cursor"] = page.next_cursor
             next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         rows = TicketSerializer(page.rows, many=True, context={"reveal": False}).data
-        return Response({"next": next_url, "results": rows})
+        body = {"next": next_url, "results": rows}
+        if filters.get("period"):
+            body["deadline_count"] = selectors.period_deadline_count(request.user, now=now, **filters)
+        return Response(body)
 
     @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer})
     def create(self, request):

@@ -3,8 +3,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .models import Channel, SlaState, Status
-from .selectors import MAX_LIMIT, SCOPES
+from . import selectors
+from .models import Channel, Escalation, Priority, SlaState, Status
+from .selectors import DRILL_DOWN_FIELDS, DUE_WINDOWS, MAX_LIMIT, OUTCOMES, SCOPES
 
 
 class QueueFilterSerializer(serializers.Serializer):
@@ -24,6 +25,18 @@ class QueueFilterSerializer(serializers.Serializer):
         default=None,
         help_text=_("Only cases waiting in triage (true) or placed ones (false)"),
     )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    handler = serializers.CharField(
+        required=False, max_length=150, help_text=_("Handler's username; - for unassigned")
+    )
+    # The dashboards' drill-down: the cases behind a figure, by the dashboards' definitions.
+    due_from = serializers.DateField(required=False)
+    due_to = serializers.DateField(required=False)
+    milestone = serializers.CharField(required=False, max_length=30)
+    outcome = serializers.ChoiceField(choices=[(o, o) for o in OUTCOMES], required=False)
+    due_window = serializers.ChoiceField(choices=[(w, w) for w in DUE_WINDOWS], required=False)
+    escalated_level = serializers.ChoiceField(choices=Escalation.Level.choices, required=False)
+    escalated_on = serializers.DateField(required=False)
     cursor = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
 
@@ -35,3 +48,9 @@ class QueueFilterSerializer(serializers.Serializer):
         serializer = cls(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    @staticmethod
+    def selector_filters(params: dict) -> dict:
+        """Validated parameters as selectors.queue_for's keyword arguments (the page's form does the same)."""
+        filters = {k: v for k, v in params.items() if k not in DRILL_DOWN_FIELDS}
+        return {**filters, **selectors.drill_down(**{k: params.get(k) for k in DRILL_DOWN_FIELDS})}

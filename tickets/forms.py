@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import takes_calls
 from accounts.selectors import customer_for
 
-from . import ui_selectors
+from . import selectors, ui_selectors
 from .models import Channel, Escalation, Priority, ServiceType, SlaState, Status
 from .selectors import DUE_WINDOWS, OUTCOMES
 from .templatetags.tickets_ui import local_name
@@ -231,20 +231,10 @@ class QueueFilterForm(forms.Form):
             "sla_state": data["sla"] or None,
             "priority": data["priority"] or None,
             "handler": data["handler"] or None,
-            "due_window_name": data["due_window"] or None,
             "needs_routing": True if data["needs_routing"] else None,
             "customer": data["customer"] or None,
+            **selectors.drill_down(**{name: data[name] for name in selectors.DRILL_DOWN_FIELDS}),
         }
-        if data["due_from"] or data["due_to"] or data["milestone"] or data["outcome"]:
-            filters["period"] = {
-                "due_from": data["due_from"],
-                "due_to": data["due_to"],
-                "milestone": data["milestone"] or None,
-                "outcome": data["outcome"] or None,
-            }
-        if data["escalated_level"] is not None and data["escalated_on"]:
-            filters["escalated_level"] = data["escalated_level"]
-            filters["escalated_on"] = data["escalated_on"]
         if data["due_before"]:
             # "Due by" a day includes that whole day, Beijing time.
             next_day = data["due_before"] + datetime.timedelta(days=1)

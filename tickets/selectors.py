@@ -39,6 +39,16 @@ QUEUE_RELATED = ("service_type", "customer", "org_unit", "assignee")
 # How a milestone of a period ended up (the dashboards' definitions; the queue filters on them too).
 OUTCOMES = ("counted", "met_on_time", "met_late", "breached_open", "pending")
 DUE_WINDOWS = ("4h", "today")
+# The query parameters of the dashboards' drill-down (the queue page and the API take the same).
+DRILL_DOWN_FIELDS = (
+    "due_from",
+    "due_to",
+    "milestone",
+    "outcome",
+    "due_window",
+    "escalated_level",
+    "escalated_on",
+)
 UNASSIGNED = "-"
 
 
@@ -222,6 +232,39 @@ def _period_filter(qs, user, *, now, period):
         raise ValidationError({"due_from": _("Give both the first and the last day of the period.")})
     matching = period_milestones(user, now=now, **period).filter(ticket=OuterRef("pk"))
     return qs.filter(Exists(matching))
+
+
+def drill_down(
+    *,
+    due_from=None,
+    due_to=None,
+    milestone=None,
+    outcome=None,
+    due_window=None,
+    escalated_level=None,
+    escalated_on=None,
+) -> dict:
+    """The dashboards' drill-down parameters as queue_queryset's keyword arguments (page and API alike)."""
+    filters = {}
+    if due_from or due_to or milestone or outcome:
+        filters["period"] = {
+            "due_from": due_from,
+            "due_to": due_to,
+            "milestone": milestone or None,
+            "outcome": outcome or None,
+        }
+    if due_window:
+        filters["due_window_name"] = due_window
+    if escalated_level is not None and escalated_on:
+        filters["escalated_level"] = escalated_level
+        filters["escalated_on"] = escalated_on
+    return filters
+
+
+def period_deadline_count(user, *, scope, now, period, **filters) -> int:
+    """How many deadlines of a period the queue's tickets hold (the figure a dashboard number counts)."""
+    tickets = queue_queryset(user, scope=scope, now=now, period=period, **filters).order_by()
+    return period_milestones(user, now=now, tickets=tickets, **period).count()
 
 
 def queue_queryset(

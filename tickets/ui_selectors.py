@@ -138,9 +138,3 @@ def queue_page(user, *, after=None, before=None, limit=25, **filters) -> QueuePa
         next_cursor=selectors.encode_cursor(rows[-1]) if rows else None,
         previous_cursor=selectors.encode_cursor(rows[0]) if has_more else None,
     )
-
-
-def period_deadline_count(user, *, scope, now, period, **filters) -> int:
-    """How many deadlines of a period the queue's tickets hold (the figure a dashboard number counts)."""
-    tickets = selectors.queue_queryset(user, scope=scope, now=now, period=period, **filters).order_by()
-    return selectors.period_milestones(user, now=now, tickets=tickets, **period).count()

@@ -445,7 +445,7 @@ def queue(request):
     deadline_count = None
     try:
         if filters.get("period"):
-            deadline_count = ui_selectors.period_deadline_count(request.user, scope=scope, now=now, **filters)
+            deadline_count = selectors.period_deadline_count(request.user, scope=scope, now=now, **filters)
         page = ui_selectors.queue_page(
             request.user,
             scope=scope,

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from dashboards import selectors
+from dashboards.figures import STEPS, step_of
 from tests.tickets.factories import at
 from tickets.models import Status
 
@@ -58,15 +59,36 @@ def test_each_outcome_by_the_stated_definitions(org, cases):
 
 def test_time_taken_and_lateness_in_working_hours(org, cases):
     """On time: met 7 working hours before the 8-hour deadline -> 1 h taken; late: 9 working hours
-    after (all of Wednesday 7.5 h + 1.5 h Thursday morning) -> 17 h taken, 9 h late."""
+    after (all of Wednesday 7.5 h + 1.5 h Thursday morning) -> 17 h taken, 9 h late, read on the
+    scale's steps: 17 h at the 20 h step, 9 h at the 10 h step."""
     [durations] = figures(org.supervisor).durations()
     assert durations == {
         "unit": "working_hours",
         "met": 2,
         "taken_median": 1.0,
-        "taken_p90": 17.0,
-        "late_median": 9.0,
+        "taken_p90": 20.0,
+        "late_median": 10.0,
     }
+
+
+@pytest.mark.parametrize(
+    "duration, step",
+    [
+        (0, 0.0),
+        (0.04, 0.0),  # under half a tenth: zero
+        (0.05, 0.1),  # tenths, half up
+        (0.7, 0.7),
+        (0.8, 1.0),
+        (1.0, 1.0),
+        (1.01, 1.0),  # 1.0 in tenths
+        (1.06, 1.5),
+        (17, 20.0),
+        (7000, 7000.0),
+        (123456, 10000.0),  # beyond the last step: at the last
+    ],
+)
+def test_a_duration_counts_at_the_first_step_at_or_above_it(duration, step):
+    assert STEPS[step_of(duration)] / 10 == step
 
 
 def test_working_days_are_counted_as_a_deadline_counts_them(org):
@@ -151,3 +173,36 @@ def test_the_page_compares_by_any_grouping(org, cases, client, by):
     rows = response.context["units_table"].rows
     assert sum(r["tally"].counted for r in rows) == 4
     assert all(r["names"][0] for r in rows)
+
+
+@pytest.mark.parametrize("by", ["outlet", "channel", "priority", "handler", "service_type", "milestone"])
+def test_the_queue_api_gives_each_figure_s_count(org, cases, api_client, by):
+    """The drill-down's filters on /api/v1/tickets/: the deadlines listed are the figure's, row by row."""
+    api_client.force_authenticate(org.supervisor)
+    rows = selectors.sla_rows(org.supervisor, start=NOVEMBER[0], end=NOVEMBER[1], now=NOW, group_by=(by,))
+    totals = {"counted": 4, "met_on_time": 1, "met_late": 1, "breached_open": 2, "pending": 3}
+    for outcome, expected in totals.items():
+        assert sum(getattr(r.tally, outcome) for r in rows) == expected
+        for row in rows:
+            params = selectors.drill_params(
+                start=NOVEMBER[0],
+                end=NOVEMBER[1],
+                unit=None,
+                group_by=(by,),
+                codes=row.codes,
+                user=org.supervisor,
+            )
+            with time_machine.travel(NOW, tick=False):
+                body = api_client.get("/api/v1/tickets/", {**params, "outcome": outcome}).json()
+            assert body["deadline_count"] == getattr(row.tally, outcome), (outcome, row.codes)
+            assert len(body["results"]) == getattr(row.tally, outcome), (outcome, row.codes)
+
+
+def test_the_queue_api_refuses_half_a_period(org, api_client):
+    api_client.force_authenticate(org.supervisor)
+    response = api_client.get(
+        "/api/v1/tickets/", {"due_from": "2026-11-01", "outcome": "counted"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["due_from"] == ["Give both the first and the last day of the period."]
+    assert api_client.get("/api/v1/tickets/", {"outcome": "late-ish"}).status_code == 400

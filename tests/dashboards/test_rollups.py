@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboards import rollups, selectors
-from dashboards.models import DailyRollup, RolledDay
+from dashboards.models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
 from tests.tickets.factories import at
 from tickets import services
 from tickets.models import Milestone, Status, Ticket
@@ -52,6 +52,8 @@ def test_rollups_plus_live_part_equal_the_raw_computation(org, pool, specs):
     Milestone.objects.filter(ticket__in=pool).delete()
     DailyRollup.objects.all().delete()
     RolledDay.objects.all().delete()
+    WeeklyRollup.objects.all().delete()
+    RolledWeek.objects.all().delete()
     rows = []
     for i, spec in enumerate(specs):
         due = dt.datetime.combine(
@@ -77,9 +79,11 @@ def test_rollups_plus_live_part_equal_the_raw_computation(org, pool, specs):
             )
         )
     Milestone.objects.bulk_create(rows)
-    for day in range(0, (TODAY - FIRST).days):
+    for day in range(-1, (TODAY - FIRST).days):  # from Monday 9th: that week is summed into weekly rows
         rollups.roll_day(FIRST + dt.timedelta(days=day), now=NOW)
-    for start, end in [(FIRST + dt.timedelta(days=2), FIRST + dt.timedelta(days=14))]:
+    assert list(RolledWeek.objects.values_list("week", flat=True)) == [dt.date(2026, 11, 9)]
+    whole_week_and_more = (FIRST - dt.timedelta(days=1), FIRST + dt.timedelta(days=14))
+    for start, end in [(FIRST + dt.timedelta(days=2), FIRST + dt.timedelta(days=14)), whole_week_and_more]:
         for group_by in GROUPINGS:
             for user in (org.centre_manager, org.branch_manager):
                 rolled = selectors.sla_rows(
@@ -133,3 +137,34 @@ def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
         selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
     )
     assert after.as_dict() == live.as_dict()
+
+
+def test_a_late_event_drops_its_week_sum_until_the_day_is_rolled_again(org, pool):
+    """Week of Monday 26 October to Sunday 1 November, summed; a deadline of the 1st met now."""
+    monday, sunday = dt.date(2026, 10, 26), dt.date(2026, 11, 1)
+    for i in range(7):
+        rollups.roll_day(monday + dt.timedelta(days=i), now=NOW)
+    assert RolledWeek.objects.filter(week=monday).exists()
+
+    def week_total():
+        return selectors.total(
+            selectors.sla_rows(org.supervisor, start=monday, end=sunday, now=NOW, with_durations=True)
+        )
+
+    assert (week_total().breached_open, week_total().met_late) == (2, 0)  # the outlet: one of them paused
+    ticket = Ticket.objects.get(pk=pool[0].pk)
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.IN_PROGRESS)
+    with time_machine.travel(NOW, tick=False):
+        services.meet_milestone(
+            ticket=Ticket.objects.get(pk=ticket.pk),
+            code=ticket.milestones.get().code,
+            actor=org.supervisor,
+            now=NOW,
+        )
+    assert not RolledWeek.objects.filter(week=monday).exists()
+    live = week_total()
+    assert (live.breached_open, live.met_late) == (1, 1)
+
+    rollups.roll_due_days(now=NOW)
+    assert RolledWeek.objects.filter(week=monday).exists()
+    assert week_total().as_dict() == live.as_dict()

@@ -101,7 +101,7 @@ def test_sla_report_rows_by_group(org, api_client):
     assert body["from"] == "2026-11-01"
     [row] = body["rows"]
     assert (row["key"], row["counted"], row["met_late"], row["on_time_rate"]) == ("OUT01", 1, 1, "0.0")
-    assert row["durations"][0]["late_median"] == 9.0
+    assert row["durations"][0]["late_median"] == 10.0  # 9 working hours late, at the 10 h step
 
 
 @pytest.mark.parametrize(

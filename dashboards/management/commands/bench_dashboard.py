@@ -9,8 +9,9 @@ tickets with two milestones each by COPY, deadlines spread evenly over --days da
 (met on time, met late, still open and breached, a few pending), each milestone with its
 catalogue unit; (4) roll up the --roll-days days before today, timing each day; (5) render
 /dashboards/ as the branch manager for one month and as the centre manager for a quarter, --rounds
-times each, reporting p50/p95; (6) stream the CSV export of every deadline of the period and
-report rows/s and the peak of Python memory (tracemalloc). The last line is one JSON object.
+times each, reporting p50/p95 and the queries per page; (6) stream the CSV export of every deadline of
+the period and report rows/s and the peak of Python memory (tracemalloc). The last line is one JSON
+object. With --load-only it stops after (4), so that only the timed steps need the bench lock.
 """
 
 import csv
@@ -27,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import OrgUnit, Role, StaffProfile
@@ -82,6 +84,11 @@ class Command(BaseCommand):
         parser.add_argument("--roll-days", type=int, default=200, help="days before today to roll up")
         parser.add_argument("--rounds", type=int, default=10)
         parser.add_argument("--skip-load", action="store_true")
+        parser.add_argument(
+            "--load-only",
+            action="store_true",
+            help="load and roll up, then stop: the timed steps run apart (under a lock) with --skip-load",
+        )
         parser.add_argument("--force", action="store_true", help="run on a database not named *_bench")
 
     def handle(self, *args, **opts):
@@ -106,6 +113,9 @@ class Command(BaseCommand):
         self.stdout.write(f"tickets: {tickets:,}, milestones: {milestones:,}")
         result = {"tickets": tickets, "milestones": milestones, "days": opts["days"]}
         result.update(self._bench_rollup(opts["roll_days"]))
+        if opts["load_only"]:
+            self.stdout.write(json.dumps(result))
+            return
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         result.update(self._bench_pages(org, opts["rounds"]))
@@ -285,7 +295,9 @@ class Command(BaseCommand):
     def _timed_pages(self, user, query, rounds):
         client = Client()
         client.force_login(user)
-        client.get("/dashboards/", query)  # warm caches (calendars, labels)
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/dashboards/", query)  # warm caches (calendars, labels)
+        self.stdout.write(f"  {user.username}: {len(queries.captured_queries)} queries per page")
         timings = []
         for _ in range(rounds):
             began = time.perf_counter()
