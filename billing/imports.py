@@ -804,7 +804,7 @@ def start_import(*, kind: str, upload, actor, now) -> tuple[ImportRun, bool]:
     """
     from django.core.exceptions import ValidationError
 
-    from notifications.tasks import enqueue_on_commit
+    from notifications.publishing import enqueue_on_commit
 
     from .tasks import run_billing_import
 

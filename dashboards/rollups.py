@@ -94,7 +94,7 @@ def mark_stale(days, *, today=None) -> None:
     if not past:
         return
     if RolledDay.objects.filter(day__in=past, is_stale=False).update(is_stale=True):
-        from notifications.tasks import enqueue_on_commit
+        from notifications.publishing import enqueue_on_commit
 
         from .tasks import roll_stale_days
 

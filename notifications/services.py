@@ -23,6 +23,7 @@ from gasservice.bulk_sql import insert_grouped
 
 from .models import Kind as Kind  # the apps above name their notifications' kind through this module
 from .models import Notification
+from .publishing import deliver_after_commit, deliver_one_after_commit
 
 IN_APP, EMAIL, SMS = Notification.Channel.IN_APP, Notification.Channel.EMAIL, Notification.Channel.SMS
 SENT, PENDING, FAILED = (
@@ -180,11 +181,7 @@ def write_notifications(messages: Iterable[Message], *, now: dt.datetime) -> lis
     )
     pending = [pk for pk, status in created if status == PENDING]
     if pending:  # rows not yet due (send_at) are left alone by the delivery run until their time
-        from .tasks import deliver_pending_notifications, enqueue_on_commit
-
-        enqueue_on_commit(
-            deliver_pending_notifications, pending if len(pending) <= MAX_IDS_PER_MESSAGE else None
-        )
+        deliver_after_commit(pending if len(pending) <= MAX_IDS_PER_MESSAGE else None)
     return created
 
 
@@ -251,8 +248,6 @@ def retry_delivery(*, notification: Notification, actor, now: dt.datetime) -> No
         Notification.objects.filter(pk=notification.pk, status=FAILED).update(
             status=PENDING, attempts=0, next_attempt_at=now
         )
-        from .tasks import deliver_notification, enqueue_on_commit
-
-        enqueue_on_commit(deliver_notification, notification.pk)
+        deliver_one_after_commit(notification.pk)
     notification.refresh_from_db()
     return notification

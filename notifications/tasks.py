@@ -4,12 +4,14 @@ Thin and idempotent: the rows say what is pending; a message only says "look now
 message is made good by the periodic delivery run (beat, every minute).
 """
 
-import functools
 import logging
 
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
+
+from . import digest, publishing
+from .delivery import deliver_pending
 
 logger = logging.getLogger(__name__)
 
@@ -22,26 +24,11 @@ DB_RETRY = {
 }
 
 
-def enqueue(task, *args, **kwargs) -> bool:
-    """Publish a task now; if the broker is down, give up fast and carry on (the rows stay in the
-    database and the periodic sweeps pick them up). Returns whether the message was published."""
-    from gasservice import broker
-
-    return broker.publish(task, args, kwargs)
-
-
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Queue a task once the current transaction commits; never fails the caller (see enqueue)."""
-    transaction.on_commit(functools.partial(enqueue, task, *args, **kwargs))
-
-
 @shared_task(
     name="notifications.deliver_notification", acks_late=True, soft_time_limit=30, time_limit=40, **DB_RETRY
 )
 def deliver_notification(notification_id: int) -> dict:
     """Deliver one notification if it is still pending and due."""
-    from .delivery import deliver_pending
-
     return dict(deliver_pending(now=timezone.now(), ids=[notification_id]))
 
 
@@ -54,8 +41,6 @@ def deliver_notification(notification_id: int) -> dict:
 )
 def deliver_pending_notifications(ids: list[int] | None = None) -> dict:
     """Deliver the given pending notifications, or (beat) every pending one whose attempt is due."""
-    from .delivery import deliver_pending
-
     return dict(deliver_pending(now=timezone.now(), ids=ids))
 
 
@@ -68,6 +53,7 @@ def deliver_pending_notifications(ids: list[int] | None = None) -> dict:
 )
 def send_supervisor_digests() -> dict:
     """Daily 08:00: each supervisor and manager hears what breached and what will breach today."""
-    from .digest import send_supervisor_digests as send
+    return digest.send_supervisor_digests(now=timezone.now())
 
-    return send(now=timezone.now())
+
+publishing.register_delivery(pending=deliver_pending_notifications, one=deliver_notification)

@@ -23,7 +23,7 @@ from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import HEAD_ROLES
 from accounts.validators import is_mobile
 from gasservice.bulk_sql import insert_rows
-from notifications.tasks import enqueue_on_commit
+from notifications.publishing import enqueue_on_commit
 from tickets import hooks as ticket_hooks
 from tickets import services as ticket_services
 from tickets.models import Channel, Priority, ServiceType, Status, Ticket, TicketEvent

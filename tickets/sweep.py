@@ -34,13 +34,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from gasservice.bulk_sql import insert_rows as _insert
 from gasservice.bulk_sql import update_rows as _update
-from notifications.messages import at, render_value, title_renderer
+from notifications.messages import at
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, Subject, write_notifications
 
@@ -411,8 +410,7 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
         )
     }
 
-    events, batch, touched, due_texts, shown_dues, titles = [], [], {}, {}, {}, {}
-    site_language = settings.LANGUAGE_CODE
+    events, batch, touched, due_texts = [], [], {}, {}
     for m, ticket, level, skipped in plan.steps:
         result.skipped += sum(1 for passed in skipped if (m.pk, passed) in inserted)
         if (m.pk, level) in inserted:
@@ -426,18 +424,12 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
                 "unit": ticket.org_unit.name,
                 "service": ticket.service_type.names,
             }
-            # The timeline's text, in the site language: the translated title looked up once per
-            # template and each due time shown once per chunk.
-            title = titles.get(template) or titles.setdefault(
-                template, title_renderer(template, language=site_language)
-            )
-            shown = shown_dues.get(m.due_at) or shown_dues.setdefault(
-                m.due_at, render_value(due, site_language.lower())
-            )
+            # The timeline keeps what happened (milestone, level, due time) and says it in the
+            # reader's language when shown (tickets.timeline).
             events.append(
                 {
                     "ticket_id": ticket.pk,
-                    "message": title({**params, "due": shown, "reference": ticket.reference, "url": ""}),
+                    "message": "",
                     "kind": TicketEvent.Kind.WARNING if level == 0 else TicketEvent.Kind.ESCALATED,
                     "data": {
                         "milestone": m.code,

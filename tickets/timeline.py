@@ -20,7 +20,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
+from notifications.messages import title_renderer
 
+from .messages import step_template
 from .models import Channel, Status, TicketEvent
 from .templatetags.tickets_ui import local_name
 
@@ -129,9 +131,27 @@ class Names:
         return self.milestones.get(code, code)
 
 
+def _ladder_step(e, names: Names) -> str:
+    """A warning or escalation in the reader's language: the step's notification title, from the
+    stored milestone, level and due time (older rows keep the text they were written with)."""
+    data = e.data or {}
+    if e.message or "level" not in data:
+        return ""
+    params = {
+        "reference": names.ticket.reference,
+        "milestone": names.milestone(data.get("milestone")),
+        "due": {"at": data["due_at"]} if data.get("due_at") else "—",
+        "level": data["level"],
+    }
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return title_renderer(step_template(data["level"]), language=language)(params)
+
+
 def _summary(e, names: Names) -> str:
     data = e.data or {}
     step = _step_of(e)
+    if e.kind in (Kind.WARNING, Kind.ESCALATED):
+        return _ladder_step(e, names)
     if step is not None:
         return step.summary(data, names) if step.summary is not None else ""
     if e.kind in (Kind.STATUS, Kind.PAUSED, Kind.RESUMED):

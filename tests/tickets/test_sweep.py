@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from notifications.models import Notification
 from tests.tickets import escalation_support as support
@@ -34,6 +35,7 @@ from tickets.models import (
     Unit,
 )
 from tickets.sweep import sweep_due_milestones
+from tickets.timeline import timeline_rows
 
 ladder = support.ladder
 MINUTE = dt.timedelta(minutes=1)
@@ -326,3 +328,30 @@ def test_a_milestone_three_steps_behind_sends_one_notification_not_four(ladder):
     assert timeline_kinds(ticket) == ["escalated"]
     ticket.refresh_from_db()
     assert (ticket.escalation_level, ticket.sla_state) == (3, SlaState.BREACHED)
+
+
+def _breach_row(ticket, language):
+    with translation.override(language):
+        return timeline_rows(ticket, ticket.events.filter(kind="escalated"))[0]
+
+
+def test_an_escalation_reads_in_the_readers_language_and_is_stored_without_a_sentence(ladder):
+    ticket = account_ticket(ladder)
+    m = Milestone.objects.get(ticket=ticket)
+    sweep_due_milestones(now=DUE + MINUTE)
+
+    event = TicketEvent.objects.get(ticket=ticket, kind="escalated")
+    assert event.message == ""
+    assert (event.data["milestone"], event.data["level"]) == (m.code, 1)
+    english = f"Deadline breached: {ticket.reference} {m.name_en} was due 2026-11-24 17:30"
+    chinese = f"已超时：{ticket.reference} {m.name} 已于 2026-11-24 17:30 到期"
+    assert (_breach_row(ticket, "en").summary, _breach_row(ticket, "zh-hans").summary) == (english, chinese)
+
+
+def test_an_escalation_written_as_text_before_still_shows_its_text(ladder):
+    ticket = account_ticket(ladder)
+    sweep_due_milestones(now=DUE + MINUTE)
+    TicketEvent.objects.filter(ticket=ticket, kind="escalated").update(message="已超时：旧的记录")
+
+    row = _breach_row(ticket, "en")
+    assert (row.summary, row.event.message) == ("", "已超时：旧的记录")

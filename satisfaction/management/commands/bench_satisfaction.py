@@ -217,8 +217,8 @@ class Command(BaseCommand):
 
     def _bench_closing(self, n, batch):
         from accounts.models import CustomerCategory, OrgUnit
+        from notifications import publishing
         from satisfaction.services import answer_url_base, create_surveys, open_callback_tickets
-        from tickets import tasks
         from tickets.models import ServiceType, Ticket
 
         category = CustomerCategory.objects.get(code="residential")
@@ -277,7 +277,7 @@ class Command(BaseCommand):
         ids = list(Ticket.objects.order_by("id").values_list("id", flat=True))
         answer_url_base()  # the URLconf is loaded once per process, as in a running worker
         published = []
-        tasks.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True
+        publishing.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True
         counter = QueryCounter()
         now = DAY + dt.timedelta(hours=10)  # 19:00: the texts still go out today
         made = []

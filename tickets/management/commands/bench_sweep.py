@@ -297,7 +297,7 @@ class Command(BaseCommand):
         return result, seconds, counter.count
 
     def _measure(self, open_count, due, chunk_size, repeat):
-        from notifications import tasks
+        from notifications import publishing
         from tickets import messages, policies
         from tickets.calendars import get_snapshot
         from tickets.models import ServiceType
@@ -309,7 +309,7 @@ class Command(BaseCommand):
         messages.ticket_link("X")  # loads the URLconf once, as any worker has by its second sweep
         published = []
         # Delivery messages are counted, not published: this database is not the one a worker serves.
-        tasks.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True
+        publishing.enqueue = lambda task, *args, **kwargs: published.append(task.name) or True
         connection.ensure_connection()
         logging.getLogger("tickets.sweep").setLevel(logging.WARNING)  # one INFO line per sweep otherwise
 
