@@ -1,19 +1,66 @@
-"""CSV and Excel exports of the dashboard tables. Both stream: CSV row by row from a server-side
-cursor; Excel through openpyxl's write-only workbook into a temporary file sent in chunks."""
+"""CSV and Excel exports of the dashboard tables, titled and worded as the page in the reader's language.
+Both stream: CSV row by row from a server-side cursor; Excel through openpyxl's write-only workbook
+into a temporary file sent in chunks."""
 
 import csv
 import tempfile
 
 from django.db.models import Case, CharField, Value, When
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from tickets import selectors as ticket_selectors
 
 from .figures import OUTCOME_FIELDS
+from .scorecards import verdict
 from .selectors import own_handler
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+OUTCOME_WORDS = {
+    "met_on_time": gettext_lazy("Met on time"),
+    "met_late": gettext_lazy("Met late"),
+    "breached_open": gettext_lazy("Breached, still open"),
+    "pending": gettext_lazy("Not yet due"),
+}
+
+
+def table_header(title) -> list[str]:
+    """The columns of a by-unit or by-type table, titled as on the page (the code column leads)."""
+    return [
+        _("Code"),
+        str(title),
+        _("Counted"),
+        *(str(OUTCOME_WORDS[field]) for field in OUTCOME_FIELDS),
+        _("On-time rate"),
+        _("Previous period"),
+        _("Time taken: median / p90 (median lateness)"),
+    ]
+
+
+def scorecard_header() -> list[str]:
+    return [_("Rank"), _("Unit"), _("Measure"), _("Actual figure"), _("Target"), _("Against target")]
+
+
+def scorecard_row(card, score) -> list:
+    """One measure of one unit, its result in the page's words."""
+    target = score.target.value if score.target else None
+    return [card["rank"], card["unit"].name, score.label, score.actual, target, verdict(score)]
+
+
+def deadline_header() -> list[str]:
+    return [
+        _("Reference"),
+        _("Unit"),
+        _("Service type"),
+        _("Milestone"),
+        _("Milestone name"),
+        _("Due"),
+        pgettext("milestone column", "Met at"),
+        _("Outcome"),
+    ]
 
 
 class _Echo:
@@ -29,13 +76,16 @@ def _safe(value):
 
 
 def csv_response(header, rows, filename) -> StreamingHttpResponse:
+    """Rows are worded while the response streams, after the view returned: in the request's language."""
     writer = csv.writer(_Echo())
+    language = translation.get_language()
 
     def lines():
         yield "\ufeff"  # Excel opens UTF-8 CSV with Chinese names correctly only with a BOM
         yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([_safe(v) for v in row])
+        with translation.override(language):
+            for row in rows:
+                yield writer.writerow([_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -95,5 +145,5 @@ def deadline_rows(user, *, start, end, now, unit, outcome=None, chunk_size=2000)
             name,
             timezone.localtime(due_at).isoformat(),
             timezone.localtime(met_at).isoformat() if met_at else "",
-            result,
+            str(OUTCOME_WORDS[result]),
         ]

@@ -38,6 +38,14 @@ class Score:
     colour: str
 
 
+def verdict(score: Score) -> str:
+    """The word a reader sees for a score: its colour, or why it has none."""
+    label = {"green": _("Green"), "amber": _("Amber"), "red": _("Red")}.get(score.colour)
+    if label is None:
+        label = _("No figure") if score.actual is None else _("No target")
+    return str(label)
+
+
 def unit_scores(
     unit: OrgUnit,
     *,

@@ -22,18 +22,6 @@ from .scorecards import RULE
 from .services import effective_target
 from .warnings import early_warnings
 
-TABLE_HEADER = [
-    "code",
-    "name",
-    "counted",
-    "met_on_time",
-    "met_late",
-    "breached_open",
-    "pending",
-    "on_time_rate",
-    "previous_on_time_rate",
-    "durations",
-]
 EXPORT_TABLES = ("units", "types", "scorecard", "deadlines")
 
 
@@ -172,16 +160,7 @@ def export(request, table, fmt):
     form, unit, start, end, kind = _controls(request, now)
     filename = f"{table}-{unit.code if unit else 'all'}-{start:%Y%m%d}-{end:%Y%m%d}"
     if table == "deadlines":
-        header = [
-            "reference",
-            "unit",
-            "service_type",
-            "milestone",
-            "milestone_name",
-            "due_at",
-            "met_at",
-            "outcome",
-        ]
+        header = exports.deadline_header()
         rows = exports.deadline_rows(
             request.user, start=start, end=end, now=now, unit=unit, outcome=request.GET.get("outcome") or None
         )
@@ -189,18 +168,15 @@ def export(request, table, fmt):
         data = reports.dashboard(
             request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
         )
-        header = ["rank", "unit", "measure", "actual", "target", "colour"]
-        rows = (
-            [c["rank"], c["unit"].name, s.label, s.actual, s.target.value if s.target else None, s.colour]
-            for c in data["scorecard"]
-            for s in c["scores"]
-        )
+        header = exports.scorecard_header()
+        rows = (exports.scorecard_row(c, s) for c in data["scorecard"] for s in c["scores"])
     else:
         data = reports.dashboard(
             request.user, unit, start=start, end=end, kind=kind, now=now, comparison=form.comparison
         )
-        header = TABLE_HEADER
-        rows = _table_rows(data["units_table" if table == "units" else "types_table"])
+        shown = data["units_table" if table == "units" else "types_table"]
+        header = exports.table_header(shown.title)
+        rows = _table_rows(shown)
     if fmt == "csv":
         return exports.csv_response(header, rows, filename)
     return exports.xlsx_response(header, rows, filename, title=table)

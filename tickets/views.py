@@ -247,7 +247,8 @@ def detail(request, reference):
 
 
 def _action(request, reference, *, form_name, build_form, perform, success):
-    """POST -> one service call -> redirect with a message; on bad input re-render with the errors (400)."""
+    """POST -> one service call -> redirect with a message (text, or made from the form's data); on bad
+    input re-render with the errors (400)."""
     ticket = _visible_ticket(request.user, reference)
     form = build_form(ticket)
     if form.is_valid():
@@ -256,7 +257,7 @@ def _action(request, reference, *, form_name, build_form, perform, success):
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, success)
+            messages.success(request, success(form.cleaned_data) if callable(success) else success)
             if not Ticket.objects.visible_to(request.user).filter(pk=ticket.pk).exists():
                 return redirect("tickets:queue")  # transferred out of the user's part of the organisation
             return redirect("tickets:detail", reference=ticket.reference)
@@ -295,7 +296,7 @@ def transfer(request, reference):
         perform=lambda t, d, now: services.transfer_ticket(
             ticket=t, to_unit=d["org_unit"], reason=d["reason"], actor=request.user, now=now
         ),
-        success=_("Transferred."),
+        success=lambda d: _("Transferred to %(unit)s.") % {"unit": d["org_unit"].name},
     )
 
 

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from tickets.models import Unit
 
+from ..scorecards import verdict
+
 register = template.Library()
 
 
@@ -46,9 +48,7 @@ def durations(tally):
 
 @register.simple_tag
 def score(s):
-    label = {"green": _("Green"), "amber": _("Amber"), "red": _("Red")}.get(s.colour)
-    if label is None:
-        label = _("No figure") if s.actual is None else _("No target")
+    label = verdict(s)
     actual = "—" if s.actual is None else s.actual
     target = "—" if s.target is None else s.target.value
     return format_html(

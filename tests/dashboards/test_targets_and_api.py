@@ -1,11 +1,13 @@
 """Targets cascade (stricter only below the group), scorecards, and the reports API's answers and errors."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from openpyxl import load_workbook
 
 from dashboards import services
 from dashboards.models import Measure
@@ -155,13 +157,31 @@ def test_exports_stream_csv_and_excel(org, client):
     client.force_login(org.supervisor)
     query = {"period": "range", "start": "2026-11-01", "end": "2026-11-30"}
     with time_machine.travel(NOW, tick=False):
-        csv_response = client.get("/dashboards/export/deadlines.csv", query)
-        xlsx_response = client.get("/dashboards/export/units.xlsx", query)
+        csv_response = client.get("/dashboards/export/deadlines.csv", query, HTTP_ACCEPT_LANGUAGE="zh-CN")
+        xlsx_response = client.get("/dashboards/export/units.xlsx", query, HTTP_ACCEPT_LANGUAGE="zh-CN")
     lines = b"".join(csv_response.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("reference,unit,service_type,milestone")
-    assert lines[1].endswith(",met_late") and len(lines) == 2
+    assert lines[0] == "编号,单位,业务类型,时限节点,节点名称,到期时间,完成时间,结果"
+    assert lines[1].endswith(",超时完成") and len(lines) == 2
     assert xlsx_response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert b"".join(xlsx_response.streaming_content)[:2] == b"PK"
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx_response.streaming_content))).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["编码", sheet["B1"].value, "考核数", "按时完成"] and "counted" not in header
+
+
+def test_an_english_reader_gets_english_titles_and_the_pages_score_words(org, client):
+    set_target(org, unit=org.centre, value="90", actor=org.centre_manager)
+    deadline(org, due_at=at(2026, 11, 10, 17, 30), org_unit=org.outlet2)
+    client.force_login(org.branch_manager)
+    query = {"period": "range", "start": "2026-11-01", "end": "2026-11-30", "by": "outlet"}
+    with time_machine.travel(NOW, tick=False):
+        english = client.get("/dashboards/export/scorecard.csv", query, HTTP_ACCEPT_LANGUAGE="en")
+        chinese = client.get("/dashboards/export/scorecard.csv", query, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    lines = b"".join(english.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "Rank,Unit,Measure,Actual figure,Target,Against target"
+    assert any(line.endswith(",Red") for line in lines[1:]), lines
+    lines = b"".join(chinese.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("排名,单位,")
+    assert any(line.endswith(",红灯") for line in lines[1:]), lines
 
 
 def test_satisfaction_report_comes_from_the_satisfaction_app(org, api_client):

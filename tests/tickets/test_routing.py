@@ -210,9 +210,13 @@ def test_transfer_page_and_api(org, client, api_client):
     response = client.post(f"/tickets/{ticket.reference}/transfer/", {"org_unit": "OUT02", "reason": ""})
     assert response.status_code == 400 and "This field is required." in response.content.decode()
     response = client.post(
-        f"/tickets/{ticket.reference}/transfer/", {"org_unit": "OUT02", "reason": "按地址"}
+        f"/tickets/{ticket.reference}/transfer/",
+        {"org_unit": "OUT02", "reason": "按地址"},
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
     )
     assert (response.status_code, response["Location"]) == (302, "/tickets/")  # no longer theirs to see
+    queue = client.get("/tickets/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert f"已转至 {org.outlet2.name}。" in queue
     ticket.refresh_from_db()
     assert ticket.org_unit == org.outlet2
 
