@@ -188,9 +188,9 @@ def read_rows(binary, kind) -> Iterator[tuple[int, list[str] | Refused]]:
         if not cells or cells == [""]:
             continue
         joined = "".join(cells)
-        if not _is_clean_utf8(joined):
+        if not joined.isascii() and not _is_clean_utf8(joined):
             yield number, Refused("utf8")
-        elif "\ufeff" in joined:
+        elif not joined.isascii() and "\ufeff" in joined:
             yield number, Refused("bom")
         elif len(cells) != len(expected):
             yield (
@@ -212,19 +212,23 @@ def _is_clean_utf8(text: str) -> bool:
 
 
 def batches(binary, kind, *, size=BATCH_SIZE) -> Iterator[tuple[list[tuple], Outcome, int]]:
-    """Rows in batches: (rows of the right shape as (row number, *cells), their shape refusals, rows read)."""
+    """Rows in batches: (rows of the right shape, their shape refusals, rows read).
+
+    A row is (row number, is_repeat, *cells); is_repeat: its external_id came earlier in the batch.
+    """
     rows = read_rows(binary, kind)
     while True:
         chunk = list(itertools.islice(rows, size))
         if not chunk:
             return
-        good, outcome = [], Outcome()
+        good, outcome, seen = [], Outcome(), set()
         for number, cells in chunk:
             if isinstance(cells, Refused):
                 ext = cells.external_id[:MAX_EXTERNAL_ID]
                 outcome.refused.append((number, ext, cells.code, cells.params))
             else:
-                good.append((number, *cells))
+                good.append((number, cells[0] in seen, *cells))
+                seen.add(cells[0])
         yield good, outcome, len(chunk)
 
 
@@ -247,7 +251,7 @@ def _checks(column: Column) -> list[tuple[str, str]]:
         last_day = f"extract(day FROM {first_day} + interval '1 month - 1 day')"
         checks = [
             ("date", f"{x} !~ '{DATE_SHAPE}' OR left({x}, 4) = '0000'"),
-            ("date", f"substr({x}, 9, 2)::int > {last_day}"),
+            ("date", f"substr({x}, 9, 2) > '28' AND substr({x}, 9, 2)::int > {last_day}"),
         ]
         if column.is_not_future:
             checks.append(("future", f"{x}::date > %(today)s"))
@@ -283,8 +287,8 @@ def _values_check(kind) -> tuple[str, list[tuple[str, Column]]]:
     """One statement that checks and casts a batch's staged text into the kind's staging table.
 
     Of two rows with the same external_id the first is kept; the later one is "unchanged" if equal,
-    else refused. It returns the refused rows (by the index of the failed check) and those repeats.
-    The checks are computed once per row (MATERIALIZED), not once for every column that reads them.
+    else refused (compared only among the external_ids that repeat). It returns the refused rows (by the
+    index of the failed check) and those repeats. The checks are computed once per row (MATERIALIZED).
     """
     columns = SPECS[kind]
     checks = [(code, column, condition) for column in columns for code, condition in _checks(column)]
@@ -298,13 +302,17 @@ def _values_check(kind) -> tuple[str, list[tuple[str, Column]]]:
         SELECT row_number, fault, CASE WHEN fault IS NOT NULL THEN ARRAY[{names}] END AS cells, {typed}
           FROM r
     ),
+    shared AS (SELECT DISTINCT external_id FROM r WHERE is_repeat),
     d AS (
         SELECT v.*, row_number = first_value(row_number) OVER w AS is_first, {same} AS same
-          FROM v WHERE fault IS NULL
+          FROM v WHERE fault IS NULL AND external_id IN (SELECT external_id FROM shared)
         WINDOW w AS (PARTITION BY external_id ORDER BY row_number)
     ),
     kept AS (
         INSERT INTO {STAGING_TABLES[kind]} (row_number, {names})
+        SELECT row_number, {names} FROM v
+         WHERE fault IS NULL AND external_id NOT IN (SELECT external_id FROM shared)
+        UNION ALL
         SELECT row_number, {names} FROM d WHERE is_first
     )
     SELECT row_number, fault, NULL::boolean, cells FROM v WHERE fault IS NOT NULL
@@ -340,11 +348,16 @@ def stage_batch(cursor, kind, rows: list[tuple], outcome: Outcome, *, today: dt.
     """Copy the rows as text, check and cast their values into the kind's staging table, record refusals."""
     columns = SPECS[kind]
     names = ", ".join(column.name for column in columns)
-    _stage(cursor, "stage_raw", "row_number int, " + ", ".join(f"{c.name} text" for c in columns))
+    _stage(
+        cursor, "stage_raw", "row_number int, is_repeat bool, " + ", ".join(f"{c.name} text" for c in columns)
+    )
     _stage(cursor, STAGING_TABLES[kind], "row_number int, " + ", ".join(map(_staging_definition, columns)))
-    with cursor.copy(f"COPY stage_raw (row_number, {names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    options = f"FORMAT csv, FORCE_NOT_NULL ({names})"  # an empty cell is '', not NULL
+    copy_sql = f"COPY stage_raw (row_number, is_repeat, {names}) FROM STDIN WITH ({options})"
+    with cursor.copy(copy_sql) as copy:
+        copy.write(buffer.getvalue())
     sql, checks = VALUES_CHECKS[kind]
     params = {"today": today, **{f"{c.name}_choices": list(c.choices) for c in columns if c.choices}}
     cursor.execute(sql, params)
@@ -771,6 +784,9 @@ def run_import(
                 # A batch's index probes make the planner's estimates large enough to JIT-compile the
                 # checks: seconds of compiling for under a second of work. Off for this transaction only.
                 cursor.execute("SET LOCAL jit = off")
+                # A batch lost in a crash is imported again by the next run (idempotent on external_id):
+                # no need to wait for the disk at each commit.
+                cursor.execute("SET LOCAL synchronous_commit = off")
                 if good:
                     stage_batch(cursor, run.kind, good, outcome, today=today)
                     merge(cursor, outcome)

@@ -4,8 +4,8 @@ from accounts.roles import Role
 
 # Who exchanges files with the billing system (imports, the adjustments feed).
 BILLING_SYSTEM_ROLES = {Role.ADMINISTRATOR, Role.CENTRE_MANAGER}
-# Field technicians see disputes and record re-reads and meter tests; they take no other step.
-TECHNICIAN_STEPS = {"retrieve", "list", "reread", "meter_test"}
+# Field technicians see disputes and record re-reads, meter tests and meter replacements; no other step.
+TECHNICIAN_STEPS = {"retrieve", "list", "reread", "meter_test", "replace_meter"}
 
 
 def role_of(user):

@@ -130,6 +130,9 @@ def dashboard(request):
         "billing": reports.billing_panel(
             request.user, unit, start=start, end=end, now=now, labels=selectors.Labels()
         ),
+        "billing_figures": None
+        if own_only
+        else reports.billing_figures_panel(request.user, unit, start=start, end=end),
         "rule": RULE,
         "query": query,
         "own_only": own_only,

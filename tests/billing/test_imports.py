@@ -314,12 +314,17 @@ def test_bad_reading_numbers_are_refused_and_a_repeated_row_counts_as_unchanged(
         f"N4,{s},2026-04-01,,actual\n"  # 5: empty
         f"N5,{s},2026-05-01,12.5,actual\n"  # 6: fine
         f"N5,{s},2026-05-01,12.500,actual\n"  # 7: the same row again: unchanged
+        f"N5,{s},2026-05-01,12.6,actual\n"  # 8: the same external_id, other content
+        f"N6,{s},2026-06-01,x,actual\n"  # 9: refused ...
+        f"N6,{s},2026-06-01,13,actual\n"  # 10: ... so this one is the first good N6
     )
     record = run("readings", text)
-    assert (record.created, record.unchanged) == (1, 1)
+    assert (record.created, record.unchanged) == (2, 1)
     assert refusals(record) == [
         (2, "value_m3 is not a number: abc."),
         (3, "value_m3 cannot be negative."),
         (4, "value_m3 is not a number: 1000000000."),
         (5, "value_m3 is not a number: ."),
+        (8, "external_id N5 appears again with different content."),
+        (9, "value_m3 is not a number: x."),
     ]
