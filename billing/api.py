@@ -110,6 +110,8 @@ class DisputeViewSet(
                 "corrected_reading__meter",
                 "corrected_reading__corrects",
                 "disputed_reading__corrects",
+                "meter_replacement__old_meter",
+                "meter_replacement__new_meter",
             )
             .prefetch_related(
                 "bills",
