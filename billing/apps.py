@@ -41,11 +41,15 @@ class BillingConfig(AppConfig):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
-        from . import services  # noqa: F401  (registers the billing message templates)
+        from . import (
+            services,  # noqa: F401  (registers the billing message templates)
+            timeline,
+        )
         from .customer_page import billing_section, new_dispute_action
 
         post_migrate.connect(_seed_rules, sender=self, dispatch_uid="billing_seed_rules")
         demo_seeded.connect(_add_demo_data, dispatch_uid="billing_demo")
+        timeline.register()
         register_section("billing", billing_section)
         register_action("billing_dispute", new_dispute_action)
         register_kind(

@@ -15,10 +15,9 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -27,9 +26,9 @@ from notifications import messages
 from notifications.services import notify
 from tickets import services as ticket_services
 from tickets.messages import subject_for
-from tickets.models import Channel, ServiceType, Status
+from tickets.models import Channel, ServiceType, Status, TicketEvent
 
-from . import pricing, selectors
+from . import pricing, selectors, timeline
 from .models import (
     Adjustment,
     AdjustmentLine,
@@ -48,10 +47,10 @@ from .models import (
     Step,
     TariffPlan,
 )
+from .timeline import METER_TEST_SERVICE
 
 DISPUTE_SERVICE = "BIL-DISP"
 REREAD_SERVICE = "MTR-READ"
-METER_TEST_SERVICE = "MTR-TEST"
 # A re-read within this many days of the disputed date is taken as the value at that date (tariffs.md).
 REREAD_EXACT_DAYS = 3
 CHECK_BY_METER_TEST = {DisputeKind.METER_FAULT}
@@ -597,9 +596,11 @@ def order_check(*, dispute, actor, now, note="") -> Dispute:
         dispute.step = Step.CHECK_ORDERED
         dispute.save(update_fields=["check_ticket", "step"])
         _event(dispute, Step.CHECK_ORDERED, actor=actor, now=now, ticket=child.reference, service=code)
-        ticket_services.add_note(
+        ticket_services.record_step(
             ticket=dispute.ticket,
-            text=_("%(what)s ordered: %(ref)s") % {"what": what, "ref": child.reference},
+            step=timeline.CHECK_ORDERED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"service": code, "ticket": child.reference},
             actor=actor,
             now=now,
         )
@@ -738,10 +739,11 @@ def _order_meter_replacement(dispute, meter, *, actor, now) -> MeterReplacement:
         dispute=dispute, defaults={"old_meter": meter, "ordered_at": now, "ordered_by": actor}
     )
     if created:
-        ticket_services.add_note(
+        ticket_services.record_step(
             ticket=dispute.ticket,
-            text=_("Meter %(serial)s failed the test: it is replaced at no cost and the test fee is waived.")
-            % {"serial": meter.serial},
+            step=timeline.REPLACEMENT_ORDERED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"meter": meter.serial},
             actor=actor,
             now=now,
         )
@@ -807,6 +809,14 @@ def record_meter_replacement(*, dispute, new_serial, replaced_on: dt.date, actor
             new_meter=new.serial,
             replaced_on=replaced_on.isoformat(),
             free_of_charge=True,
+        )
+        ticket_services.record_step(
+            ticket=dispute.ticket,
+            step=timeline.METER_REPLACED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"old_meter": old.serial, "new_meter": new.serial, "replaced_on": replaced_on.isoformat()},
+            actor=actor,
+            now=now,
         )
     return replacement
 
@@ -1109,26 +1119,20 @@ def inform_customer(*, dispute, channel, actor, now) -> Dispute:
         )
         if pending.exists():
             raise ValidationError({"non_field_errors": _("Apply or withdraw the waiting adjustment first.")})
-        language = translation.override(settings.LANGUAGE_CODE)  # the customer reads the site's language
         if applied is not None:
             old = sum((line.old_amount for line in applied.lines.all()), Decimal("0"))
             new = sum((line.new_amount for line in applied.lines.all()), Decimal("0"))
-            with language:
-                text = _(
-                    "Your billing dispute %(ref)s: the bills were re-priced from %(old)s CNY to %(new)s CNY; "
-                    "the difference of %(diff)s CNY is adjusted on your account."
-                ) % {"ref": dispute.reference, "old": old, "new": new, "diff": applied.amount}
             data = {"old_amount": str(old), "new_amount": str(new), "adjustment": str(applied.amount)}
         else:
-            with language:
-                text = _("Your billing dispute %(ref)s was checked: %(finding)s; the bills stand.") % {
-                    "ref": dispute.reference,
-                    "finding": dispute.finding or _("no error was found"),
-                }
             data = {}
         # The reply shows on the public tracking page; by SMS it is also sent (a letter is printed).
         ticket_services.add_reply(
-            ticket=dispute.ticket, text=text, actor=actor, now=now, notify=channel == InformChannel.SMS
+            ticket=dispute.ticket,
+            step=timeline.OUTCOME,
+            params={"reference": dispute.reference, "finding": dispute.finding, **data},
+            actor=actor,
+            now=now,
+            notify=channel == InformChannel.SMS,
         )
         dispute.step = Step.INFORMED if applied else Step.CLOSED
         dispute.closed_at = now

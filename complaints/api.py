@@ -20,7 +20,8 @@ from rest_framework.response import Response
 from accounts.personal_data import reveal_if_asked
 from accounts.roles import Role
 from gasservice.api import CaseStepsMixin
-from tickets.models import OPEN_STATUSES, SlaState, Status, Ticket
+from tickets import selectors as ticket_selectors
+from tickets.models import OPEN_STATUSES, SlaState, Status
 from tickets.selectors import sla_state_q
 
 from . import selectors, services
@@ -309,9 +310,7 @@ class ComplaintViewSet(
     @action(detail=True, methods=["post"])
     def link(self, request, reference=None):
         data = self._input(LinkSerializer)
-        ticket = (
-            Ticket.objects.visible_to(request.user).filter(reference=data["ticket"].strip().upper()).first()
-        )
+        ticket = ticket_selectors.find_visible_ticket(request.user, data["ticket"])
         if ticket is None:
             raise DRFValidationError({"ticket": [_("No ticket with this reference is visible to you.")]})
         complaint = services.link_related(

@@ -68,7 +68,12 @@ class ComplaintsConfig(AppConfig):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind
 
-        from . import messages  # noqa: F401  (registers the complainant message templates)
+        from . import (
+            messages,  # noqa: F401  (registers the complainant message templates)
+            timeline,
+        )
+
+        timeline.register()
 
         register_action("complaints_new", _new_complaint_action)
         post_migrate.connect(_seed_categories, sender=self, dispatch_uid="complaints_seed_categories")

@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Customer, OrgUnit
 from accounts.selectors import branch_of
 from accounts.visibility import is_unit_visible_to
-from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status, TicketEvent
+from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status
 from tickets.selectors import sla_state_q
+from tickets.tracking import public_replies
 
 from .models import Complaint, ComplaintCategory, RootCause
 
@@ -154,10 +155,6 @@ def related_tickets(complaint: Complaint):
     return complaint.related_tickets.select_related("service_type").order_by("-received_at")
 
 
-def timeline(complaint: Complaint):
-    return complaint.ticket.events.select_related("actor").order_by("at", "id")
-
-
 def milestones(complaint: Complaint):
     return complaint.ticket.milestones.order_by("sort_order", "id")
 
@@ -197,11 +194,7 @@ def track_complaint(*, reference: str, phone: str) -> PublicStatus | None:
             "sort_order"
         )
     ]
-    replies = list(
-        ticket.events.filter(is_public=True, kind=TicketEvent.Kind.REPLY)
-        .order_by("at", "id")
-        .values_list("at", "message")
-    )
+    replies = public_replies(ticket)
     return PublicStatus(
         reference=ticket.reference,
         stage=complaint.stage,

@@ -20,23 +20,13 @@ from django.utils.translation import gettext as _
 from accounts.models import OrgUnit
 from accounts.validators import validate_landline, validate_mobile
 from notifications.messages import at
-from notifications.models import Kind as NotificationKind
-from notifications.models import Notification
-from notifications.services import Address, notify
+from notifications.services import EMAIL, SMS, Address, Kind, notify
 from tickets import services as ticket_services
 from tickets.attachments import validate_attachment
 from tickets.messages import subject_for
-from tickets.models import (
-    Channel,
-    Milestone,
-    Priority,
-    ServiceType,
-    Status,
-    Ticket,
-    TicketEvent,
-)
+from tickets.models import Channel, Milestone, Priority, ServiceType, Status, Ticket
 
-from . import messages
+from . import messages, timeline
 from .models import (
     REPEAT_WINDOW_DAYS,
     Complaint,
@@ -129,12 +119,6 @@ def _validate_phone(phone: str) -> None:
             ) from None
 
 
-def _record_event(*, ticket, actor, now, message, data, kind=TicketEvent.Kind.FIELD, is_public=False):
-    return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, at=now, message=message, data=data, is_public=is_public
-    )
-
-
 def _meet_first(*, ticket, codes, actor, now) -> Milestone | None:
     """Meet the first open milestone among `codes` (a service type has at most one of each step)."""
     open_codes = {m.code: m for m in ticket.milestones.filter(code__in=codes, met_at__isnull=True)}
@@ -154,15 +138,15 @@ def _notify_complainant(*, complaint, template, params, now) -> list:
     addresses = []
     try:
         validate_mobile(complaint.complainant_phone)
-        addresses.append(Address(Notification.Channel.SMS, complaint.complainant_phone))
+        addresses.append(Address(SMS, complaint.complainant_phone))
     except ValidationError:
         pass  # a landline cannot take an SMS; the handler calls instead
     if complaint.complainant_email:
-        addresses.append(Address(Notification.Channel.EMAIL, complaint.complainant_email))
+        addresses.append(Address(EMAIL, complaint.complainant_email))
     ticket = complaint.ticket
     return notify(
         recipients=addresses,
-        kind=NotificationKind.COMPLAINT,
+        kind=Kind.COMPLAINT,
         template=template,
         params={"url": tracking_url(ticket.reference), **params},
         subject=subject_for(ticket),
@@ -284,14 +268,12 @@ def file_complaint(
         is_repeat=earlier is not None,
         repeat_of_id=(earlier.repeat_of_id or earlier.pk) if earlier is not None else None,
     )
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.FILED,
         actor=actor,
         now=now,
-        message=_("Complaint filed: %(category)s, source %(source)s.")
-        % {"category": category.name, "source": Source(source).label},
-        data={
-            "step": "file",
+        params={
             "category": category.code,
             "source": source,
             "severity": severity,
@@ -338,13 +320,7 @@ def acknowledge_complaint(*, complaint: Complaint, actor, now, note: str = "") -
     if ticket.status == Status.NEW:
         ticket = complaint.ticket = ticket_services.accept_ticket(ticket=ticket, actor=actor, now=now)
     _meet_first(ticket=ticket, codes=ACKNOWLEDGE_MILESTONES, actor=actor, now=now)
-    _record_event(
-        ticket=ticket,
-        actor=actor,
-        now=now,
-        message=note.strip() or _("Complaint acknowledged."),
-        data={"step": "acknowledge"},
-    )
+    ticket_services.record_step(ticket=ticket, step=timeline.ACKNOWLEDGED, actor=actor, now=now, note=note)
     return complaint
 
 
@@ -358,8 +334,8 @@ def record_contact(*, complaint: Complaint, note: str, actor, now) -> Complaint:
     complaint.contacted_at = complaint.contacted_at or now
     complaint.save(update_fields=["contacted_at"])
     _meet_first(ticket=complaint.ticket, codes=CONTACT_MILESTONES, actor=actor, now=now)
-    _record_event(
-        ticket=complaint.ticket, actor=actor, now=now, message=note.strip(), data={"step": "contact"}
+    ticket_services.record_step(
+        ticket=complaint.ticket, step=timeline.CONTACTED, actor=actor, now=now, note=note
     )
     return complaint
 
@@ -402,17 +378,12 @@ def record_investigation(
     ticket = complaint.ticket
     if ticket.status in (Status.NEW, Status.ACCEPTED, Status.ASSIGNED):
         ticket = complaint.ticket = ticket_services.start_work(ticket=ticket, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.INVESTIGATED,
         actor=actor,
         now=now,
-        message=_("Investigation recorded: %(result)s, root cause %(cause)s.")
-        % {
-            "result": _("substantiated") if is_substantiated else _("not substantiated"),
-            "cause": RootCause(root_cause).label,
-        },
-        data={
-            "step": "investigate",
+        params={
             "is_substantiated": is_substantiated,
             "root_cause": root_cause,
             "department_at_fault": department_at_fault.code if department_at_fault else None,
@@ -460,13 +431,12 @@ def respond_to_complaint(
     # The answer goes out below, worded for a complaint: the reply itself sends nothing.
     ticket_services.add_reply(ticket=ticket, text=complaint.response_text, actor=actor, now=now, notify=False)
     _meet_first(ticket=ticket, codes=REPLY_MILESTONES, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.ANSWERED,
         actor=actor,
         now=now,
-        message=_("Answer sent; remedy: %(remedy)s.") % {"remedy": Remedy(remedy).label},
-        data={
-            "step": "respond",
+        params={
             "remedy": remedy,
             "remedy_amount": str(complaint.remedy_amount) if complaint.remedy_amount is not None else None,
         },
@@ -506,17 +476,13 @@ def close_complaint(
     complaint.save(update_fields=["closed_at", "customer_accepted"])
     ticket = complaint.ticket
     _meet_first(ticket=ticket, codes=CALLBACK_MILESTONES, actor=actor, now=now)
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.CLOSED,
         actor=actor,
         now=now,
-        message=note.strip()
-        or (
-            _("Customer accepted the answer.")
-            if customer_accepted
-            else _("Closed without the customer's acceptance.")
-        ),
-        data={"step": "close", "customer_accepted": customer_accepted},
+        note=note,
+        params={"customer_accepted": customer_accepted},
     )
     if ticket.status == Status.IN_PROGRESS:
         ticket = ticket_services.resolve_ticket(ticket=ticket, actor=actor, now=now)
@@ -549,12 +515,13 @@ def reopen_complaint(*, complaint: Complaint, reason: str, actor, now) -> Compla
     complaint.save(
         update_fields=["reopen_count", "appeal_reason", "responded_at", "closed_at", "customer_accepted"]
     )
-    _record_event(
+    ticket_services.record_step(
         ticket=ticket,
+        step=timeline.REOPENED,
         actor=actor,
         now=now,
-        message=_("Appeal: %(reason)s") % {"reason": reason.strip()},
-        data={"step": "reopen", "reopen_count": complaint.reopen_count},
+        note=reason,
+        params={"reopen_count": complaint.reopen_count},
     )
     return complaint
 
@@ -569,12 +536,12 @@ def link_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complai
             {"ticket": _("%(reference)s is linked already.") % {"reference": ticket.reference}}
         )
     complaint.related_tickets.add(ticket)
-    _record_event(
+    ticket_services.record_step(
         ticket=complaint.ticket,
+        step=timeline.LINKED,
         actor=actor,
         now=now,
-        message=_("Related case linked: %(reference)s.") % {"reference": ticket.reference},
-        data={"step": "link", "ticket": ticket.reference},
+        params={"ticket": ticket.reference},
     )
     return complaint
 
@@ -584,11 +551,11 @@ def unlink_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Compl
     if not complaint.related_tickets.filter(pk=ticket.pk).exists():
         raise ValidationError({"ticket": _("%(reference)s is not linked.") % {"reference": ticket.reference}})
     complaint.related_tickets.remove(ticket)
-    _record_event(
+    ticket_services.record_step(
         ticket=complaint.ticket,
+        step=timeline.UNLINKED,
         actor=actor,
         now=now,
-        message=_("Related case unlinked: %(reference)s.") % {"reference": ticket.reference},
-        data={"step": "unlink", "ticket": ticket.reference},
+        params={"ticket": ticket.reference},
     )
     return complaint

@@ -25,10 +25,11 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.roles import Role, is_supervisor
 from accounts.selectors import customer_for, search_customers
-from tickets.models import Status, Ticket
+from tickets import selectors as ticket_selectors
+from tickets.models import Status
 from tickets.timeline import timeline_rows
 
-from . import selectors, services
+from . import selectors, services, timeline
 from .forms import (
     AcknowledgeForm,
     CloseForm,
@@ -68,7 +69,8 @@ def _limited(request, *, group: str, key, rate: str) -> bool:
         return False
 
 
-def _submission_key(phone: str, description: str) -> str:
+def submission_key(phone: str, description: str) -> str:
+    """The cache key held while a submission of this text from this phone is being filed."""
     digest = hashlib.sha256(f"{phone}\n{description.strip()}".encode()).hexdigest()
     return f"{getattr(settings, 'RATELIMIT_CACHE_PREFIX', 'rl:')}submit:{digest}"
 
@@ -137,7 +139,7 @@ def complaint_new(request):
     if duplicate is not None:
         request.session[SESSION_KEY] = duplicate.reference
         return redirect("complaints:submitted")
-    submission = _submission_key(data["phone"], data["description"])
+    submission = submission_key(data["phone"], data["description"])
     if not _claim_submission(submission):
         return _too_many(request)  # the same text is being filed right now (a double tap)
     if _limited(
@@ -307,7 +309,11 @@ def _detail(request, complaint, *, failed: str = "", status: int = 200, **forms)
             "ticket": complaint.ticket,
             "can_work": selectors.is_workable_by(request.user, complaint),
             "milestones": selectors.milestones(complaint),
-            "events": timeline_rows(complaint.ticket, selectors.timeline(complaint)),
+            "events": timeline_rows(
+                complaint.ticket,
+                ticket_selectors.timeline(complaint.ticket),
+                known=timeline.known_names(complaint),
+            ),
             "chain": chain.complaints if len(chain.complaints) > 1 or chain.elsewhere else [],
             "chain_elsewhere": chain.elsewhere,
             "related": selectors.related_tickets(complaint),
@@ -440,9 +446,7 @@ def reopen(request, reference):
 
 
 def _link(request, complaint, data, now):
-    ticket = (
-        Ticket.objects.visible_to(request.user).filter(reference=data["reference"].strip().upper()).first()
-    )
+    ticket = ticket_selectors.find_visible_ticket(request.user, data["reference"])
     if ticket is None:
         raise ValidationError({"reference": _("No ticket with this reference is visible to you.")})
     services.link_related(complaint=complaint, ticket=ticket, actor=request.user, now=now)

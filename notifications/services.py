@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import is_supervisor
 from gasservice.bulk_sql import insert_grouped
 
+from .models import Kind as Kind  # the apps above name their notifications' kind through this module
 from .models import Notification
 
 IN_APP, EMAIL, SMS = Notification.Channel.IN_APP, Notification.Channel.EMAIL, Notification.Channel.SMS

@@ -50,9 +50,13 @@ class SatisfactionConfig(AppConfig):
         from accounts.signals import demo_seeded
         from tickets.hooks import register_kind, ticket_status_changing
 
-        from . import outbox  # noqa: F401  (registers the satisfaction message templates)
+        from . import (
+            outbox,  # noqa: F401  (registers the satisfaction message templates)
+            timeline,
+        )
 
         post_migrate.connect(_seed_after_migrate, sender=self, dispatch_uid="satisfaction_seed")
         ticket_status_changing.connect(_status_changing, dispatch_uid="satisfaction_status_changing")
         demo_seeded.connect(_add_demo_data, dispatch_uid="satisfaction_demo")
         register_kind("follow_up", detail_url=_follow_up_url)
+        timeline.register()

@@ -9,8 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications import messages
-from notifications.models import Notification
-from notifications.services import Address, Message, notify, write_notifications
+from notifications.services import EMAIL, SMS, Address, Message, notify, write_notifications
 from tickets.messages import subject_for
 
 SURVEY_SMS_KIND = "satisfaction_survey"
@@ -38,7 +37,7 @@ def queue_customer_sms(texts: list[dict], *, now) -> int:
     """texts: dicts of ticket, phone, link, company, send_at. One INSERT for all; returns the count."""
     batch = [
         Message(
-            recipients=[Address(Notification.Channel.SMS, t["phone"])],
+            recipients=[Address(SMS, t["phone"])],
             kind=SURVEY_SMS_KIND,
             template=SURVEY_SMS,
             params={"company": t["company"], "link": t["link"]},
@@ -53,7 +52,7 @@ def queue_customer_sms(texts: list[dict], *, now) -> int:
 def notify_repeat_unhappy(*, recipients, ticket, original: str, earlier: str, now) -> None:
     """In-app notifications (and e-mail when configured) for the branch managers about a ticket."""
     by_email = getattr(settings, "SATISFACTION_NOTIFY_BY_EMAIL", False)
-    channels = [Notification.Channel.EMAIL] if by_email else []
+    channels = [EMAIL] if by_email else []
     notify(
         recipients=recipients,
         kind=REPEAT_RECOVERY_KIND,

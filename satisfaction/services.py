@@ -25,9 +25,9 @@ from gasservice.bulk_sql import insert_rows
 from notifications.tasks import enqueue_on_commit
 from tickets import hooks as ticket_hooks
 from tickets import services as ticket_services
-from tickets.models import Channel, Priority, ServiceType, Status, Ticket
+from tickets.models import Channel, Priority, ServiceType, Status, Ticket, TicketEvent
 
-from . import outbox, rules
+from . import outbox, rules, timeline
 from .models import (
     DUE_STATES,
     OVERALL_CODE,
@@ -598,24 +598,24 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         is_repeat=repeat is not None,
         opened_at=now,
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        ticket_services.add_note(
-            ticket=original,
-            actor=None,
-            now=now,
-            text=_("Unhappy follow-up answer: service recovery %(reference)s opened.")
-            % {"reference": ticket.reference},
-        )
-        if repeat is not None:
-            managers = _branch_managers(original.org_unit)
-            if managers:
-                outbox.notify_repeat_unhappy(
-                    recipients=managers,
-                    ticket=ticket,
-                    now=now,
-                    original=original.reference,
-                    earlier=repeat.original.reference,
-                )
+    ticket_services.record_step(
+        ticket=original,
+        step=timeline.RECOVERY_OPENED,
+        kind=TicketEvent.Kind.NOTE,
+        params={"recovery": ticket.reference},
+        actor=None,
+        now=now,
+    )
+    if repeat is not None:
+        managers = _branch_managers(original.org_unit)
+        if managers:
+            outbox.notify_repeat_unhappy(
+                recipients=managers,
+                ticket=ticket,
+                now=now,
+                original=original.reference,
+                earlier=repeat.original.reference,
+            )
     return recovery
 
 

@@ -22,7 +22,9 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.roles import Role, may_see_full_personal_data
 from accounts.services import record_personal_data_view
+from tickets import selectors as ticket_selectors
 from tickets.models import TicketEvent
+from tickets.timeline import timeline_rows
 
 from . import improvements as improvement_services
 from . import selectors, services
@@ -212,9 +214,9 @@ def _recovery_or_404(user, reference):
 def _recovery_page(request, recovery, *, form=None, status=200):
     survey = recovery.survey
     questions = services.active_questions()
-    events = (
-        TicketEvent.objects.filter(
-            ticket=recovery.ticket,
+    events = timeline_rows(
+        recovery.ticket,
+        ticket_selectors.timeline(recovery.ticket).filter(
             kind__in=[
                 TicketEvent.Kind.NOTE,
                 TicketEvent.Kind.STATUS,
@@ -222,9 +224,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
                 TicketEvent.Kind.ESCALATED,
                 TicketEvent.Kind.REPLY,
             ],
-        )
-        .select_related("actor")
-        .order_by("at", "id")
+        ),
     )
     context = {
         "recovery": recovery,

@@ -19,7 +19,7 @@ from accounts.models import OrgUnit
 from accounts.personal_data import personal_fields_in, reveal_if_asked
 from accounts.roles import may_transfer_cases
 
-from . import selectors, services
+from . import selectors, services, timeline
 from .filters import QueueFilterSerializer
 from .models import ServiceType, Ticket
 from .serializers import (
@@ -248,7 +248,8 @@ class TicketViewSet(viewsets.GenericViewSet):
         reveal = bool(shown) and reveal_if_asked(
             request, fields=shown, customer=ticket.customer, subject=ticket.reference
         )
-        return Response(EventSerializer(events, many=True, context={"reveal": reveal}).data)
+        rows = {row.event.pk: row for row in timeline.timeline_rows(ticket, events)}
+        return Response(EventSerializer(events, many=True, context={"reveal": reveal, "rows": rows}).data)
 
 
 class ServiceTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

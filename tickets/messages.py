@@ -98,7 +98,7 @@ def _reply_body(params: dict, language: str) -> str:
         "company": params["company"],
         "reference": params["reference"],
         "url": params["url"],
-        "text": params["text"],
+        "text": messages.render_value(params["text"], language),
     }
 
 

@@ -410,16 +410,22 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
     return ticket
 
 
-def visible_ticket(user, reference, *, for_update=False) -> Ticket:
-    """A visible ticket by reference for an action (the service re-reads and locks it)."""
-    ticket = (
+def find_visible_ticket(user, reference: str) -> Ticket | None:
+    """A visible ticket by the reference a clerk typed (any case, blanks around), or None."""
+    reference = (reference or "").strip().upper()
+    if not _may_exist(reference):
+        return None
+    return (
         Ticket.objects.visible_to(user)
         .select_related("org_unit", "service_type")
         .filter(reference=reference)
         .first()
-        if _may_exist(reference)
-        else None
     )
+
+
+def visible_ticket(user, reference, *, for_update=False) -> Ticket:
+    """A visible ticket by reference for an action (the service re-reads and locks it)."""
+    ticket = find_visible_ticket(user, reference)
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket

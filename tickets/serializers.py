@@ -220,10 +220,26 @@ class EventSerializer(serializers.ModelSerializer):
     """A timeline line; phones and ID numbers in its data masked unless the context says reveal."""
 
     actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
+    title = serializers.SerializerMethodField(help_text="What happened, in the request's language.")
+    summary = serializers.SerializerMethodField(
+        help_text="The change with names (people, units, milestones), in the request's language."
+    )
 
     class Meta:
         model = TicketEvent
-        fields = ["kind", "at", "actor", "is_public", "message", "data"]
+        fields = ["kind", "at", "actor", "is_public", "title", "summary", "message", "data"]
+
+    def _row(self, event):
+        """The timeline's rendering of the event, when the view gave one (context "rows", by id)."""
+        return self.context.get("rows", {}).get(event.pk)
+
+    def get_title(self, event) -> str:
+        row = self._row(event)
+        return row.title if row is not None else event.get_kind_display()
+
+    def get_summary(self, event) -> str:
+        row = self._row(event)
+        return row.summary if row is not None else ""
 
     def to_representation(self, event):
         data = super().to_representation(event)

@@ -32,7 +32,7 @@ from accounts.visibility import ALL, transfer_scope
 from notifications.models import Notification
 from notifications.services import Address, notify
 
-from . import hooks, messages, routing, sla
+from . import hooks, messages, routing, sla, timeline
 from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
 from .escalation import alert_emergency, policy_for, schedule_milestone
@@ -1122,15 +1122,44 @@ def add_note(*, ticket, text, actor, now) -> TicketEvent:
         return _event(ticket, Kind.NOTE, actor=actor, now=now, message=text)
 
 
-def add_reply(*, ticket, text, actor, now, notify=True) -> TicketEvent:
+def _check_step(step: str) -> None:
+    if not timeline.is_step(step):
+        raise ValueError(f"No timeline step {step!r} is registered.")
+
+
+def record_step(
+    *, ticket, step: str, actor, now, params=None, note: str = "", kind=Kind.FIELD, is_public=False
+) -> TicketEvent:
+    """A step of an upper app's workflow on the ticket's timeline: its registered code and parameters,
+    rendered in the reader's language (tickets.timeline); `note` is only what the clerk wrote."""
+    _check_step(step)
+    return _event(
+        ticket,
+        kind,
+        actor=actor,
+        now=now,
+        message=(note or "").strip(),
+        data={"step": step, **(params or {})},
+        is_public=is_public,
+    )
+
+
+def add_reply(*, ticket, actor, now, text="", notify=True, step=None, params=None) -> TicketEvent:
     """A reply to the customer: shown on the public tracking page and sent by SMS (and email when
-    known) through notification rows written with it; `notify=False` when the caller sends its own."""
-    text = _text(text)
+    known) through notification rows written with it; `notify=False` when the caller sends its own.
+    An app's own worded reply is a registered `step` with `params`, read in the reader's language."""
+    if step is None:
+        message = sent = _text(text)
+        data = {}
+    else:
+        _check_step(step)
+        data = {"step": step, **(params or {})}
+        message, sent = "", timeline.step_in_languages(ticket, step, params or {})
     with transaction.atomic():
         ticket = _locked(ticket)
-        event = _event(ticket, Kind.REPLY, actor=actor, now=now, message=text, is_public=True)
+        event = _event(ticket, Kind.REPLY, actor=actor, now=now, message=message, data=data, is_public=True)
         if notify:
-            _send_reply(ticket, text, now)
+            _send_reply(ticket, sent, now)
         return event
 
 

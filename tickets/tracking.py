@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from .models import Status, Ticket, TicketEvent
+from .timeline import timeline_rows
 
 MIN_PHONE_DIGITS = 7
 
@@ -45,6 +46,13 @@ def case_phones(ticket) -> set[str]:
     return {p for p in map(_digits, phones) if len(p) >= MIN_PHONE_DIGITS}
 
 
+def public_replies(ticket) -> list[tuple]:
+    """(at, text) of the replies the customer may read, oldest first, an app's worded ones in the
+    reader's language."""
+    events = ticket.events.filter(is_public=True, kind=TicketEvent.Kind.REPLY).order_by("at", "id")
+    return [(row.event.at, row.summary or row.event.message) for row in timeline_rows(ticket, events)]
+
+
 def track_case(*, reference: str, phone: str) -> PublicCase | None:
     """The public view of a case, or None when reference and phone do not match (one answer for both)."""
     reference = (reference or "").strip().upper()
@@ -58,11 +66,7 @@ def track_case(*, reference: str, phone: str) -> PublicCase | None:
     )
     if ticket is None or phone not in case_phones(ticket):
         return None
-    replies = list(
-        ticket.events.filter(is_public=True, kind=TicketEvent.Kind.REPLY)
-        .order_by("at", "id")
-        .values_list("at", "message")
-    )
+    replies = public_replies(ticket)
     return PublicCase(
         reference=ticket.reference,
         service=ticket.service_type,

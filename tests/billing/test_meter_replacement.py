@@ -6,10 +6,12 @@ from decimal import Decimal as D
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing import services
 from billing.models import DisputeKind, Meter, MeterReplacement, Step
+from tickets import selectors as selectors_of_tickets
+from tickets.timeline import timeline_rows
 
 from .factories import bills_from, meter, reading
 
@@ -51,10 +53,9 @@ def test_a_failed_meter_test_orders_a_free_replacement_and_recording_it_removes_
     dispute, old = failed
     ordered = MeterReplacement.objects.get(dispute=dispute)
     assert (ordered.old_meter, ordered.is_free_of_charge, ordered.is_done) == (old, True, False)
-    notes = [e.message for e in dispute.ticket.events.filter(kind="note")]
-    assert (
-        f"Meter {old.serial} failed the test: it is replaced at no cost and the test fee is waived." in notes
-    )
+    rows = timeline_rows(dispute.ticket, selectors_of_tickets.timeline(dispute.ticket))
+    expected = f"Meter {old.serial} failed the test: it is replaced at no cost and the test fee is waived."
+    assert expected in [r.summary for r in rows]
     replacement = services.record_meter_replacement(
         dispute=dispute, new_serial="SN-NEW-1", replaced_on=dt.date(2026, 7, 18), actor=org.tech, now=NOW
     )
@@ -75,6 +76,10 @@ def test_a_failed_meter_test_orders_a_free_replacement_and_recording_it_removes_
         "replaced_on": "2026-07-18",
         "free_of_charge": True,
     }
+    with translation.override("zh-hans"):
+        rows = timeline_rows(dispute.ticket, selectors_of_tickets.timeline(dispute.ticket))
+    expected = f"已换表 · 原表 {old.serial} 已于 2026-07-18 免费更换为 SN-NEW-1。"
+    assert expected in [f"{r.title} · {r.summary}" for r in rows]
     # The affected period is still re-billed: 4 m3 less in each of the two bills.
     assert services.rebill_dispute(dispute).total_difference == D("-16.32")
 

@@ -5,12 +5,16 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.test import Client
+from django.utils import timezone, translation
 
 from billing import selectors, services
 from billing.models import Adjustment, BillStatus, DisputeKind, Meter, ReadingSource, Step
+from notifications.messages import render
 from notifications.models import Notification
 from tests.tickets.factories import staff
+from tickets import selectors as selectors_of_tickets
+from tickets.timeline import timeline_rows
 
 from .factories import WORKED_READINGS, bills_from, household, meter, reading
 
@@ -32,6 +36,35 @@ def worked(org):
 
 def messages(exc):
     return [str(m) for m in exc.value.messages]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Check ordered · re-read ordered: {}"), ("zh-hans", "已派发核查 · 已派发复核抄表：{}")],
+)
+def test_the_check_ordered_is_stored_as_a_code_and_read_in_the_readers_language(
+    org, worked, language, expected
+):
+    dispute = services.register_dispute(
+        customer=org.customer,
+        kind=DisputeKind.ESTIMATE,
+        bills=[worked[1][2]],
+        description="估抄读数过高",
+        channel="service_hall",
+        actor=org.clerk,
+        now=NOW,
+    )
+    dispute = services.order_check(dispute=dispute, actor=org.clerk, now=NOW)
+    note = dispute.ticket.events.get(kind="note")
+    assert note.message == ""
+    assert note.data == {
+        "step": "billing.check_ordered",
+        "service": "MTR-READ",
+        "ticket": dispute.check_ticket.reference,
+    }
+    with translation.override(language):
+        rows = timeline_rows(dispute.ticket, selectors_of_tickets.timeline(dispute.ticket))
+    assert expected.format(dispute.check_ticket.reference) in [f"{r.title} · {r.summary}" for r in rows]
 
 
 def test_bills_from_readings_are_priced_like_the_worked_example(worked):
@@ -176,12 +209,22 @@ def test_informing_the_customer_closes_the_dispute_and_lifts_the_hold(org, propo
     dispute.ticket.refresh_from_db()
     assert dispute.ticket.status == "closed"
     reply = dispute.ticket.events.filter(kind="reply").get()
-    assert "from 1539.39 CNY to 1386.71 CNY" in reply.message
+    assert reply.is_public and reply.message == ""  # worded when read, in the reader's language
+    assert reply.data["step"] == "billing.outcome" and reply.data["adjustment"] == "-152.68"
     sms = Notification.objects.get(ticket=dispute.ticket, channel="sms", kind="reply")
     assert sms.address == org.customer.mobile and "the difference of -152.68 CNY" in sms.rendered_body
+    assert "差额 -152.68 元" in render(sms, language="zh-hans")[1]
     supervisor_alert = Notification.objects.get(recipient=org.supervisor, kind="billing_adjustment")
     expected = f"Adjustment -152.68 CNY on {dispute.reference} waits for approval"
     assert supervisor_alert.rendered_title == expected
+    for language, text in (
+        ("en", "from 1539.39 CNY to 1386.71 CNY"),
+        ("zh-hans", "由 1539.39 元重新核算为 1386.71 元"),
+    ):
+        page = Client(HTTP_ACCEPT_LANGUAGE=language).post(
+            "/track/", {"reference": dispute.reference, "phone": org.customer.mobile}
+        )
+        assert text in page.content.decode()
 
 
 def test_no_late_fee_counts_while_a_dispute_is_open(org, worked):

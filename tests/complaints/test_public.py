@@ -276,10 +276,10 @@ def test_phone_typed_with_spaces_or_country_code_is_accepted(client, org):
 def test_simultaneous_identical_submission_is_filed_once(client, org, settings):
     from django.core.cache import cache
 
-    from complaints.views import _submission_key
+    from complaints.views import submission_key
 
     data = form_data()
-    cache.add(_submission_key(data["phone"], data["description"]), 1, timeout=60)  # another tap in flight
+    cache.add(submission_key(data["phone"], data["description"]), 1, timeout=60)  # another tap in flight
     response = client.post(NEW, data)
     assert response.status_code == 429
     assert not Complaint.objects.exists()

@@ -45,7 +45,7 @@ def test_filing_creates_ticket_with_the_complaint_standard_and_the_file(org):
     assert complaint.category.code == "billing" and complaint.sub_category.code == "billing.late_fee"
     assert complaint.requested_remedy == "免除违约金"
     assert not complaint.is_repeat
-    assert TicketEvent.objects.filter(ticket=ticket, data__step="file").exists()
+    assert TicketEvent.objects.filter(ticket=ticket, data__step="complaints.file").exists()
 
 
 def test_customer_complaint_goes_to_the_customers_outlet(org):

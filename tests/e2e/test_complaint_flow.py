@@ -39,7 +39,8 @@ def test_customer_complains_from_a_phone_and_sees_the_agents_answer(
     seed_complaint_categories()
     org = Org()
     org.agent.set_password("agent-pass-2026")
-    org.agent.save(update_fields=["password"])
+    org.agent.first_name = "刘芳"
+    org.agent.save(update_fields=["password", "first_name"])
     photo = tmp_path / "meter.png"
     photo.write_bytes(PNG_BYTES)
 
@@ -95,6 +96,22 @@ def test_customer_complains_from_a_phone_and_sees_the_agents_answer(
     assert ANSWER in browser.find_element(By.CSS_SELECTOR, ".complaint-answer").text
     complaint.refresh_from_db()
     assert complaint.acknowledged_at and complaint.response_text == ANSWER
+
+    # The timeline tells the steps in the reader's language, with the agent's full name.
+    timeline = browser.find_element(By.CSS_SELECTOR, "ol.timeline")
+    assert "已确认受理投诉" in timeline.text and "补救措施：更正" in timeline.text and "刘芳" in timeline.text
+    browser.execute_script("arguments[0].scrollIntoView()", timeline)
+    screenshot(browser, "complaint-timeline-zh-Hans")
+    Select(browser.find_element(By.ID, "lang-select")).select_by_value("en")
+    wait(
+        browser, ec.text_to_be_present_in_element((By.CSS_SELECTOR, "ol.timeline"), "Complaint acknowledged")
+    )
+    timeline = browser.find_element(By.CSS_SELECTOR, "ol.timeline")
+    assert (
+        "Answer sent" in timeline.text and "remedy: Correction" in timeline.text and "刘芳" in timeline.text
+    )
+    browser.execute_script("arguments[0].scrollIntoView()", timeline)
+    screenshot(browser, "complaint-timeline-en")
 
     # The customer sees the answer (and nothing internal).
     status = track(phone, base_url, wait, reference, "13900005555")

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from accounts.models import Role
 from notifications.models import Notification
@@ -160,7 +161,26 @@ def test_unhappy_answer_opens_a_recovery_ticket_for_the_outlet_supervisor(
     # Monday 10:00: contact by the close of business Tuesday, close by Thursday.
     assert dues["contact"] == MON.replace(day=3, hour=17, minute=30)
     assert dues["complete"] == MON.replace(day=5, hour=17, minute=30)
-    assert case.events.filter(kind="note", message__contains=ticket.reference).exists()
+    note = case.events.get(kind="note", data__step="satisfaction.recovery_opened")
+    assert note.data["recovery"] == ticket.reference and note.message == ""  # no stored sentence
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ["Service recovery opened", "Unhappy follow-up answer: service recovery {} opened."]),
+        ("zh-hans", ["已开立服务补救", "回访不满意：已开立服务补救 {}。"]),
+    ],
+)
+def test_the_cases_timeline_tells_of_the_recovery_in_the_readers_language(org, language, expected):
+    case = closed_case(org)
+    recovery = Recovery.objects.get(survey=answer(survey_of(case), overall=1))
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(org.supervisor)
+    page = client.get(f"/tickets/{case.reference}/").content.decode()
+    timeline = page[page.index('id="timeline-heading"') :]
+    for text in expected:
+        assert text.format(recovery.ticket.reference) in timeline
 
 
 @pytest.mark.parametrize(

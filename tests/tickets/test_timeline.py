@@ -68,3 +68,10 @@ def test_timeline_names_people_units_and_milestones_in_the_readers_language(org,
     for text in expected[1:] if language == "en" else expected:
         assert text in timeline, text
     assert "survey_design" not in timeline and "→ tech<" not in timeline and "OUT02" not in timeline
+
+
+def test_a_step_no_app_registered_is_refused(org):
+    ticket = make_ticket(org, code="INS-RES", now=MON)
+    with pytest.raises(ValueError, match="No timeline step 'billing.typo'"):
+        services.record_step(ticket=ticket, step="billing.typo", actor=org.clerk, now=MON)
+    assert not ticket.events.filter(data__step="billing.typo").exists()
