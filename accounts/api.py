@@ -1,6 +1,5 @@
 """REST API for customers (by account_no), org units (by code) and token login. Thin."""
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -63,15 +62,12 @@ class CustomerViewSet(
         return response
 
     def perform_create(self, serializer):
-        serializer.instance = create_customer(
-            actor=self.request.user, now=timezone.now(), **serializer.validated_data
-        )
+        serializer.instance = create_customer(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = update_customer(
             customer=serializer.instance,
             actor=self.request.user,
-            now=timezone.now(),
             **serializer.validated_data,
         )
 

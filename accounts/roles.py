@@ -39,6 +39,12 @@ ROLES_SEEING_OWN_FIGURES_ONLY = {Role.FRONT_DESK, Role.AGENT, Role.TECHNICIAN}
 ROLES_SETTING_TARGETS = {Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
 
+def may_set_targets(user) -> bool:
+    """The role part of setting targets; which units a user may set them for is their org scope."""
+    profile = getattr(user, "staff_profile", None)
+    return user.is_superuser or (profile is not None and profile.role in ROLES_SETTING_TARGETS)
+
+
 def sees_own_figures_only(user) -> bool:
     """Front desk, agents and technicians see the figures of the cases they handle, nobody else's."""
     profile = getattr(user, "staff_profile", None)
@@ -66,6 +72,16 @@ def may_transfer_cases(user) -> bool:
     return profile is not None and profile.role in ROLES_TRANSFERRING_CASES
 
 
+def is_service_staff(user) -> bool:
+    """Complaints and follow-up calls: every staff role but field technicians (who work on the
+    tickets themselves), and superusers."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return getattr(user, "staff_profile", None) is not None and not is_field_technician(user)
+
+
 SUPERVISOR_ROLES = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER, Role.ADMINISTRATOR}
 
 
@@ -77,6 +93,34 @@ def is_supervisor(user) -> bool:
         return True
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role in SUPERVISOR_ROLES
+
+
+# Who gets the daily digest of their units' cases nearing a deadline.
+ROLES_RECEIVING_DIGEST = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER}
+# Who is told in-app that a billing adjustment proposed in their unit waits for approval.
+ROLES_TOLD_OF_WAITING_ADJUSTMENTS = {Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER}
+# Who exchanges files with the billing system (imports, the adjustments feed).
+ROLES_EXCHANGING_WITH_BILLING_SYSTEM = {Role.ADMINISTRATOR, Role.CENTRE_MANAGER}
+
+
+def may_exchange_with_billing_system(user) -> bool:
+    """Billing imports and the adjustments feed: the centre and administrators (and superusers)."""
+    if not user.is_authenticated:
+        return False
+    profile = getattr(user, "staff_profile", None)
+    return user.is_superuser or (profile is not None and profile.role in ROLES_EXCHANGING_WITH_BILLING_SYSTEM)
+
+
+def is_field_technician(user) -> bool:
+    """Field technicians work on site; the apps give them only the steps of that work."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role == Role.TECHNICIAN
+
+
+def takes_calls(user) -> bool:
+    """Call-centre agents take the hotline's calls; everybody else serves the service hall."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role == Role.AGENT
 
 
 # Which model permissions each role's Django group holds, as "app_label.codename" patterns

@@ -17,7 +17,7 @@ MIN_FRAGMENT = 3
 class CustomerSearch:
     """What a search box's text was taken to mean."""
 
-    # "account_no" | "mobile" | "landline" | "phone_tail" | "name_prefix" | "fragment" | "all" | "none"
+    # "account_no" | "mobile" | "landline" | "phone_tail" | "name_prefix" | "fragment" | "all"
     kind: str
     value: str
     rest: str = ""  # with phone_tail: a name or address fragment typed beside the 4 digits
@@ -41,9 +41,6 @@ def classify_query(q: str) -> CustomerSearch:
     compact = q.replace(" ", "").replace("-", "")
     if not q:
         return CustomerSearch("all", "")
-    if "\x00" in q:
-        # PostgreSQL stores no NUL character (and refuses one in a query): nothing can match.
-        return CustomerSearch("none", "")
     if ACCOUNT_NO_RE.match(compact):
         return CustomerSearch("account_no", compact)
     if MOBILE_RE.match(compact.removeprefix("+86")):
@@ -99,8 +96,6 @@ def apply_customer_search(qs, q: str):
         qs = qs.filter(name__startswith=search.value)
     elif search.kind == "fragment":
         qs = qs.filter(Q(name__icontains=search.value) | Q(address__icontains=search.value))
-    elif search.kind == "none":
-        qs = qs.none()
     return qs
 
 
@@ -122,8 +117,6 @@ def search_customers(user, q: str = "", *, limit: int = SEARCH_LIMIT, **filters)
 
 def customer_for(user, account_no: str) -> Customer | None:
     """The customer with `account_no` if `user` may see it."""
-    if "\x00" in account_no:
-        return None  # no stored account number holds a NUL (PostgreSQL refuses it in a query)
     return (
         Customer.objects.visible_to(user)
         .select_related("category", "sub_category", "outlet", "account_manager")

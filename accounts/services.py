@@ -86,7 +86,7 @@ def _save_customer(customer: Customer) -> None:
         ) from exc
 
 
-def create_customer(*, actor, now, **fields) -> Customer:
+def create_customer(*, actor, **fields) -> Customer:
     """Open a gas account. `fields` are Customer fields (category/outlet as objects)."""
     unknown = set(fields) - set(CUSTOMER_FIELDS)
     if unknown:
@@ -98,7 +98,7 @@ def create_customer(*, actor, now, **fields) -> Customer:
     return customer
 
 
-def update_customer(*, customer: Customer, actor, now, **fields) -> Customer:
+def update_customer(*, customer: Customer, actor, **fields) -> Customer:
     """Change a gas account's details (PATCH semantics: only the given fields)."""
     if "account_no" in fields and fields["account_no"] != customer.account_no:
         raise ValidationError({"account_no": [_("An account number cannot be changed.")]})

@@ -32,6 +32,28 @@ def validate_landline(value: str) -> None:
         )
 
 
+def is_mobile(value: str) -> bool:
+    """A number that can take an SMS."""
+    return bool(MOBILE_RE.match(value or ""))
+
+
+def is_phone(value: str) -> bool:
+    """A number to call back on: a mobile or a landline with its area code."""
+    return bool(MOBILE_RE.match(value or "") or LANDLINE_RE.match(value or ""))
+
+
+def validate_phone(value: str) -> None:
+    """The check of a number to call back on, with one message wherever it is made."""
+    if value and not is_phone(value):
+        raise ValidationError(
+            _(
+                "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+                "e.g. 023-61234567."
+            ),
+            code="invalid_phone",
+        )
+
+
 def validate_id_number(value: str) -> None:
     """18-character resident identity number with its ISO 7064 check character (GB 11643)."""
     if not value:

@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from gasservice.forms import apply_service_errors
+
 from . import customer_page
 from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
 from .permissions import permission_for
 from .personal_data import masked, may_reveal, reveal
-from .roles import SUPERVISOR_ROLES, may_see_full_personal_data, permission_required_naming_roles
+from .roles import is_supervisor, may_see_full_personal_data, permission_required_naming_roles
 from .selectors import SEARCH_LIMIT, customer_for, customer_search_queryset, search_customers
 from .services import PERSONAL_DATA_FIELDS, create_customer, update_customer
 
@@ -59,10 +61,8 @@ class LoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         """Supervisors and managers land on the SLA dashboard (SUPERVISOR_LOGIN_REDIRECT_URL), others home."""
-        user = self.request.user
-        profile = getattr(user, "staff_profile", None)
         target = getattr(settings, "SUPERVISOR_LOGIN_REDIRECT_URL", "")
-        if target and (user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)):
+        if target and is_supervisor(self.request.user):
             return resolve_url(target)
         return super().get_default_redirect_url()
 
@@ -208,21 +208,15 @@ def customer_reveal(request, account_no):
     return response
 
 
-def _apply_errors(form, exc: ValidationError):
-    for field, msgs in exc.message_dict.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-
-
 @login_required
 @permission_required_naming_roles(permission_for(Customer, "add"))
 def customer_create(request):
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = create_customer(actor=request.user, now=timezone.now(), **form.service_fields())
+            customer = create_customer(actor=request.user, **form.service_fields())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Customer %(no)s created.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)
@@ -247,11 +241,9 @@ def customer_edit(request, account_no):
     form = CustomerForm(bound, instance=customer, user=request.user, revealed=revealed)
     if bound is not None and form.is_valid():
         try:
-            update_customer(
-                customer=customer, actor=request.user, now=timezone.now(), **form.service_fields()
-            )
+            update_customer(customer=customer, actor=request.user, **form.service_fields())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Customer %(no)s saved.") % {"no": customer.account_no})
             return redirect("accounts:customer_detail", account_no=customer.account_no)

@@ -18,11 +18,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Customer
+from accounts.roles import may_exchange_with_billing_system
 from gasservice.api import CaseStepsMixin
 
 from . import imports, selectors, services
 from .models import Adjustment, Bill, Dispute, ImportRun
-from .permissions import may_exchange_with_billing_system, may_handle_billing
+from .permissions import may_handle_billing
 from .serializers import (
     AdjustmentRefSerializer,
     AdjustmentSerializer,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from accounts.roles import Role
+from accounts.roles import ROLES_TOLD_OF_WAITING_ADJUSTMENTS
 from notifications import messages
 from notifications.services import notify
 from tickets import services as ticket_services
@@ -893,7 +893,7 @@ def _notify_approvers(adjustment, *, now):
     users = [
         p.user
         for p in StaffProfile.objects.filter(
-            org_unit=unit, role__in=[Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER]
+            org_unit=unit, role__in=ROLES_TOLD_OF_WAITING_ADJUSTMENTS
         ).select_related("user")
         if p.user_id != adjustment.proposed_by_id
     ]

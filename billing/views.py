@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Customer
+from accounts.roles import may_exchange_with_billing_system
+from gasservice.forms import apply_service_errors
 
 from . import charts, imports, selectors, services
 from .forms import (
@@ -23,7 +25,7 @@ from .forms import (
     RereadForm,
 )
 from .models import Adjustment, Bill, Dispute, ImportRun, MeterReplacement, Step
-from .permissions import may_exchange_with_billing_system, may_handle_billing
+from .permissions import may_handle_billing
 
 # step -> (form, permission step name)
 STEP_FORMS = {
@@ -100,18 +102,10 @@ def dispute_new(request, account_no):
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect("billing:dispute_detail", dispute.reference)
     return render(request, "billing/dispute_new.html", {"customer": customer, "form": form})
-
-
-def _add_errors(form, exc):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _dispute(request, reference):
@@ -322,7 +316,7 @@ def dispute_step(request, reference, step):
                     dispute=dispute, channel=data["channel"], actor=request.user, now=now
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect("billing:dispute_detail", dispute.reference)
     dispute = _dispute(request, reference)
@@ -343,7 +337,7 @@ def import_list(request):
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect("billing:import_detail", run.pk)
     runs = ImportRun.objects.select_related("created_by")[:20]

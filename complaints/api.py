@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
 from accounts.personal_data import reveal_if_asked
-from accounts.roles import Role
+from accounts.roles import is_service_staff
 from gasservice.api import CaseStepsMixin
 from tickets import selectors as ticket_selectors
 from tickets.models import OPEN_STATUSES, SlaState, Status
@@ -46,13 +46,7 @@ class IsComplaintHandler(permissions.BasePermission):
     message = _("Complaints are handled by service staff.")
 
     def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        profile = getattr(user, "staff_profile", None)
-        return profile is not None and profile.role != Role.TECHNICIAN
+        return is_service_staff(request.user)
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):

@@ -2,16 +2,13 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
-from accounts.validators import validate_account_no, validate_landline, validate_mobile
-from tickets.attachments import validate_attachment
+from accounts.validators import validate_account_no, validate_mobile, validate_phone
 from tickets.forms import LocalDateTimeField
 
 from .models import ComplaintCategory, Remedy, RootCause, Severity, Source
-from .services import MAX_ATTACHMENTS
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -19,7 +16,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Up to MAX_ATTACHMENTS files, each checked by content (image or PDF) and size (20 MB)."""
+    """Several files in one field; how many and which kinds is the complaint service's rule."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
@@ -30,17 +27,8 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(_("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS})
-        errors = []
         for upload in files:
             super().clean(upload, initial)
-            try:
-                validate_attachment(upload)
-            except ValidationError as exc:
-                errors += [f"{upload.name}: {message}" for message in exc.messages]
-        if errors:
-            raise ValidationError(errors)
         return files
 
 
@@ -195,7 +183,7 @@ class StaffComplaintForm(CategoryFieldMixin, forms.Form):
     category = forms.ChoiceField(label=_("Category"))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
     name = forms.CharField(label=_("Complainant"), max_length=100)
-    phone = forms.CharField(label=_("Phone"), max_length=20)
+    phone = forms.CharField(label=_("Phone"), max_length=20, validators=[validate_phone])
     email = forms.EmailField(label=_("Email"), required=False)
     account_no = forms.CharField(
         label=_("Account number"), max_length=10, required=False, validators=[validate_account_no]
@@ -231,25 +219,6 @@ class StaffComplaintForm(CategoryFieldMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._init_category()
         self.customer = None
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        try:
-            validate_mobile(phone)
-        except ValidationError:
-            try:
-                validate_landline(phone)
-            except ValidationError:
-                raise ValidationError(
-                    _("Enter a mobile number (11 digits) or a landline with its area code.")
-                ) from None
-        return phone
-
-    def clean_received_at(self):
-        value = self.cleaned_data["received_at"]
-        if value and value > timezone.now():
-            raise ValidationError(_("The receipt time cannot be in the future."))
-        return value
 
     def clean(self):
         cleaned = super().clean()

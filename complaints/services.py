@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.validators import validate_landline, validate_mobile
+from accounts.validators import is_mobile, validate_phone
 from notifications.messages import at
 from notifications.services import EMAIL, SMS, Address, Kind, notify
 from tickets import services as ticket_services
@@ -103,22 +103,6 @@ def find_earlier_complaint(*, customer, phone: str, address_key: str, received_a
     )
 
 
-def _validate_phone(phone: str) -> None:
-    try:
-        validate_mobile(phone)
-    except ValidationError:
-        try:
-            validate_landline(phone)
-        except ValidationError:
-            raise ValidationError(
-                {
-                    "complainant_phone": _(
-                        "Enter a mobile number (11 digits) or a landline with its area code."
-                    )
-                }
-            ) from None
-
-
 def _meet_first(*, ticket, codes, actor, now) -> Milestone | None:
     """Meet the first open milestone among `codes` (a service type has at most one of each step)."""
     open_codes = {m.code: m for m in ticket.milestones.filter(code__in=codes, met_at__isnull=True)}
@@ -136,11 +120,8 @@ def _notify_complainant(*, complaint, template, params, now) -> list:
     """SMS to the complainant's mobile (and email when given), written in the complaint's
     transaction and delivered after commit; the delivery run retries while the gateway fails."""
     addresses = []
-    try:
-        validate_mobile(complaint.complainant_phone)
+    if is_mobile(complaint.complainant_phone):  # a landline cannot take an SMS; the handler calls instead
         addresses.append(Address(SMS, complaint.complainant_phone))
-    except ValidationError:
-        pass  # a landline cannot take an SMS; the handler calls instead
     if complaint.complainant_email:
         addresses.append(Address(EMAIL, complaint.complainant_email))
     ticket = complaint.ticket
@@ -198,6 +179,10 @@ def file_complaint(
         errors["complainant_name"] = _("Enter the complainant's name.")
     if not complainant_phone:
         errors["complainant_phone"] = _("Enter a phone number we can reach the complainant on.")
+    try:
+        validate_phone(complainant_phone)
+    except ValidationError as exc:
+        errors["complainant_phone"] = exc.messages
     if category is None or category.parent_id is not None or not category.is_active:
         errors["category"] = _("Choose a complaint category.")
     elif sub_category is not None and sub_category.parent_id != category.pk:
@@ -210,14 +195,15 @@ def file_complaint(
         errors["hotline_order_no"] = _("Only a 12345 order has a hotline order number and deadline.")
     if source == Source.WEB and consent_at is None:
         errors["consent"] = _("The complainant must consent to the processing of their personal information.")
-    if received_at is not None and received_at < now - ticket_services.RECEIVED_AT_MAX_AGE:
+    try:
         # Checked before the repeat search, whose 90-day window would reach before year 1.
-        errors["received_at"] = _("The receipt time cannot be more than a year ago.")
+        ticket_services.check_received_at(received_at, now)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if len(attachments) > MAX_ATTACHMENTS:
         errors["attachments"] = _("Attach at most %(count)d files.") % {"count": MAX_ATTACHMENTS}
     if errors:
         raise ValidationError(errors)
-    _validate_phone(complainant_phone)
     for upload in attachments:
         try:
             validate_attachment(upload)
@@ -539,21 +525,6 @@ def link_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complai
     ticket_services.record_step(
         ticket=complaint.ticket,
         step=timeline.LINKED,
-        actor=actor,
-        now=now,
-        params={"ticket": ticket.reference},
-    )
-    return complaint
-
-
-@transaction.atomic
-def unlink_related(*, complaint: Complaint, ticket: Ticket, actor, now) -> Complaint:
-    if not complaint.related_tickets.filter(pk=ticket.pk).exists():
-        raise ValidationError({"ticket": _("%(reference)s is not linked.") % {"reference": ticket.reference}})
-    complaint.related_tickets.remove(ticket)
-    ticket_services.record_step(
-        ticket=complaint.ticket,
-        step=timeline.UNLINKED,
         actor=actor,
         now=now,
         params={"ticket": ticket.reference},

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import Role, is_supervisor
+from accounts.roles import is_service_staff, is_supervisor
 from accounts.selectors import customer_for, search_customers
+from gasservice.forms import apply_service_errors
 from tickets import selectors as ticket_selectors
 from tickets.models import Status
 from tickets.timeline import timeline_rows
@@ -95,16 +96,15 @@ def _too_many(request):
     return render(request, "complaints/too_many.html", status=429)
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    """A service's ValidationError onto the form: known fields beside the field, the rest on top."""
-    if hasattr(exc, "error_dict"):
-        for field, messages in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
+# The complaint service's arguments that the complaint forms name otherwise.
+FORM_FIELDS = {
+    "complainant_name": "name",
+    "complainant_phone": "phone",
+    "complainant_email": "email",
+    "complainant_address": "address",
+    "account_no_given": "account_no",
+    "sub_category": "category",
+}
 
 
 # ---------------------------------------------------------------- public pages
@@ -170,7 +170,7 @@ def complaint_new(request):
         _release_submission(submission)
         if not isinstance(exc, ValidationError):
             raise
-        _apply_errors(form, exc)
+        apply_service_errors(form, exc, fields=FORM_FIELDS)
         return render(request, "complaints/public_form.html", {"form": form}, status=400)
     request.session[SESSION_KEY] = complaint.reference
     return redirect("complaints:submitted")
@@ -218,21 +218,14 @@ def complaint_track(request):
 
 def _require_staff(user) -> None:
     """Complaint handlers: every staff role but field technicians (who work on the tickets themselves)."""
-    if user.is_superuser:
-        return
-    profile = getattr(user, "staff_profile", None)
-    if profile is None or profile.role == Role.TECHNICIAN:
+    if not is_service_staff(user):
         raise PermissionDenied(
             _("Complaints are handled by the front desk, call-centre agents, supervisors and managers.")
         )
 
 
-def _is_supervisor(user) -> bool:
-    return is_supervisor(user)
-
-
 def _require_supervisor(user) -> None:
-    if not _is_supervisor(user):
+    if not is_supervisor(user):
         raise PermissionDenied(
             _("The complaint figures are for outlet supervisors, branch managers and centre managers.")
         )
@@ -268,7 +261,7 @@ def worklist(request):
                 (label, options) if isinstance(options, list) else (None, [(label, options)])
                 for label, options in category_choices()[1:]
             ],
-            "can_see_figures": _is_supervisor(request.user),
+            "can_see_figures": is_supervisor(request.user),
             "source_choices": Source.choices,
             "severity_choices": Severity.choices,
         },
@@ -340,7 +333,7 @@ def _step(request, reference, *, form_name, perform, success):
         try:
             perform(complaint, form.cleaned_data, timezone.now())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         except IntegrityError:
             form.add_error(None, _("This has already been done."))
         else:
@@ -498,7 +491,7 @@ def intake(request):
                     now=now,
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc, fields=FORM_FIELDS)
             else:
                 messages.success(
                     request, _("Complaint %(reference)s filed.") % {"reference": complaint.reference}

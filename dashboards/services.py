@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.roles import ROLES_SETTING_TARGETS
+from accounts.roles import may_set_targets
 from accounts.visibility import ALL, org_scope
 
 from .models import LOWER_IS_BETTER, Measure, Target
@@ -59,10 +59,8 @@ def is_looser(measure: str, value: Decimal, than: Decimal) -> bool:
 
 
 def _check_may_set(actor, org_unit: OrgUnit) -> None:
-    profile = getattr(actor, "staff_profile", None)
     scope = org_scope(actor)
-    role_ok = actor.is_superuser or (profile is not None and profile.role in ROLES_SETTING_TARGETS)
-    if not role_ok or scope is None:
+    if not may_set_targets(actor) or scope is None:
         raise ValidationError({"org_unit": _("Only the group centre and branch managers set targets.")})
     if scope is ALL:
         return

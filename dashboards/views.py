@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import OrgUnit
-from accounts.roles import ROLES_SETTING_TARGETS, SUPERVISOR_ROLES
+from accounts.roles import is_supervisor, may_set_targets
 
 from . import charts, exports, reports, selectors, services
 from .forms import PeriodForm, TargetForm
@@ -136,7 +136,7 @@ def dashboard(request):
         "rule": RULE,
         "query": query,
         "own_only": own_only,
-        "can_set_targets": _may_set_targets(request.user),
+        "can_set_targets": may_set_targets(request.user),
         "now": now,
         **data,
     }
@@ -207,7 +207,7 @@ def export(request, table, fmt):
 @require_GET
 def monthly_report(request, code, month):
     """One printable page per branch and month: figures against last month, outlets ranked, complaints."""
-    if not _is_supervisor(request.user):
+    if not is_supervisor(request.user):
         raise PermissionDenied(_("The monthly report is for supervisors and managers."))
     unit = selectors.visible_unit(request.user, code)
     try:
@@ -236,20 +236,10 @@ def monthly_report(request, code, month):
     return render(request, "dashboards/monthly_report.html", context)
 
 
-def _is_supervisor(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role in SUPERVISOR_ROLES)
-
-
-def _may_set_targets(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role in ROLES_SETTING_TARGETS)
-
-
 @login_required
 def targets(request):
     """The targets in force in the viewer's scope; the centre and branch managers also set them here."""
-    if not _is_supervisor(request.user):
+    if not is_supervisor(request.user):
         raise PermissionDenied(_("Targets are for supervisors and managers."))
     form = TargetForm(request.POST or None, user=request.user)
     status = 200
@@ -276,7 +266,7 @@ def targets(request):
     context = {
         "form": form,
         "targets": list(ancestors) + list(rows),
-        "can_set": _may_set_targets(request.user),
+        "can_set": may_set_targets(request.user),
         "rule": RULE,
     }
     return render(request, "dashboards/targets.html", context, status=status)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import StaffProfile
-from accounts.roles import Role
+from accounts.roles import ROLES_RECEIVING_DIGEST
 
 from . import messages
 from .models import Kind, Notification
@@ -26,7 +26,6 @@ from .services import EMAIL, Message, write_notifications
 
 logger = logging.getLogger(__name__)
 
-DIGEST_ROLES = (Role.OUTLET_SUPERVISOR, Role.BRANCH_MANAGER, Role.CENTRE_MANAGER)
 DIGEST_ITEMS = 10
 TEMPLATE = "digest.daily"
 
@@ -101,7 +100,7 @@ def send_supervisor_digests(*, now: dt.datetime) -> dict:
         ).values_list("recipient_id", flat=True)
     )
     supervisors = (
-        StaffProfile.objects.filter(role__in=DIGEST_ROLES, user__is_active=True)
+        StaffProfile.objects.filter(role__in=ROLES_RECEIVING_DIGEST, user__is_active=True)
         .exclude(user_id__in=done)
         .select_related("user", "org_unit")
     )

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import OrgUnit
-from accounts.roles import Role
+from accounts.roles import is_service_staff
 
 from . import selectors
 from .models import ImprovementAction, Recovery, Survey
@@ -27,11 +27,7 @@ class IsServiceStaff(permissions.BasePermission):
     message = _("Follow-ups are handled by service staff.")
 
     def has_permission(self, request, view):
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        profile = getattr(user, "staff_profile", None)
-        return user.is_superuser or (profile is not None and profile.role != Role.TECHNICIAN)
+        return is_service_staff(request.user)
 
 
 class SurveyFilter(django_filters.FilterSet):

@@ -16,13 +16,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit
-from accounts.validators import LANDLINE_RE, MOBILE_RE
+from accounts.roles import is_supervisor
+from accounts.validators import is_phone
 from tickets import services as ticket_services
 from tickets.models import Channel, ServiceType, Status, Ticket
 
 from .measures import measure_value
 from .models import SERVQUAL, ImprovementAction, ImprovementCheck, Measure
-from .permissions import is_supervisor
 from .rules import LOCAL_TZ
 from .seed import IMPROVEMENT_SERVICE_TYPE
 
@@ -155,7 +155,7 @@ def _measure_errors(measure, subject) -> dict:
 
 def _contact_phone(owner, unit) -> str:
     for phone in ((unit.phone or "").replace(" ", ""), getattr(owner.staff_profile, "mobile", "")):
-        if phone and (MOBILE_RE.match(phone) or LANDLINE_RE.match(phone)):
+        if is_phone(phone):
             return phone
     raise ValidationError(
         {

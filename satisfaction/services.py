@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import OrganisationProfile, OrgUnit, StaffProfile
 from accounts.roles import Role
-from accounts.validators import MOBILE_RE
+from accounts.validators import is_mobile
 from gasservice.bulk_sql import insert_rows
 from notifications.tasks import enqueue_on_commit
 from tickets import hooks as ticket_hooks
@@ -59,7 +59,7 @@ class SurveyLinkError(ValidationError):
 
 
 def _mobile(ticket) -> str:
-    if ticket.contact_phone and MOBILE_RE.match(ticket.contact_phone):
+    if is_mobile(ticket.contact_phone):
         return ticket.contact_phone
     if ticket.customer_id and ticket.customer.mobile:
         return ticket.customer.mobile

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from accounts.roles import Role, may_see_full_personal_data
+from accounts.roles import is_service_staff, is_supervisor, may_see_full_personal_data
 from accounts.services import record_personal_data_view
+from gasservice.forms import apply_service_errors
 from tickets import selectors as ticket_selectors
 from tickets.models import TicketEvent
 from tickets.timeline import timeline_rows
@@ -37,7 +38,6 @@ from .forms import (
     RecoveryCloseForm,
 )
 from .models import CallbackAttempt, Dimension, ImprovementAction, Measure, Survey
-from .permissions import is_supervisor
 from .rules import SATISFACTION_TARGET
 
 logger = logging.getLogger(__name__)
@@ -108,15 +108,8 @@ def answer(request, token):
 
 def _require_staff(user) -> None:
     """Follow-up calls and recoveries are service staff's work (field technicians excepted)."""
-    if user.is_superuser:
-        return
-    profile = getattr(user, "staff_profile", None)
-    if profile is None or profile.role == Role.TECHNICIAN:
+    if not is_service_staff(user):
         raise PermissionDenied(_("Follow-ups are handled by service staff."))
-
-
-def _is_supervisor(user) -> bool:
-    return is_supervisor(user)
 
 
 @login_required
@@ -242,7 +235,7 @@ def _recovery_page(request, recovery, *, form=None, status=200):
 
 
 def _may_close(user, recovery) -> bool:
-    return recovery.closed_at is None and (_is_supervisor(user) or recovery.ticket.assignee_id == user.pk)
+    return recovery.closed_at is None and (is_supervisor(user) or recovery.ticket.assignee_id == user.pk)
 
 
 @login_required
@@ -285,7 +278,7 @@ def recovery_close(request, reference):
 
 
 def _require_supervisor(user) -> None:
-    if not _is_supervisor(user):
+    if not is_supervisor(user):
         raise PermissionDenied(_("The satisfaction figures are for supervisors and managers."))
 
 
@@ -422,15 +415,9 @@ def improvement_new(request):
 
 
 def _form_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
-        return
-    for field, errors in exc.message_dict.items():
-        if field == "source_detail":
-            field = "root_cause" if form.data.get("source") == "root_cause" else "dimension"
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+    """An improvement's source detail is the field the chosen source shows: root cause or dimension."""
+    detail = "root_cause" if form.data.get("source") == "root_cause" else "dimension"
+    apply_service_errors(form, exc, fields={"source_detail": detail})
 
 
 def _improvement_or_404(user, reference):

@@ -103,7 +103,8 @@ def _skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
-def _database_url(settings_dict: dict) -> str:
+def database_url(settings_dict: dict) -> str:
+    """The test database as a DATABASE_URL, for the worker and command subprocesses a test starts."""
     user = quote(settings_dict.get("USER") or "", safe="")
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
@@ -221,7 +222,7 @@ def _celery_worker(django_db_setup, tmp_path_factory):
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="gasservice.settings",
-        DATABASE_URL=_database_url(connection.settings_dict),
+        DATABASE_URL=database_url(connection.settings_dict),
         CELERY_BROKER_URL=broker_url,
         CELERY_TASK_DEFAULT_QUEUE=queue,
         PYTHONUNBUFFERED="1",

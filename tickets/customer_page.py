@@ -15,11 +15,9 @@ def cases_section(request, customer) -> str:
     rows = selectors.cases_of_customer(request.user, customer, limit=CASES_SHOWN + 1)
     cases = []
     for ticket in rows[:CASES_SHOWN]:
-        kind = hooks.kind_for(ticket)
-        url = (kind.detail_url(ticket) if kind and kind.detail_url else None) or reverse(
-            "tickets:detail", args=[ticket.reference]
+        cases.append(
+            (ticket, hooks.detail_url_for(ticket) or reverse("tickets:detail", args=[ticket.reference]))
         )
-        cases.append((ticket, url))
     more_url = f"{reverse('tickets:queue')}?{urlencode({'scope': 'all', 'customer': customer.account_no})}"
     return render_to_string(
         "tickets/_customer_cases.html",

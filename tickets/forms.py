@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
+from accounts.roles import takes_calls
 from accounts.selectors import customer_for
 
 from . import ui_selectors
@@ -39,19 +39,9 @@ class LocalDateTimeField(forms.DateTimeField):
         return result
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 def default_channel(user) -> str:
-    """Call-centre agents take calls; everybody else starts from the service hall."""
-    profile = getattr(user, "staff_profile", None)
-    if profile is not None and profile.role == Role.AGENT:
+    """A new case starts on the channel its creator serves: the hotline or the service hall."""
+    if takes_calls(user):
         return Channel.HOTLINE
     return Channel.SERVICE_HALL
 
@@ -96,10 +86,9 @@ class IntakeForm(forms.Form):
     )
     is_safety_or_supply = forms.BooleanField(label=_("Gas supply or safety matter"), required=False)
 
-    def __init__(self, *args, user, now=None, customer=None, **kwargs):
+    def __init__(self, *args, user, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.now = now or timezone.now()
         self.customer_obj = customer
         segment = customer.segment if customer is not None else None
         self.service_types = {t.code: t for t in ui_selectors.intake_service_types(segment)}
@@ -130,32 +119,6 @@ class IntakeForm(forms.Form):
         if service_type is None:
             raise ValidationError(_("Choose a service from the list."))
         return service_type
-
-    def clean_received_at(self):
-        received_at = self.cleaned_data["received_at"]
-        if received_at is not None and received_at > self.now:
-            raise ValidationError(_("The time received cannot be in the future."))
-        return received_at
-
-    def clean(self):
-        data = super().clean()
-        customer = data.get("customer")
-        service_type = data.get("service_type")
-        if (
-            customer is not None
-            and service_type is not None
-            and not service_type.applies_to(customer.segment)
-        ):
-            self.add_error("service_type", _("This service does not apply to this customer's segment."))
-        if customer is None and "customer" not in self.errors and not data.get("contact_phone"):
-            self.add_error(
-                "contact_phone", _("Without a customer account, a contact phone number is required.")
-            )
-        if data.get("channel") == Channel.CITY_HOTLINE and not data.get("hotline_order_no"):
-            self.add_error(
-                "hotline_order_no", _("An order from the 12345 city hotline needs its order number.")
-            )
-        return data
 
     def service_kwargs(self) -> dict:
         """The cleaned form as create_ticket's keyword arguments."""
@@ -188,10 +151,9 @@ class PreviewForm(forms.Form):
     is_safety_or_supply = forms.BooleanField(required=False)
     hotline_due_at = LocalDateTimeField(required=False, input_formats=DATETIME_LOCAL_FORMATS)
 
-    def __init__(self, *args, user, now, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.now = now
 
     def clean_customer(self):
         account_no = self.cleaned_data["customer"].strip()
@@ -201,12 +163,6 @@ class PreviewForm(forms.Form):
         if customer is None:
             raise ValidationError(_("No customer account %(account_no)s."), params={"account_no": account_no})
         return customer
-
-    def clean_received_at(self):
-        received_at = self.cleaned_data["received_at"]
-        if received_at is not None and received_at > self.now:
-            raise ValidationError(_("The time received cannot be in the future."))
-        return received_at
 
 
 class QueueFilterForm(forms.Form):

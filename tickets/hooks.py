@@ -83,6 +83,7 @@ def kind_for(ticket) -> TicketKind | None:
 
 
 def detail_url_for(ticket) -> str | None:
+    """The page an upper app registered for this kind of ticket; None: the ticket's own page."""
     kind = kind_for(ticket)
     return kind.detail_url(ticket) if kind and kind.detail_url else None
 

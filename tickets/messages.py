@@ -71,10 +71,7 @@ def subject_for(ticket, *, link: str | None = None) -> Subject:
     """The case a ticket notification points at: its kind's own page when an upper app has one
     (`link`: given by callers that already know it, such as the sweep)."""
     if link is None:
-        kind = hooks.kind_for(ticket)
-        link = (kind.detail_url(ticket) if kind and kind.detail_url else None) or ticket_link(
-            ticket.reference
-        )
+        link = hooks.detail_url_for(ticket) or ticket_link(ticket.reference)
     return Subject(
         type_id=ticket_type_id(),
         id=ticket.pk,

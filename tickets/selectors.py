@@ -144,7 +144,7 @@ def local_day_start(day: datetime.date) -> datetime.datetime:
 def _unit_for(org_unit):
     if org_unit is None or isinstance(org_unit, OrgUnit):
         return org_unit
-    return OrgUnit.objects.filter(code=org_unit).first() if _may_exist(org_unit) else None
+    return OrgUnit.objects.filter(code=org_unit).first()
 
 
 def period_milestones(
@@ -386,11 +386,6 @@ def queue_for(
     return Page(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more else None)
 
 
-def _may_exist(reference) -> bool:
-    """A reference holding a NUL cannot exist (PostgreSQL refuses NUL in text, even in a query)."""
-    return "\x00" not in str(reference)
-
-
 def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=False, readable=False) -> Ticket:
     """The ticket with everything its page shows, or 404 when it does not exist or is not visible.
 
@@ -402,7 +397,7 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
         *QUEUE_RELATED, "service_type__calendar", "customer__category", "created_by"
     ).prefetch_related(_milestones_prefetch())
     qs = _with_escalations(qs, with_escalations=with_escalations)
-    ticket = qs.filter(reference=reference).first() if _may_exist(reference) else None
+    ticket = qs.filter(reference=reference).first()
     if ticket is None:
         raise Http404(_("No ticket %(reference)s.") % {"reference": reference})
     if with_kind_data:
@@ -413,8 +408,6 @@ def ticket_detail(user, reference, *, with_escalations=False, with_kind_data=Fal
 def find_visible_ticket(user, reference: str) -> Ticket | None:
     """A visible ticket by the reference a clerk typed (any case, blanks around), or None."""
     reference = (reference or "").strip().upper()
-    if not _may_exist(reference):
-        return None
     return (
         Ticket.objects.visible_to(user)
         .select_related("org_unit", "service_type")
@@ -423,7 +416,7 @@ def find_visible_ticket(user, reference: str) -> Ticket | None:
     )
 
 
-def visible_ticket(user, reference, *, for_update=False) -> Ticket:
+def visible_ticket(user, reference) -> Ticket:
     """A visible ticket by reference for an action (the service re-reads and locks it)."""
     ticket = find_visible_ticket(user, reference)
     if ticket is None:
@@ -447,11 +440,6 @@ def timeline(ticket, *, public_only=False):
     """The ticket's events, oldest first, with who did them."""
     qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id")
     return qs.filter(is_public=True) if public_only else qs
-
-
-def due_soon(user, *, now, within=datetime.timedelta(hours=4), limit=20):
-    """Open visible tickets whose next deadline falls within `within` (dashboard widget)."""
-    return queue_for(user, scope="all", due_before=now + within, limit=limit)
 
 
 def digest_figures(*, now: datetime.datetime, day_end: datetime.datetime):

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, Segment, StaffProfile
 from accounts.roles import SUPERVISOR_ROLES
-from accounts.validators import LANDLINE_RE, MOBILE_RE
+from accounts.validators import is_mobile, validate_phone
 from accounts.visibility import ALL, transfer_scope
 from notifications.models import Notification
 from notifications.services import Address, notify
@@ -165,19 +165,15 @@ def _on_commit_status(ticket, before, after, actor, now):
 
 def _clean_phone(value: str) -> str:
     value = (value or "").strip().replace(" ", "")
-    if value and not (MOBILE_RE.match(value) or LANDLINE_RE.match(value)):
-        raise ValidationError(
-            {
-                "contact_phone": _(
-                    "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
-                    "e.g. 023-61234567."
-                )
-            }
-        )
+    try:
+        validate_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({"contact_phone": exc.messages}) from None
     return value
 
 
-def _check_received_at(received_at, now):
+def check_received_at(received_at, now):
+    """When a case was received: `now` when not given, never ahead of the clock nor over a year back."""
     if received_at is None:
         return now
     if received_at.tzinfo is None:
@@ -417,7 +413,7 @@ def preview_deadlines(
     *, service_type, segment, received_at, now, is_safety_or_supply=False, hotline_due_at=None
 ) -> list[dict]:
     """The promised dates a new ticket would get (front desk shows them before creating)."""
-    received_at = _check_received_at(received_at, now)
+    received_at = check_received_at(received_at, now)
     if errors := _hotline_due_errors(hotline_due_at, received_at):
         raise ValidationError(errors)
     cal = get_snapshot(service_type.calendar)
@@ -498,7 +494,7 @@ def create_ticket(
     if customer is None and not contact_phone:
         errors.setdefault("contact_phone", [_need_phone()])
     try:
-        received_at = _check_received_at(received_at, now)
+        received_at = check_received_at(received_at, now)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if channel == Channel.CITY_HOTLINE and not (hotline_order_no or "").strip():
@@ -633,7 +629,7 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
                 if name == "received_at":
                     if value is None:
                         raise ValidationError({"received_at": _("Give the receipt time.")})
-                    value = _check_received_at(value, now)
+                    value = check_received_at(value, now)
                 elif name == "contact_phone":
                     value = _clean_phone(value)
                     if not value and ticket.customer_id is None:
@@ -701,7 +697,8 @@ def update_ticket(*, ticket, actor, now, **fields) -> Ticket:
 
 
 def set_milestone_due(*, milestone, due_at, actor, now, reason) -> MilestoneModel:
-    """Set a milestone's deadline by hand (e.g. the 12345 hotline moved its deadline); recorded."""
+    """Set a milestone's deadline by hand, later or sooner than the standard (an improvement action's
+    agreed due date); recorded on the timeline, and kept when the clock stops and resumes."""
     reason = _require_reason(reason)
     if due_at is None or due_at.tzinfo is None:
         raise ValidationError({"due_at": _("Give the deadline with its time zone.")})
@@ -1172,7 +1169,7 @@ def _send_reply(ticket, text, now):
     email = kind.contact_email(ticket) if kind and kind.contact_email else ""
     phone = ticket.contact_phone or (ticket.customer.mobile if ticket.customer_id else "")
     addresses = []
-    if phone and MOBILE_RE.match(phone):  # a landline cannot take an SMS
+    if is_mobile(phone):  # a landline cannot take an SMS
         addresses.append(Address(Notification.Channel.SMS, phone))
     if email:
         addresses.append(Address(Notification.Channel.EMAIL, email))

@@ -57,7 +57,7 @@ def track_case(*, reference: str, phone: str) -> PublicCase | None:
     """The public view of a case, or None when reference and phone do not match (one answer for both)."""
     reference = (reference or "").strip().upper()
     phone = _digits(phone)
-    if not reference or len(phone) < MIN_PHONE_DIGITS or "\x00" in reference:
+    if not reference or len(phone) < MIN_PHONE_DIGITS:
         return None
     ticket = (
         Ticket.objects.select_related("service_type", "customer", "org_unit")

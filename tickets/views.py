@@ -17,6 +17,7 @@ from accounts.models import Segment
 from accounts.roles import is_supervisor, may_transfer_cases
 from accounts.selectors import customer_for, search_customers
 from accounts.visibility import ALL, org_scope
+from gasservice.forms import apply_service_errors
 
 from . import selectors, services, timeline, tracking, ui_selectors
 from .forms import (
@@ -32,7 +33,6 @@ from .forms import (
     TrackForm,
     TransferForm,
     TransitionForm,
-    apply_service_errors,
 )
 from .models import Channel, ServiceType, Status, Ticket
 from .templatetags.tickets_ui import local_name, promise_text
@@ -98,7 +98,7 @@ def new_ticket(request):
     preview = None
     status = 200
     if request.method == "POST":
-        form = IntakeForm(request.POST, user=request.user, now=now, customer=customer)
+        form = IntakeForm(request.POST, user=request.user, customer=customer)
         is_valid = form.is_valid()
         if request.POST.get("action") == "preview":
             # Only the inputs of the preview are judged here; the rest is checked on submit.
@@ -136,7 +136,7 @@ def new_ticket(request):
         initial = {}
         if request.GET.get("channel") in Channel.values:
             initial["channel"] = request.GET["channel"]
-        form = IntakeForm(user=request.user, now=now, customer=customer, initial=initial)
+        form = IntakeForm(user=request.user, customer=customer, initial=initial)
     context = {
         "form": form,
         "customer": customer,
@@ -155,7 +155,7 @@ def new_ticket(request):
 def preview(request):
     """The promised dates for a service, customer and receipt time, as JSON for the intake page."""
     now = timezone.now()
-    form = PreviewForm(request.GET, user=request.user, now=now)
+    form = PreviewForm(request.GET, user=request.user)
     if not form.is_valid():
         return JsonResponse(
             {"errors": {f: [str(m) for m in msgs] for f, msgs in form.errors.items()}}, status=400

@@ -1,6 +1,6 @@
 from django import template
 
-from satisfaction.permissions import is_supervisor as _is_supervisor
+from accounts.roles import is_supervisor as _is_supervisor
 
 register = template.Library()
 

@@ -3,15 +3,12 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.models import Customer, PersonalDataView, Role
 from accounts.roles import ROLE_PERMISSIONS, sync_role_groups
 from accounts.services import create_customer, record_personal_data_view, set_staff_role, update_customer
 
 from .factories import CustomerFactory, category, make_staff
-
-NOW = timezone.now()
 
 
 def fields(org, **overrides):
@@ -34,7 +31,7 @@ def errors_of(exc_info) -> dict:
 def test_create_customer_normalises_and_saves(org):
     actor = make_staff(Role.FRONT_DESK, org.outlet1a)
     customer = create_customer(
-        actor=actor, now=NOW, **fields(org, landline="02361234567", id_number="11010519491231002x")
+        actor=actor, **fields(org, landline="02361234567", id_number="11010519491231002x")
     )
     customer.refresh_from_db()
     assert customer.landline == "023-61234567"
@@ -43,9 +40,9 @@ def test_create_customer_normalises_and_saves(org):
 
 
 def test_duplicate_account_number_is_a_field_error_not_a_crash(org):
-    create_customer(actor=None, now=NOW, **fields(org))
+    create_customer(actor=None, **fields(org))
     with pytest.raises(ValidationError) as exc_info:
-        create_customer(actor=None, now=NOW, **fields(org, name="李四"))
+        create_customer(actor=None, **fields(org, name="李四"))
     assert errors_of(exc_info) == {"account_no": ["Account number 8100000001 already exists."]}
     assert Customer.objects.count() == 1
 
@@ -65,7 +62,7 @@ def test_duplicate_account_number_is_a_field_error_not_a_crash(org):
 )  # fmt: skip
 def test_bad_fields_are_reported_on_the_field(org, overrides, field, message):
     with pytest.raises(ValidationError) as exc_info:
-        create_customer(actor=None, now=NOW, **fields(org, **overrides))
+        create_customer(actor=None, **fields(org, **overrides))
     assert field in errors_of(exc_info)
     assert message in " ".join(errors_of(exc_info)[field])
 
@@ -74,7 +71,6 @@ def test_sub_category_must_belong_to_the_category(org):
     with pytest.raises(ValidationError) as exc_info:
         create_customer(
             actor=None,
-            now=NOW,
             **fields(org, category=category("commercial"), sub_category=category("heating")),
         )
     assert errors_of(exc_info) == {
@@ -84,27 +80,23 @@ def test_sub_category_must_belong_to_the_category(org):
 
 def test_outlet_must_be_an_outlet(org):
     with pytest.raises(ValidationError) as exc_info:
-        create_customer(actor=None, now=NOW, **fields(org, outlet=org.branch1))
+        create_customer(actor=None, **fields(org, outlet=org.branch1))
     assert errors_of(exc_info) == {"outlet": ["The responsible unit must be a service outlet."]}
 
 
 def test_key_account_needs_an_account_manager(org):
     with pytest.raises(ValidationError) as exc_info:
-        create_customer(
-            actor=None, now=NOW, **fields(org, category=category("commercial"), is_key_account=True)
-        )
+        create_customer(actor=None, **fields(org, category=category("commercial"), is_key_account=True))
     assert "account_manager" in errors_of(exc_info)
 
 
 def test_update_changes_fields_but_never_the_account_number(org):
-    customer = create_customer(actor=None, now=NOW, **fields(org))
-    update_customer(
-        customer=customer, actor=None, now=NOW, mobile="13900001111", sub_category=category("heating")
-    )
+    customer = create_customer(actor=None, **fields(org))
+    update_customer(customer=customer, actor=None, mobile="13900001111", sub_category=category("heating"))
     customer.refresh_from_db()
     assert (customer.mobile, customer.sub_category.code) == ("13900001111", "heating")
     with pytest.raises(ValidationError) as exc_info:
-        update_customer(customer=customer, actor=None, now=NOW, account_no="8100000002")
+        update_customer(customer=customer, actor=None, account_no="8100000002")
     assert errors_of(exc_info) == {"account_no": ["An account number cannot be changed."]}
 
 

@@ -8,6 +8,7 @@ from accounts.validators import (
     validate_id_number,
     validate_landline,
     validate_mobile,
+    validate_phone,
 )
 
 GOOD, BAD = True, False
@@ -85,6 +86,34 @@ def test_landline(value, ok):
     else:
         with pytest.raises(ValidationError, match="area code"):
             validate_landline(value)
+
+
+PHONE_MESSAGE = (
+    "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+    "e.g. 023-61234567."
+)
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("13812345678", GOOD),
+        ("023-61234567", GOOD),
+        ("010-12345678-801", GOOD),
+        ("", GOOD),  # whether a phone is required is the caller's rule
+        ("12812345678", BAD),
+        ("61234567", BAD),
+        ("12345", BAD),
+    ],
+    ids=["mobile", "landline", "landline with extension", "blank", "12x prefix", "no area code", "short"],
+)
+def test_phone_is_a_mobile_or_a_landline_with_one_message(value, ok):
+    if ok:
+        validate_phone(value)
+    else:
+        with pytest.raises(ValidationError) as caught:
+            validate_phone(value)
+        assert caught.value.messages == [PHONE_MESSAGE]
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,41 @@ def test_rule_errors_are_400_with_field_messages(org):
     assert response.status_code == 400 and "category" in response.json()
 
 
+def test_a_bad_phone_has_the_same_message_in_the_complaint_and_ticket_apis(org):
+    client = api(org.agent)
+    complaint = client.post(
+        URL,
+        {
+            "source": "hotline",
+            "category": "billing",
+            "description": "违约金不合理",
+            "complainant_name": "张三",
+            "complainant_phone": "12345",
+        },
+        format="json",
+    )
+    ticket = client.post(
+        "/api/v1/tickets/",
+        {
+            "service_type": "RPR-RES",
+            "channel": "hotline",
+            "description": "灶具打不着火",
+            "contact_phone": "12345",
+        },
+        format="json",
+    )
+
+    assert complaint.status_code == ticket.status_code == 400
+    assert (
+        complaint.json()["complainant_phone"]
+        == ticket.json()["contact_phone"]
+        == [
+            "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+            "e.g. 023-61234567."
+        ]
+    )
+
+
 def test_list_filters_and_visibility(org, django_assert_max_num_queries):
     file(org, code="safety", complainant_phone="13900000001", complainant_address="")
     file(org, complainant_phone="13900000002", complainant_address="")

@@ -125,7 +125,7 @@ def test_12345_safety_order_gets_the_24_hour_feedback(org):
         (
             {"complainant_phone": "12345"},
             "complainant_phone",
-            "Enter a mobile number (11 digits) or a landline",
+            "Enter a mobile number (11 digits starting with 13-19) or a landline",
         ),
         (
             {"source": Source.CITY_HOTLINE},

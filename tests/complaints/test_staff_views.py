@@ -7,6 +7,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Role
 from complaints import services
@@ -220,8 +221,45 @@ def test_intake_errors(org):
     )
     assert response.status_code == 400
     form = response.context["form"]
-    assert "Enter a mobile number (11 digits) or a landline with its area code." in form.errors["phone"]
+    assert form.errors["phone"] == [
+        "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+        "e.g. 023-61234567."
+    ]
     assert "No gas account has this number." in form.errors["account_no"]
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        (
+            {"received_at": f"{timezone.localtime() + datetime.timedelta(days=1):%Y-%m-%dT%H:%M}"},
+            "received_at",
+            "The receipt time cannot be in the future.",
+        ),
+        ({"hotline_order_no": ""}, "hotline_order_no", "A 12345 order needs the hotline's order number."),
+        ({"source": "service_hall"}, "hotline_order_no", "Only a 12345 order has a hotline order number"),
+    ],
+    ids=["received-in-the-future", "12345-without-its-order-number", "order-number-off-12345"],
+)
+def test_intake_shows_the_services_rule_beside_its_field(org, overrides, field, message):
+    data = {
+        "source": "city_hotline",
+        "category": "supply",
+        "severity": "high",
+        "name": "赵六",
+        "phone": "023-61234567",
+        "description": "12345转办：燃气压力低",
+        "hotline_order_no": "12345-20260302-01",
+        **overrides,
+    }
+
+    response = signed_in(org.agent).post(reverse("complaints:intake"), data)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors[field]
+    assert len(errors) == 1 and errors[0].startswith(message)
+    assert escape(message) in response.content.decode()
+    assert not Complaint.objects.exists()
 
 
 def test_figures_are_for_supervisors(org):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.models import StaffProfile
 from notifications import delivery
 from notifications.models import Notification
-from tests.conftest import _database_url, requires_postgres
+from tests.conftest import database_url, requires_postgres
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, WARN, account_ticket, levels_of
 from tests.tickets.factories import make_ticket
@@ -143,7 +143,7 @@ def test_rows_held_by_a_worker_that_dies_are_done_by_the_next_sweep(ladder):
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="gasservice.settings",
-        DATABASE_URL=_database_url(connection.settings_dict),
+        DATABASE_URL=database_url(connection.settings_dict),
     )
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, now.isoformat()],

@@ -117,7 +117,9 @@ def test_intake_creates_the_ticket_and_shows_the_receipt_with_the_promised_dates
 def test_walk_in_needs_a_contact_phone_and_then_goes_to_the_clerks_outlet(clerk_client, org, clock):
     refused = intake(clerk_client, contact_name="王先生")
     assert refused.status_code == 400
-    assert "contact_phone" in refused.context["form"].errors
+    assert refused.context["form"].errors["contact_phone"] == [
+        "Without an account number, give a phone number to call back."
+    ]
     assert not Ticket.objects.exists()
     created = intake(
         clerk_client, contact_name="王先生", contact_phone="13900001111", contact_address="解放碑1号"
@@ -130,7 +132,20 @@ def test_walk_in_needs_a_contact_phone_and_then_goes_to_the_clerks_outlet(clerk_
 def test_received_at_in_the_future_is_a_field_error_and_creates_nothing(clerk_client, org, clock):
     response = intake(clerk_client, customer=org.customer.account_no, received_at="2026-03-02T10:00")
     assert response.status_code == 400
-    message = response.context["form"].errors["received_at"][0]
+    assert response.context["form"].errors["received_at"] == ["The receipt time cannot be in the future."]
+    assert "The receipt time cannot be in the future." in text_of(response)
+    assert not Ticket.objects.exists()
+
+
+def test_a_walk_ins_phone_is_checked_by_the_service_and_shown_beside_the_field(clerk_client, org, clock):
+    response = intake(clerk_client, contact_name="王先生", contact_phone="12345")
+
+    assert response.status_code == 400
+    message = (
+        "Enter a mobile number (11 digits starting with 13-19) or a landline with its area code, "
+        "e.g. 023-61234567."
+    )
+    assert response.context["form"].errors["contact_phone"] == [message]
     assert message in text_of(response)
     assert not Ticket.objects.exists()
 
@@ -147,7 +162,7 @@ def test_12345_order_needs_its_order_number(clerk_client, org, clock):
         clerk_client, customer=org.customer.account_no, service_type="H12345", channel=Channel.CITY_HOTLINE
     )
     assert response.status_code == 400
-    assert response.context["form"].errors["hotline_order_no"]
+    assert response.context["form"].errors["hotline_order_no"] == ["Give the 12345 order number."]
     ok = intake(
         clerk_client,
         customer=org.customer.account_no,
@@ -178,7 +193,7 @@ def test_preview_endpoint_refuses_a_future_receipt_time(clerk_client, org, clock
         reverse("tickets:preview"), {"service_type": "RPR-RES", "received_at": "2026-03-03T09:00"}
     )
     assert response.status_code == 400
-    assert "received_at" in response.json()["errors"]
+    assert response.json()["errors"]["received_at"] == ["The receipt time cannot be in the future."]
 
 
 def test_preview_without_javascript_rerenders_the_form_with_the_dates(clerk_client, org, clock):
