@@ -12,6 +12,8 @@ import datetime as dt
 import json
 
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 
 
 def _as_json_document(rows: list[dict]) -> str:
@@ -81,29 +83,31 @@ def insert_rows(
 
 def insert_grouped(
     model,
-    groups: list[dict],
-    members: list[tuple[int, dict]],
+    groups: list[tuple[int, dict]],
+    member_sets: list[list[dict]],
     *,
     shared: dict | None = None,
     returning: tuple[str, ...] = (),
 ) -> list[tuple]:
-    """One INSERT for many rows that share most of their columns in groups (one message to many
-    recipients): `groups` [{attname: value}] and `members` [(index into groups, {attname: value})];
-    each member makes one row of its group's columns and its own (all groups with the same keys,
-    all members too).
+    """One INSERT for groups of rows that share most of their columns (one message to many
+    recipients): `groups` [(index into member_sets, {attname: value})], `member_sets`
+    [[{attname: value}]]; each group makes one row per member of its set (all groups with the
+    same keys, all members too). Many groups may share a set (the same staff hear of many cases).
 
-    PostgreSQL: groups and members travel as two JSON documents joined in the database, so a
-    group's columns are sent (and parsed) once, not once per member. Elsewhere: insert_rows.
+    PostgreSQL: groups and sets travel as two JSON documents joined in the database, so a group's
+    columns and a set's members are each sent (and parsed) once. Elsewhere: insert_rows.
     """
-    if not members:
+    groups = [(s, group) for s, group in groups if member_sets[s]]
+    if not groups:
         return []
     if connection.vendor != "postgresql":
-        rows = [{**groups[g], **row} for g, row in members]
+        rows = [{**group, **member} for s, group in groups for member in member_sets[s]]
         return insert_rows(model, rows, shared=shared, returning=returning)
     shared = shared or {}
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    group_names, member_names = list(groups[0]), list(members[0][1])
+    group_names = list(groups[0][1])
+    member_names = list(next(members for members in member_sets if members)[0])
     columns = ", ".join(quote(fields[n].column) for n in [*group_names, *member_names, *shared])
     values = (
         [f"g.{quote(n)}" for n in group_names]
@@ -111,19 +115,19 @@ def insert_grouped(
         + [f"%s::{fields[n].db_type(connection)}" for n in shared]
     )
     params = [fields[n].get_db_prep_save(value, connection) for n, value in shared.items()]
-    group_record = _json_record(model, group_names, alias="g", extra="_g integer")
-    member_record = _json_record(model, member_names, alias="m", extra="_g integer")
+    group_record = _json_record(model, group_names, alias="g", extra="_s integer")
+    member_record = _json_record(model, member_names, alias="m", extra="_s integer")
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {', '.join(values)} "
-        f"FROM json_to_recordset(%s::json) AS {member_record} "
-        f"JOIN json_to_recordset(%s::json) AS {group_record} ON g._g = m._g"
+        f"FROM json_to_recordset(%s::json) AS {group_record} "
+        f"JOIN json_to_recordset(%s::json) AS {member_record} ON m._s = g._s"
     )
     if returning:
         sql += " RETURNING " + ", ".join(quote(c) for c in returning)
-    group_rows = [{**group, "_g": index} for index, group in enumerate(groups)]
-    member_rows = [{**row, "_g": index} for index, row in members]
+    group_rows = [{**group, "_s": s} for s, group in groups]
+    member_rows = [{**member, "_s": s} for s, members in enumerate(member_sets) for member in members]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, _as_json_document(member_rows), _as_json_document(group_rows)])
+        cursor.execute(sql, [*params, _as_json_document(group_rows), _as_json_document(member_rows)])
         return cursor.fetchall() if returning else []
 
 
@@ -180,7 +184,11 @@ def update_rows(model, rows: list[dict], *, only_raise: tuple[str, ...] = ()) ->
         for row in rows:
             obj = model(pk=row["id"])
             for name in names:
-                setattr(obj, name, row[name])
+                value = row[name]
+                if name in only_raise:  # as GREATEST below: the larger one, NULL never wins
+                    given = Value(value, output_field=model._meta.get_field(name))
+                    value = Coalesce(Greatest(F(name), given), F(name), given)
+                setattr(obj, name, value)
             objs.append(obj)
         model.objects.bulk_update(objs, names)
         return

@@ -230,6 +230,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "gasservice.record_heartbeat", "schedule": 60.0},
     "roll-up-days": {"task": "dashboards.roll_up_days", "schedule": crontab(hour=1, minute=15)},
     "satisfaction-callback-tickets": {"task": "satisfaction.open_callback_tickets", "schedule": 60.0},
+    "satisfaction-expired-surveys": {"task": "satisfaction.call_back_expired_surveys", "schedule": 600.0},
     "clear-expired-sessions": {
         "task": "gasservice.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),

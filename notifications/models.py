@@ -74,7 +74,10 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        db_index=False,  # led by notification_subject (subject_type, subject_id)
+        db_index=False,  # no query reads notifications by case; cases are never deleted
+        # Half of a generic relation, whose other half (subject_id) no database can enforce; a
+        # checked key here would cost a lookup per row written and guarantee nothing about the case.
+        db_constraint=False,
     )
     subject_id = models.PositiveBigIntegerField(_("case id"), null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -87,6 +90,11 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # read only with failed rows (notification_failed)
+        # The case's unit as it was when the message was written (the case holds the checked
+        # key); unchecked here, so an outbox row costs no lookup per row. Deleting a unit still
+        # clears it (on_delete).
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -114,7 +122,8 @@ class Notification(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending")
             ),
-            models.Index(fields=["subject_type", "subject_id"], name="notification_subject"),
+            # The failed-deliveries page and its count; only failed rows, so other writes never touch it.
+            models.Index(fields=["-created_at"], name="notification_failed", condition=Q(status="failed")),
         ]
 
     def __str__(self):

@@ -105,11 +105,10 @@ def _case(message: Message) -> dict:
     }
 
 
-def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[dict]:
+def _rows(recipients, channels, send_at: dt.datetime, now: dt.datetime, *, outside: bool) -> list[dict]:
     """The recipient columns of a message's rows; `outside`: whether email/SMS rows may be written."""
-    send_at = message.send_at or now
     rows = []
-    for recipient in message.recipients:
+    for recipient in recipients:
         if isinstance(recipient, Address):
             if recipient.address and outside:
                 rows.append(
@@ -134,7 +133,7 @@ def _rows(message: Message, now: dt.datetime, *, outside: bool = True) -> list[d
                 "next_attempt_at": None,
             }
         )
-        for channel in message.channels if outside else ():
+        for channel in channels if outside else ():
             address = email if channel == EMAIL else mobile if channel == SMS else ""
             if address:
                 rows.append(
@@ -157,18 +156,25 @@ def write_notifications(messages: Iterable[Message], *, now: dt.datetime) -> lis
     a lost queue message is made good by the delivery sweep every minute.
     """
     outside = not _withheld.get()
-    cases, rows = [], []
+    # Messages to the same recipients on the same channels (an outlet's staff, case after case)
+    # share one set of recipient columns, worked out and sent once. The key holds the recipients
+    # themselves, so the ids in it stay theirs while this call runs.
+    sets: dict[tuple, tuple[int, tuple]] = {}
+    member_sets, groups = [], []
     for message in messages:
-        mine = _rows(message, now, outside=outside)
-        if mine:  # a message's shared columns are sent once, not once per recipient
-            rows += [(len(cases), row) for row in mine]
-            cases.append(_case(message))
-    if not rows:
-        return []
+        recipients = tuple(message.recipients)
+        channels = tuple(message.channels)
+        key = (tuple(map(id, recipients)), channels, message.send_at)
+        found = sets.get(key)
+        if found is None:
+            found = sets[key] = (len(member_sets), recipients)
+            member_sets.append(_rows(recipients, channels, message.send_at or now, now, outside=outside))
+        if member_sets[found[0]]:  # nobody to write to (no address, or withheld): no rows
+            groups.append((found[0], _case(message)))
     created = insert_grouped(
         Notification,
-        cases,
-        rows,
+        groups,
+        member_sets,
         returning=("id", "status"),
         shared={"created_at": now, "read_at": None, "attempts": 0, "last_error": "", "title": "", "body": ""},
     )

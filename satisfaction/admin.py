@@ -15,8 +15,8 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(SurveyRule)
 class SurveyRuleAdmin(admin.ModelAdmin):
-    list_display = ["service_type", "share_percent"]
-    list_editable = ["share_percent"]
+    list_display = ["service_type", "share_percent", "is_called_back_when_expired"]
+    list_editable = ["share_percent", "is_called_back_when_expired"]
     list_select_related = ["service_type"]
     search_fields = ["service_type__code", "service_type__name"]
 

@@ -122,11 +122,8 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if errors:
             raise ValidationError(errors)
         common = {"user": request.user, "scope": scope, **dates}
-        data = {
-            "target": SATISFACTION_TARGET,
-            "total": selectors.satisfaction_figures(**common)[0],
-            "rows": selectors.satisfaction_figures(**common, group_by=group_by) if group_by else [],
-        }
+        total, rows = selectors.figures_and_total(**common, group_by=group_by)
+        data = {"target": SATISFACTION_TARGET, "total": total, "rows": rows}
         return Response(FiguresSerializer(data).data)
 
 

@@ -27,6 +27,16 @@ def default_share(category: str, *, is_emergency: bool = False) -> int:
     return DEFAULT_SHARES.get(category, DEFAULT_SHARE)
 
 
+# Service types whose unanswered SMS survey goes to the callback queue by default: complaints and
+# the disputes (reading or bill, meter accuracy), where an unheard customer matters most.
+CALLBACK_WHEN_EXPIRED_CATEGORIES = {"complaint"}
+CALLBACK_WHEN_EXPIRED_TYPES = {"BIL-DISP", "MTR-TEST"}
+
+
+def default_callback_when_expired(category: str, code: str) -> bool:
+    return category in CALLBACK_WHEN_EXPIRED_CATEGORIES or code in CALLBACK_WHEN_EXPIRED_TYPES
+
+
 def sample_point(reference: str) -> int:
     """A case's fixed place in 0..99, from its reference: a random but reproducible sample."""
     return int.from_bytes(hashlib.sha256(reference.encode()).digest()[:4], "big") % 100

@@ -8,7 +8,7 @@ from django.db import transaction
 from tickets.models import MilestoneStandard, ServiceType, Unit, WorkCalendar
 
 from .models import Dimension, Question, SurveyRule
-from .rules import default_share
+from .rules import default_callback_when_expired, default_share
 
 D = Dimension
 # shared/data/satisfaction.md, "Items"
@@ -85,7 +85,11 @@ def seed_satisfaction() -> dict:
         added["service_types"] += 1
     ruled = set(SurveyRule.objects.values_list("service_type_id", flat=True))
     rules = [
-        SurveyRule(service_type=st, share_percent=default_share(st.category, is_emergency=st.is_emergency))
+        SurveyRule(
+            service_type=st,
+            share_percent=default_share(st.category, is_emergency=st.is_emergency),
+            is_called_back_when_expired=default_callback_when_expired(st.category, st.code),
+        )
         for st in ServiceType.objects.exclude(pk__in=ruled)
     ]
     SurveyRule.objects.bulk_create(rules)

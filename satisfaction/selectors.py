@@ -21,11 +21,19 @@ when the denominator is 0.
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, F, IntegerField, Q, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
 
-from .models import DUE_STATES, OUTCOME_STATES, SERVQUAL, ImprovementAction, Question, Recovery, Survey
+from .models import (
+    DUE_STATES,
+    OUTCOME_STATES,
+    SERVQUAL,
+    ImprovementAction,
+    ItemScoreDay,
+    Question,
+    Recovery,
+    Survey,
+)
 from .rules import LOCAL_TZ, SATISFACTION_TARGET
 
 ANSWERED = Survey.State.ANSWERED
@@ -58,17 +66,16 @@ def local_midnight(day: dt.date) -> dt.datetime:
 
 
 def surveys_in_scope(
-    *, user=None, scope=None, start: dt.date | None = None, end: dt.date | None = None, prefix: str = ""
+    *, user=None, scope=None, start: dt.date | None = None, end: dt.date | None = None, model=Survey
 ):
-    """Surveys (or, with prefix "survey__", rows of a model pointing at them) in the scope."""
-    model = Recovery if prefix else Survey
+    """Surveys (or recoveries: `model`, which carry their survey's unit and closure) in the scope."""
     qs = model.objects.all() if user is None else model.objects.visible_to(user)
     if scope is not None:
-        qs = qs.filter(**{f"{prefix}org_unit__path__startswith": scope.path})
+        qs = qs.filter(org_unit__path__startswith=scope.path)
     if start is not None:
-        qs = qs.filter(**{f"{prefix}case_closed_at__gte": local_midnight(start)})
+        qs = qs.filter(case_closed_at__gte=local_midnight(start))
     if end is not None:
-        qs = qs.filter(**{f"{prefix}case_closed_at__lt": local_midnight(end + dt.timedelta(days=1))})
+        qs = qs.filter(case_closed_at__lt=local_midnight(end + dt.timedelta(days=1)))
     return qs
 
 
@@ -92,6 +99,94 @@ def _key_text(group_by, value) -> str:
     return str(value)
 
 
+DIMENSION_COUNTERS = [f"{d}_{part}" for d in SERVQUAL for part in ("sum", "n")]
+SURVEY_COUNTERS = ["closed", "due", "with_outcome", "answered", "satisfied", "solved", *DIMENSION_COUNTERS]
+_DUE = {s.value for s in DUE_STATES}
+_WITH_OUTCOME = {s.value for s in OUTCOME_STATES}
+
+
+def _survey_counters(*, user, scope, start, end, group_by) -> list[tuple[str, str, dict]]:
+    """(key, label, counters) per group, or one ("", "", counters) without grouping. One query, grouped
+    further by state, overall score and solved, and folded here: the counters every figure is made
+    of (sums and counts only, so the figures of several groups are the sums of their counters)."""
+    qs, key_field, label_field = _grouped(
+        surveys_in_scope(user=user, scope=scope, start=start, end=end), group_by
+    )
+    keys = list(dict.fromkeys(f for f in (key_field, label_field) if f))
+    rows = (
+        qs.values(*keys, "state", "overall", "is_solved")
+        .annotate(n=Count("id"), **{f"{name}_total": Sum(name) for name in DIMENSION_COUNTERS})
+        .order_by(*keys[:1])
+    )
+    groups: dict[tuple, dict] = {} if key_field else {(None, None): dict.fromkeys(SURVEY_COUNTERS, 0)}
+    for row in rows:
+        group = (row[key_field], row[label_field]) if key_field else (None, None)
+        counters = groups.setdefault(group, dict.fromkeys(SURVEY_COUNTERS, 0))
+        n, state = row["n"], row["state"]
+        counters["closed"] += n
+        counters["due"] += n if state in _DUE else 0
+        counters["with_outcome"] += n if state in _WITH_OUTCOME else 0
+        if state == ANSWERED:
+            counters["answered"] += n
+            counters["satisfied"] += n if row["overall"] >= 4 else 0
+            counters["solved"] += n if row["is_solved"] else 0
+            for name in DIMENSION_COUNTERS:
+                counters[name] += row[f"{name}_total"]
+    return [(_key_text(group_by, key), _key_text(group_by, label), c) for (key, label), c in groups.items()]
+
+
+def _summed(counters: list[dict], names) -> dict:
+    return {name: sum(row[name] or 0 for row in counters) for name in names}
+
+
+def _figure_row(key: str, label: str, row: dict) -> dict:
+    rate = _pct(row["satisfied"], row["answered"])
+    return {
+        "key": key,
+        "label": label,
+        "closed": row["closed"],
+        "due": row["due"],
+        "with_outcome": row["with_outcome"],
+        "answered": row["answered"],
+        "satisfied": row["satisfied"],
+        "solved": row["solved"],
+        "callback_rate": _pct(row["with_outcome"], row["due"]),
+        "valid_rate": _pct(row["answered"], row["due"]),
+        "satisfaction_rate": rate,
+        "first_fix_rate": _pct(row["solved"], row["answered"]),
+        "meets_target": None if rate is None else rate >= TARGET,
+        "scores": {d.value: _mean(row[f"{d}_sum"] or 0, row[f"{d}_n"] or 0) for d in SERVQUAL},
+    }
+
+
+def _item_counters(*, user, scope, start, end) -> dict[str, tuple[int, int]]:
+    """{question code: (sum of scores, answers)} of the answers in the scope, from the days' sums."""
+    qs = ItemScoreDay.objects.all() if user is None else ItemScoreDay.objects.visible_to(user)
+    if scope is not None:
+        qs = qs.filter(org_unit__path__startswith=scope.path)
+    if start is not None:
+        qs = qs.filter(day__gte=start)
+    if end is not None:
+        qs = qs.filter(day__lte=end)
+    rows = qs.values("question_code").annotate(sum=Sum("total"), n=Sum("answers")).order_by()
+    return {row["question_code"]: (row["sum"], row["n"]) for row in rows}
+
+
+def _worst(counters: dict, limit: int) -> list[dict]:
+    items = [
+        {
+            "code": q.code,
+            "question": q.local_text,
+            "dimension": q.dimension,
+            "score": _mean(*counters[q.code]),
+            "answers": counters[q.code][1],
+        }
+        for q in Question.objects.exclude(dimension="overall").order_by("sort_order", "code")
+        if counters.get(q.code, (0, 0))[1]
+    ]
+    return sorted(items, key=lambda item: (item["score"], item["code"]))[:limit]
+
+
 def satisfaction_figures(*, user=None, scope=None, start=None, end=None, group_by=None) -> list[dict]:
     """The rates and dimension scores, one dict per group (one dict in all when group_by is None).
 
@@ -99,109 +194,88 @@ def satisfaction_figures(*, user=None, scope=None, start=None, end=None, group_b
     answered, satisfied, solved, callback_rate, valid_rate, satisfaction_rate, first_fix_rate,
     meets_target, scores {dimension: score}. One query.
     """
-    qs, key_field, label_field = _grouped(
-        surveys_in_scope(user=user, scope=scope, start=start, end=end), group_by
-    )
-    answered = Q(state=ANSWERED)
-    aggregates = {
-        "closed": Count("id"),
-        "due": Count("id", filter=Q(state__in=DUE_STATES)),
-        "with_outcome": Count("id", filter=Q(state__in=OUTCOME_STATES)),
-        "answered": Count("id", filter=answered),
-        "satisfied": Count("id", filter=answered & Q(overall__gte=4)),
-        "solved": Count("id", filter=answered & Q(is_solved=True)),
-    }
-    for dimension in SERVQUAL:
-        aggregates[f"{dimension}_sum"] = Sum(f"{dimension}_sum", filter=answered)
-        aggregates[f"{dimension}_n"] = Sum(f"{dimension}_n", filter=answered)
-    if key_field is None:
-        rows = [qs.aggregate(**aggregates)]
-    else:
-        rows = list(qs.annotate(**aggregates).order_by(key_field))
-    result = []
-    for row in rows:
-        if key_field is not None and not row["closed"]:
-            continue
-        rate = _pct(row["satisfied"], row["answered"])
-        result.append(
-            {
-                "key": _key_text(group_by, row.get(key_field)) if key_field else "",
-                "label": _key_text(group_by, row.get(label_field)) if label_field else "",
-                "closed": row["closed"],
-                "due": row["due"],
-                "with_outcome": row["with_outcome"],
-                "answered": row["answered"],
-                "satisfied": row["satisfied"],
-                "solved": row["solved"],
-                "callback_rate": _pct(row["with_outcome"], row["due"]),
-                "valid_rate": _pct(row["answered"], row["due"]),
-                "satisfaction_rate": rate,
-                "first_fix_rate": _pct(row["solved"], row["answered"]),
-                "meets_target": None if rate is None else rate >= TARGET,
-                "scores": {d.value: _mean(row[f"{d}_sum"] or 0, row[f"{d}_n"] or 0) for d in SERVQUAL},
-            }
-        )
-    return result
+    groups = _survey_counters(user=user, scope=scope, start=start, end=end, group_by=group_by)
+    return [_figure_row(key, label, row) for key, label, row in groups]
 
 
-def recovery_figures(*, user=None, scope=None, start=None, end=None, group_by=None) -> list[dict]:
-    """Service recovery: opened, closed, succeeded (customer now satisfied), success_rate; per group,
-    by the closure date of the original case. Kept apart from the satisfaction rate."""
-    qs, key_field, label_field = _grouped(
-        surveys_in_scope(user=user, scope=scope, start=start, end=end, prefix="survey__"),
-        group_by,
-        prefix="survey__",
-    )
-    aggregates = {
+def figures_and_total(*, user=None, scope=None, start=None, end=None, group_by=None) -> tuple[dict, list]:
+    """satisfaction_figures without grouping and with it, from one query: the total is the sum of the
+    groups' counters."""
+    common = {"user": user, "scope": scope, "start": start, "end": end}
+    if group_by is None:
+        return satisfaction_figures(**common)[0], []
+    groups = _survey_counters(**common, group_by=group_by)
+    total = _summed([row for _, _, row in groups], SURVEY_COUNTERS)
+    return _figure_row("", "", total), [_figure_row(key, label, row) for key, label, row in groups]
+
+
+def _recovery_aggregates() -> dict:
+    return {
         "opened": Count("id"),
         "closed": Count("id", filter=Q(closed_at__isnull=False)),
         "succeeded": Count("id", filter=Q(closed_at__isnull=False, is_customer_satisfied=True)),
         "repeats": Count("id", filter=Q(is_repeat=True)),
     }
-    rows = (
-        [qs.aggregate(**aggregates)]
-        if key_field is None
-        else list(qs.annotate(**aggregates).order_by(key_field))
+
+
+def _recovery_counters(*, user, scope, start, end, group_by) -> list[tuple[str, str, dict]]:
+    qs, key_field, label_field = _grouped(
+        surveys_in_scope(user=user, scope=scope, start=start, end=end, model=Recovery),
+        group_by,
+        prefix="survey__" if group_by in ("service_type", "handler") else "",
     )
+    aggregates = _recovery_aggregates()
+    if key_field is None:
+        return [("", "", qs.aggregate(**aggregates))]
     return [
-        {
-            "key": _key_text(group_by, row.get(key_field)) if key_field else "",
-            "label": _key_text(group_by, row.get(label_field)) if label_field else "",
-            "opened": row["opened"],
-            "closed": row["closed"],
-            "succeeded": row["succeeded"],
-            "repeats": row["repeats"],
-            "success_rate": _pct(row["succeeded"], row["closed"]),
-        }
-        for row in rows
+        (_key_text(group_by, row.get(key_field)), _key_text(group_by, row.get(label_field)), row)
+        for row in qs.annotate(**aggregates).order_by(key_field)
     ]
+
+
+def _recovery_row(key: str, label: str, row: dict) -> dict:
+    return {
+        "key": key,
+        "label": label,
+        "opened": row["opened"],
+        "closed": row["closed"],
+        "succeeded": row["succeeded"],
+        "repeats": row["repeats"],
+        "success_rate": _pct(row["succeeded"], row["closed"]),
+    }
+
+
+def recovery_figures(*, user=None, scope=None, start=None, end=None, group_by=None) -> list[dict]:
+    """Service recovery: opened, closed, succeeded (customer now satisfied), success_rate; per group,
+    by the closure date of the original case. Kept apart from the satisfaction rate."""
+    groups = _recovery_counters(user=user, scope=scope, start=start, end=end, group_by=group_by)
+    return [_recovery_row(key, label, row) for key, label, row in groups]
 
 
 def worst_items(*, user=None, scope=None, start=None, end=None, limit: int = 5) -> list[dict]:
     """The questionnaire items with the lowest mean score (not applicable left out), lowest first:
-    code, question, dimension, score, answers. One query."""
-    questions = [q for q in Question.objects.order_by("sort_order", "code") if q.dimension != "overall"]
-    qs = surveys_in_scope(user=user, scope=scope, start=start, end=end).filter(state=ANSWERED)
-    aggregates = {}
-    for q in questions:
-        value = Cast(KT(f"scores__{q.code}"), IntegerField())
-        aggregates[f"{q.code}_avg"] = Avg(value)
-        aggregates[f"{q.code}_n"] = Count(value)
-    if not aggregates:
-        return []
-    row = qs.aggregate(**aggregates)
-    items = [
-        {
-            "code": q.code,
-            "question": q.local_text,
-            "dimension": q.dimension,
-            "score": Decimal(row[f"{q.code}_avg"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
-            "answers": row[f"{q.code}_n"],
-        }
-        for q in questions
-        if row[f"{q.code}_n"]
-    ]
-    return sorted(items, key=lambda item: (item["score"], item["code"]))[:limit]
+    code, question, dimension, score, answers. From the days' item sums (ItemScoreDay)."""
+    return _worst(_item_counters(user=user, scope=scope, start=start, end=end), limit)
+
+
+def figures_page(*, user=None, scope=None, start=None, end=None, group_by="outlet", limit: int = 5) -> dict:
+    """Everything the figures page shows: one pass over the surveys (per group; the total is the sum of
+    the groups), one over the recoveries (likewise) and the days' item sums for the worst items.
+
+    Keys: total, rows (satisfaction_figures), recovery_total, recovery_rows {key: row}
+    (recovery_figures), worst (worst_items).
+    """
+    common = {"user": user, "scope": scope, "start": start, "end": end}
+    total, rows = figures_and_total(**common, group_by=group_by)
+    recoveries = _recovery_counters(**common, group_by=group_by)
+    recovery_total = _summed([row for _, _, row in recoveries], _recovery_aggregates())
+    return {
+        "total": total,
+        "rows": rows,
+        "recovery_total": _recovery_row("", "", recovery_total),
+        "recovery_rows": {key: _recovery_row(key, label, row) for key, label, row in recoveries},
+        "worst": _worst(_item_counters(**common), limit),
+    }
 
 
 def answers_behind(*, user, scope=None, start=None, end=None, group_by=None, key: str = "", state: str = ""):

@@ -8,11 +8,12 @@ raises ValidationError with a field dict and a message a customer or clerk can r
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from .models import (
     SCORE_MIN,
     SERVQUAL,
     CallbackAttempt,
+    ItemScoreDay,
     Question,
     Recovery,
     Survey,
@@ -112,7 +114,32 @@ def answer_url_base() -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
-def create_surveys(*, tickets, now) -> list[Survey]:
+@dataclass(frozen=True, slots=True)
+class NewSurvey:
+    """What create_surveys wrote for one case (the rows go in bulk, not as model instances)."""
+
+    pk: int
+    ticket_id: int
+    state: str
+    method: str
+    phone: str
+
+
+# Columns every new survey row has the same value in (no answer yet): sent once per batch.
+_UNANSWERED = {
+    "scores": {},
+    "overall": None,
+    "is_solved": None,
+    "comment": "",
+    "lowest_score": None,
+    "callback_ticket_id": None,
+    "outcome_at": None,
+    "outcome_by_id": None,
+    **{f"{d}_{part}": 0 for d in SERVQUAL for part in ("sum", "n")},
+}
+
+
+def create_surveys(*, tickets, now) -> list[NewSurvey]:
     """The follow-up of closed cases, in batches: one row per case (not-due ones with the reason).
 
     A case whose customer has a mobile gets an SMS link (sent 09:00-20:00); the others go to the
@@ -124,7 +151,7 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     if not tickets:
         return []
     already = set(
-        Survey.objects.filter(ticket__in=tickets)
+        Survey.objects.filter(ticket_id__in=[t.pk for t in tickets])
         .exclude(state=State.WITHDRAWN)
         .values_list("ticket_id", flat=True)
     )
@@ -133,7 +160,8 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     mobiles = {t.pk: _mobile(t) for t in tickets}
     phones = {t.pk: mobiles[t.pk] or _callback_phone(t) for t in tickets}
     recent_customers, recent_phones = _recently_surveyed(tickets, phones, now)
-    surveys = []
+    expires_at = now + dt.timedelta(days=rules.TOKEN_DAYS)
+    rows = []
     for t in sorted(tickets, key=lambda t: (t.closed_at or now, t.pk)):
         if t.customer_id:
             recent = t.customer_id in recent_customers
@@ -145,35 +173,55 @@ def create_surveys(*, tickets, now) -> list[Survey]:
             is_cancelled=t.status == Status.CANCELLED,
             recently_surveyed=recent,
         )
-        survey = Survey(
-            ticket=t,
-            customer_id=t.customer_id,
-            phone=phones[t.pk],
-            org_unit_id=t.org_unit_id,
-            service_type_id=t.service_type_id,
-            handler_id=t.assignee_id,
-            case_closed_at=t.closed_at or now,
-            created_at=now,
-            exclusion=exclusion,
-        )
-        if exclusion:
-            survey.state, survey.method = State.NOT_DUE, Survey.Method.NONE
-        else:
+        state, method, sms_expires_at = State.NOT_DUE, Survey.Method.NONE, None
+        if not exclusion:
             # The same customer twice in one batch: the first case is surveyed, not the second.
             if t.customer_id:
                 recent_customers.add(t.customer_id)
             elif phones[t.pk]:
                 recent_phones.add(phones[t.pk])
+            state = State.PENDING
             if mobiles[t.pk]:
-                survey.method = Survey.Method.SMS
-                survey.sms_expires_at = now + dt.timedelta(days=rules.TOKEN_DAYS)
+                method, sms_expires_at = Survey.Method.SMS, expires_at
             else:
-                survey.method = Survey.Method.CALLBACK
-        surveys.append(survey)
-    _insert_surveys(surveys)
+                method = Survey.Method.CALLBACK
+        rows.append(
+            {
+                "ticket_id": t.pk,
+                "customer_id": t.customer_id,
+                "phone": phones[t.pk],
+                "org_unit_id": t.org_unit_id,
+                "service_type_id": t.service_type_id,
+                "handler_id": t.assignee_id,
+                "case_closed_at": t.closed_at or now,
+                "state": state.value,
+                "method": method.value,
+                "exclusion": exclusion,
+                "sms_expires_at": sms_expires_at,
+            }
+        )
+    # One INSERT for the batch (rows as one JSON document: far cheaper to build and parse than
+    # bulk_create's VALUES parameters).
+    ids = dict(
+        (ticket_id, pk)
+        for pk, ticket_id in insert_rows(
+            Survey, rows, shared={**_UNANSWERED, "created_at": now}, returning=("id", "ticket_id")
+        )
+    )
+    surveys = [
+        NewSurvey(
+            pk=ids[r["ticket_id"]],
+            ticket_id=r["ticket_id"],
+            state=r["state"],
+            method=r["method"],
+            phone=r["phone"],
+        )
+        for r in rows
+    ]
+    sms = [s for s in surveys if s.method == Survey.Method.SMS]
     by_pk = {t.pk: t for t in tickets}
     # The texts point at each case's own page: what the kinds read is loaded once for the batch.
-    ticket_hooks.prefetch_kind_data([by_pk[s.ticket_id] for s in surveys if s.method == Survey.Method.SMS])
+    ticket_hooks.prefetch_kind_data([by_pk[s.ticket_id] for s in sms])
     send_at = rules.sms_send_at(now)
     company = OrganisationProfile.current().signature
     base = answer_url_base()
@@ -186,8 +234,7 @@ def create_surveys(*, tickets, now) -> list[Survey]:
                 "link": survey_link(s, base=base),
                 "company": company,
             }
-            for s in surveys
-            if s.method == Survey.Method.SMS
+            for s in sms
         ],
         now=now,
     )
@@ -199,25 +246,11 @@ def create_surveys(*, tickets, now) -> list[Survey]:
     return surveys
 
 
-def _insert_surveys(surveys: list[Survey]) -> None:
-    """One INSERT for the batch (rows as one JSON document: far cheaper to build and parse than
-    bulk_create's VALUES parameters); the new ids are set on the instances."""
-    if not surveys:
-        return
-    names = [f.attname for f in Survey._meta.concrete_fields if not f.primary_key]
-    created = insert_rows(
-        Survey, [{n: getattr(s, n) for n in names} for s in surveys], returning=("id", "ticket_id")
-    )
-    ids = dict((ticket_id, pk) for pk, ticket_id in created)
-    for survey in surveys:
-        survey.pk = ids[survey.ticket_id]
-        survey._state.adding = False
-
-
 def open_callback_tickets(*, now, ids=None, limit: int = 200) -> int:
-    """SVY-CB tickets for phone follow-ups that have none yet, received at the case's closure (so the
-    3 days count from closure, however late the worker runs). Claimed with SKIP LOCKED; each case
-    in its own savepoint, so one bad row does not stop the others. Returns how many were opened."""
+    """SVY-CB tickets for phone follow-ups that have none yet, received at the case's closure, or when
+    the unanswered SMS link expired (so the 3 days count from then, however late the worker runs).
+    Claimed with SKIP LOCKED; each case in its own savepoint, so one bad row does not stop the
+    others. Returns how many were opened."""
     opened = 0
     with transaction.atomic():
         claim = (
@@ -232,7 +265,10 @@ def open_callback_tickets(*, now, ids=None, limit: int = 200) -> int:
             try:
                 with transaction.atomic():
                     survey.callback_ticket = _open_callback_ticket(
-                        survey.ticket, received_at=survey.case_closed_at, now=now
+                        survey.ticket,
+                        received_at=survey.sms_expires_at or survey.case_closed_at,
+                        is_after_sms=survey.sms_expires_at is not None,
+                        now=now,
                     )
                     survey.save(update_fields=["callback_ticket"])
                     opened += 1
@@ -243,12 +279,19 @@ def open_callback_tickets(*, now, ids=None, limit: int = 200) -> int:
     return opened
 
 
-def _open_callback_ticket(case, *, received_at, now) -> Ticket:
+def _open_callback_ticket(case, *, received_at, is_after_sms, now) -> Ticket:
     with translation.override(settings.LANGUAGE_CODE):
-        description = _("Follow-up call after closure of %(reference)s (%(service)s).") % {
-            "reference": case.reference,
-            "service": case.service_type.name,
-        }
+        names = {"reference": case.reference, "service": case.service_type.name}
+        if not is_after_sms:
+            description = _("Follow-up call after closure of %(reference)s (%(service)s).") % names
+        else:
+            description = (
+                _(
+                    "Follow-up call after closure of %(reference)s (%(service)s): "
+                    "the survey sent by SMS expired unanswered."
+                )
+                % names
+            )
     return ticket_services.create_ticket(
         service_type=ServiceType.objects.get(code=CALLBACK_SERVICE_TYPE),
         channel=Channel.HOTLINE,
@@ -262,6 +305,44 @@ def _open_callback_ticket(case, *, received_at, now) -> Ticket:
         contact_address=case.contact_address,
         org_unit=case.org_unit,
     )
+
+
+def _called_back_when_expired() -> list[int]:
+    """Service types whose unanswered SMS surveys are called back: by their rule, else by default."""
+    ruled = dict(SurveyRule.objects.values_list("service_type_id", "is_called_back_when_expired"))
+    unruled = ServiceType.objects.exclude(pk__in=ruled).values_list("pk", "category", "code")
+    return [pk for pk, is_on in ruled.items() if is_on] + [
+        pk for pk, category, code in unruled if rules.default_callback_when_expired(category, code)
+    ]
+
+
+def call_back_expired_surveys(*, now, limit: int = 1000) -> int:
+    """SMS surveys whose link expired unanswered go to the callback queue when their service type's
+    rule says so: they turn into phone follow-ups, and the worker opens their SVY-CB tickets after
+    commit (open_callback_tickets). One chunk, claimed with SKIP LOCKED; returns its size."""
+    service_types = _called_back_when_expired()
+    if not service_types:
+        return 0
+    with transaction.atomic():
+        ids = list(
+            Survey.objects.select_for_update(skip_locked=True)
+            .filter(
+                state=State.PENDING,
+                method=Survey.Method.SMS,
+                service_type_id__in=service_types,
+                sms_expires_at__lte=now,
+            )
+            .order_by("sms_expires_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return 0
+        Survey.objects.filter(pk__in=ids).update(method=Survey.Method.CALLBACK)
+        from .tasks import open_callback_tickets as open_task
+
+        enqueue_on_commit(open_task, ids)
+    logger.info("expired SMS surveys moved to the callback queue: %d", len(ids))
+    return len(ids)
 
 
 def withdraw_survey(*, ticket, actor, now) -> Survey | None:
@@ -406,8 +487,26 @@ def _apply_answer(survey, *, scores, overall, is_solved, comment, actor, now) ->
         setattr(survey, f"{dimension}_n", len(values))
     survey.state, survey.outcome_at, survey.outcome_by = State.ANSWERED, now, actor
     survey.save()
+    _count_item_scores(survey)
     reasons = rules.recovery_reasons(overall=overall, scores=scores, is_solved=is_solved)
     return open_recovery(survey=survey, reasons=reasons, now=now) if reasons else None
+
+
+def _count_item_scores(survey) -> None:
+    """Add an answer's item scores to its unit's day (ItemScoreDay), in one statement."""
+    scored = sorted((code, value) for code, value in survey.scores.items() if value is not None)
+    if not scored:
+        return
+    table = connection.ops.quote_name(ItemScoreDay._meta.db_table)
+    day = survey.case_closed_at.astimezone(rules.LOCAL_TZ).date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (org_unit_id, day, question_code, total, answers) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, 1)"] * len(scored))
+            + f" ON CONFLICT (org_unit_id, day, question_code) DO UPDATE SET total = {table}.total + "
+            f"excluded.total, answers = {table}.answers + excluded.answers",
+            [param for code, value in scored for param in (survey.org_unit_id, day, code, value)],
+        )
 
 
 def answer_survey(
@@ -594,6 +693,8 @@ def open_recovery(*, survey, reasons, now) -> Recovery:
         survey=survey,
         ticket=ticket,
         original=original,
+        org_unit_id=survey.org_unit_id,
+        case_closed_at=survey.case_closed_at,
         reasons=reasons,
         is_repeat=repeat is not None,
         opened_at=now,

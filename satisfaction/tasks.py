@@ -21,3 +21,24 @@ def open_callback_tickets(ids: list[int] | None = None) -> dict:
     from .services import open_callback_tickets as open_tickets
 
     return {"opened": open_tickets(now=timezone.now(), ids=ids)}
+
+
+EXPIRED_CHUNK = 1000
+
+
+@shared_task(
+    name="satisfaction.call_back_expired_surveys",
+    acks_late=True,
+    soft_time_limit=50,
+    time_limit=60,
+    **_DB_RETRY,
+)
+def call_back_expired_surveys() -> dict:
+    """Unanswered SMS surveys whose link expired go to the callback queue (where their rule says so)."""
+    from .services import call_back_expired_surveys as call_back
+
+    moved = chunk = call_back(now=timezone.now(), limit=EXPIRED_CHUNK)
+    while chunk == EXPIRED_CHUNK:
+        chunk = call_back(now=timezone.now(), limit=EXPIRED_CHUNK)
+        moved += chunk
+    return {"moved": moved}

@@ -295,11 +295,10 @@ def figures(request):
     )
     scope = form.scope()
     common = {"user": request.user, "scope": scope["scope"], "start": scope["start"], "end": scope["end"]}
-    total = selectors.satisfaction_figures(**common)[0]
-    rows = selectors.satisfaction_figures(**common, group_by=scope["group_by"])
-    recovery_rows = {r["key"]: r for r in selectors.recovery_figures(**common, group_by=scope["group_by"])}
+    page = selectors.figures_page(**common, group_by=scope["group_by"])
+    total, rows = page["total"], page["rows"]
     for row in rows:
-        row["recovery"] = recovery_rows.get(row["key"])
+        row["recovery"] = page["recovery_rows"].get(row["key"])
     drill = {
         "unit": scope["scope"].code if scope["scope"] else "",
         "start": scope["start"].isoformat(),
@@ -315,8 +314,8 @@ def figures(request):
             "rows": rows,
             "scope": scope,
             "drill": drill,
-            "recovery_total": selectors.recovery_figures(**common)[0],
-            "worst": selectors.worst_items(**common),
+            "recovery_total": page["recovery_total"],
+            "worst": page["worst"],
             "target": SATISFACTION_TARGET,
             "dimensions": [Dimension(d).label for d in total["scores"]],
             "dimension_rows": sorted(

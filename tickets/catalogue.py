@@ -7,8 +7,8 @@ edits to existing rows alone (the figures vary by city; the admin is where they 
 from django.db import transaction
 
 from .calendars import seed_china_calendar
-from .escalation import EMERGENCY_POLICY_CODE, ensure_default_policies
 from .models import MilestoneStandard, ServiceType, Unit, WorkCalendar
+from .policies import EMERGENCY_POLICY_CODE, ensure_default_policies
 
 DEFAULT_CALENDAR = "CN-OFFICE"
 C = ServiceType.Category

@@ -1,5 +1,5 @@
-"""What ticket notifications say (templates registered with notifications.messages) and which
-case they point at (`subject_for`)."""
+"""What ticket notifications say (templates registered with notifications.messages), on which
+channels besides in-app a step of the ladder goes out, and which case they point at (`subject_for`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 
 from notifications import messages
+from notifications.models import Notification
 from notifications.services import Subject
 
 from . import hooks
@@ -42,6 +43,21 @@ messages.register(
 
 def step_template(level: int) -> str:
     return WARNING if level == 0 else BREACH if level == 1 else ESCALATED
+
+
+# Channels per level besides in-app; emergencies also text every level.
+STEP_CHANNELS = {
+    0: (Notification.Channel.EMAIL,),
+    1: (Notification.Channel.EMAIL,),
+    2: (Notification.Channel.EMAIL, Notification.Channel.SMS),
+    3: (Notification.Channel.EMAIL, Notification.Channel.SMS),
+}
+EMERGENCY_CHANNELS = (Notification.Channel.EMAIL, Notification.Channel.SMS)
+
+
+def step_channels(level: int, *, is_emergency: bool) -> tuple[str, ...]:
+    """The channels besides in-app on which a step of the ladder is sent."""
+    return EMERGENCY_CHANNELS if is_emergency else STEP_CHANNELS[level]
 
 
 def in_languages(text: str, text_en: str = "") -> dict[str, str]:

@@ -319,6 +319,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # led by ticket_customer (customer, -received_at)
     )
     segment = models.CharField(_("segment"), max_length=20, choices=Segment.choices)
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
@@ -473,7 +474,12 @@ class MilestoneQuerySet(VisibleQuerySet):
 class Milestone(models.Model):
     """A published time limit applied to one ticket, with its own clock and next step."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="milestones")
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+        db_index=False,  # led by milestone_code_unique_per_ticket (ticket, code)
+    )
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=100)
     # Copied from the standard with the Chinese name, so English pages and receipts name it too.
@@ -553,7 +559,12 @@ class Escalation(models.Model):
         BRANCH = 2, _("Branch manager")
         CENTRE = 3, _("Group service centre")
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="escalations")
+    milestone = models.ForeignKey(
+        Milestone,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+        db_index=False,  # led by escalation_once_per_level (milestone, level)
+    )
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     at = models.DateTimeField(_("at"))
@@ -595,7 +606,12 @@ class TicketEvent(models.Model):
         NOTIFICATION = "notification", _("Notification")
         TRANSFERRED = "transferred", _("Transferred")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # led by event_ticket_at (ticket, at)
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -33,9 +33,10 @@ from notifications.models import Notification
 from notifications.services import Address, notify
 
 from . import hooks, messages, routing, sla, timeline
+from .alerts import alert_emergency
 from .attachments import cleaned_upload, validate_attachment
 from .calendars import get_snapshot
-from .escalation import alert_emergency, policy_for, schedule_milestone
+from .escalation import schedule_milestone
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -48,6 +49,7 @@ from .models import (
     TicketEvent,
 )
 from .models import Milestone as MilestoneModel
+from .policies import policy_for
 from .references import next_reference
 
 RECEIVED_AT_SKEW = datetime.timedelta(minutes=2)

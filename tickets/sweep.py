@@ -44,9 +44,10 @@ from notifications.messages import at, render_value, title_renderer
 from notifications.models import Kind as NotificationKind
 from notifications.services import Message, Subject, write_notifications
 
-from . import escalation, messages
+from . import escalation, ladder, messages, policies
 from .calendars import get_snapshot
 from .models import Escalation, EscalationPolicy, Milestone, Ticket, TicketEvent, WorkCalendar
+from .recipients import RecipientDirectory
 from .sla import sla_rank
 
 logger = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def claim_queryset(now: dt.datetime, chunk_size: int):
 #
 # The sweep reads columns, not model instances: a chunk is hundreds of milestones, each with its
 # ticket, unit and service type, and building ~6 model instances per row cost more than the SQL.
-# The objects below carry exactly the attributes tickets.escalation reads.
+# The objects below carry exactly the attributes the ladder, its policies and recipients read.
 
 _POLICY_FIELDS = (
     "code",
@@ -316,9 +317,9 @@ def _claimed_rows(ids: list[int]) -> list[_Milestone]:
 def _ladder(service_type: _ServiceType):
     """(policy, calendar snapshot, whether the policy's step times are ordered), once per chunk."""
     if service_type.ladder is None:
-        policy = escalation.policy_for(service_type)
+        policy = policies.policy_for(service_type)
         cal = get_snapshot(service_type.calendar)
-        service_type.ladder = (policy, cal, escalation.ladder_is_ordered(policy))
+        service_type.ladder = (policy, cal, ladder.is_ordered(policy))
     return service_type.ladder
 
 
@@ -355,12 +356,12 @@ def _plan(milestones: list[_Milestone], now: dt.datetime) -> _Plan:
             m.next_action_at = None  # stale row (closed, paused): the services reschedule it
             continue
         policy, cal, ordered = _ladder(ticket.service_type)
-        warn = escalation.compute_warn_at(m, ticket, policy, cal)
+        warn = ladder.compute_warn_at(m, ticket, policy, cal)
         cursor = m.next_action_level if m.next_action_level is not None else 0
-        levels, next_level, next_at = escalation.due_steps(
+        levels, next_level, next_at = ladder.due_steps(
             m, policy, cal, warn, cursor, now, ordered=ordered, ticket=ticket
         )
-        state = escalation.state_at(m, now, warn)
+        state = ladder.state_at(m, now, warn)
         m.warn_at, m.state, m.next_action_level, m.next_action_at = warn, state, next_level, next_at
         if levels:
             plan.steps.append((m, ticket, levels[-1], levels[:-1]))
@@ -373,7 +374,7 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
     recipients, rows = {}, []
     directory = None
     if plan.steps:
-        directory = escalation.RecipientDirectory(t for _m, t, _l, _s in plan.steps)
+        directory = RecipientDirectory(t for _m, t, _l, _s in plan.steps)
         _attach_assignees([t for _m, t, _l, _s in plan.steps], directory)
         for m, ticket, level, skipped in plan.steps:
             for passed in skipped:
@@ -447,17 +448,12 @@ def _write(plan: _Plan, now: dt.datetime, result: SweepResult) -> None:
                     },
                 }
             )
-            extra = (
-                escalation.EMERGENCY_EXTRA_CHANNELS
-                if ticket.service_type.is_emergency
-                else escalation.EXTRA_CHANNELS[level]
-            )
             batch.append(
                 Message(
                     recipients=found,
                     template=template,
                     params=params,
-                    channels=extra,
+                    channels=messages.step_channels(level, is_emergency=ticket.service_type.is_emergency),
                     subject=ticket.subject,
                     kind=NotificationKind.BREACH if level else NotificationKind.WARNING,
                 )

@@ -90,3 +90,36 @@ def test_a_title_rendered_once_per_template_reads_as_render_template(template, l
     assert title == render_template(template, params, language=language)[0]
     assert "T-1" in title and "2026-11-24 17:30" in title
     assert ("到场" if language == "zh-hans" else "On site") in title
+
+
+def test_messages_to_the_same_staff_share_their_recipients_but_keep_their_own_case(db):
+    outlet = OrgUnitFactory(code="OUT01", name="解放碑营业厅", kind=OrgUnit.Kind.OUTLET)
+    tech = staff(username="tech", role=Role.TECHNICIAN, org_unit=outlet)
+    boss = staff(username="boss", role=Role.OUTLET_SUPERVISOR, org_unit=outlet)
+    boss.email = "boss@example.org"
+    outlet_staff = [tech, boss]
+    cases = [
+        Message(
+            recipients=outlet_staff,
+            kind="breach",
+            template="",
+            params={"n": n},
+            channels=[EMAIL],
+            subject=Subject(reference=f"T-{n}"),
+        )
+        for n in range(3)
+    ]
+    cases.append(Message(recipients=[boss], kind="breach", template="", params={"n": 9}, subject=Subject()))
+
+    created = write_notifications(cases, now=NOW)
+
+    rows = Notification.objects.values_list("reference", "recipient__username", "channel", "params")
+    expected = {
+        (f"T-{n}", who, channel, n)
+        for n in range(3)
+        for who, channel in [("tech", "in_app"), ("boss", "in_app"), ("boss", "email")]
+    }
+    assert len(created) == 10
+    assert {(ref, who, channel, params["n"]) for ref, who, channel, params in rows} == expected | {
+        ("", "boss", "in_app", 9)
+    }

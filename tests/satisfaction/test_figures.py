@@ -193,3 +193,25 @@ def test_drill_down_gives_the_answers_behind_a_figure(org, cases):
 def test_no_answers_means_no_rate_not_zero(org):
     [row] = selectors.satisfaction_figures(scope=org.branch, start=MON.date(), end=MON.date())
     assert row["satisfaction_rate"] is None and row["callback_rate"] is None and row["closed"] == 0
+
+
+def test_the_figures_page_reads_the_same_figures_as_the_selectors(org, cases):
+    """The page's one pass (total = sum of the groups) gives what each selector gives alone."""
+    common = {"user": org.agent, "scope": org.branch, "start": MON.date(), "end": APRIL.date()}
+    page = selectors.figures_page(**common, group_by="outlet")
+    assert page["total"] == selectors.satisfaction_figures(**common)[0]
+    assert page["rows"] == selectors.satisfaction_figures(**common, group_by="outlet")
+    assert page["recovery_total"] == selectors.recovery_figures(**common)[0]
+    assert list(page["recovery_rows"].values()) == selectors.recovery_figures(**common, group_by="outlet")
+    assert page["worst"] == selectors.worst_items(**common)
+    assert page["total"]["answered"] == 4 and page["total"]["scores"]["tangibles"] == Decimal("3.17")
+
+
+def test_worst_items_count_the_answers_of_the_period_only(org, cases):
+    """I (T1 5) closed in April: with it, T1 is (5+3+1+4+5)/5 = 3.60; March alone keeps 3.25."""
+    april = selectors.worst_items(start=MON.date(), end=APRIL.date())
+    assert [(i["code"], i["score"], i["answers"]) for i in april] == [
+        ("T2", Decimal("3.00"), 2),
+        ("T1", Decimal("3.60"), 5),
+    ]
+    assert selectors.worst_items(user=org.supervisor, start=APRIL.date(), end=APRIL.date()) == []

@@ -7,7 +7,8 @@ from notifications.models import Notification
 from tests.tickets import escalation_support as support
 from tests.tickets.escalation_support import DUE, LEVEL2, LEVEL3, RECEIVED, WARN, account_ticket
 from tests.tickets.factories import at, make_ticket, staff
-from tickets import escalation, services
+from tickets import alerts, escalation, services
+from tickets.ladder import LEVELS
 from tickets.models import (
     Channel,
     Escalation,
@@ -18,6 +19,7 @@ from tickets.models import (
     TicketEvent,
     Unit,
 )
+from tickets.recipients import RecipientDirectory
 
 ladder = support.ladder
 
@@ -96,7 +98,7 @@ def test_after_the_last_level_nothing_is_left(ladder):
     ticket = account_ticket(ladder)
     m = milestone_of(ticket)
     Escalation.objects.bulk_create(
-        [Escalation(milestone=m, ticket=ticket, level=lvl, at=DUE, due_at=DUE) for lvl in escalation.LEVELS]
+        [Escalation(milestone=m, ticket=ticket, level=lvl, at=DUE, due_at=DUE) for lvl in LEVELS]
     )
     m.next_action_level = None
     m.state = SlaState.BREACHED
@@ -196,18 +198,18 @@ def test_emergencies_use_the_emergency_ladder(ladder):
 
 def test_recipients_follow_the_organisation(ladder):
     ticket = account_ticket(ladder)
-    directory = escalation.RecipientDirectory([ticket])
-    names = {lvl: {r.user.username for r in directory.for_level(ticket, lvl)} for lvl in escalation.LEVELS}
+    directory = RecipientDirectory([ticket])
+    names = {lvl: {r.user.username for r in directory.for_level(ticket, lvl)} for lvl in LEVELS}
     assert names == {0: {"clerk", "tech"}, 1: {"supervisor"}, 2: {"branch_mgr"}, 3: {"centre_mgr"}}
 
     services.assign_ticket(ticket=ticket, assignee=ladder.tech, actor=ladder.supervisor, now=RECEIVED)
     ticket.refresh_from_db()
-    assert [r.user.username for r in escalation.RecipientDirectory([ticket]).for_level(ticket, 0)] == ["tech"]
+    assert [r.user.username for r in RecipientDirectory([ticket]).for_level(ticket, 0)] == ["tech"]
 
 
 def test_a_level_nobody_holds_passes_up(ladder):
     ticket = make_ticket(ladder, code="ACC-SVC", now=RECEIVED, customer=ladder.far_customer)
-    directory = escalation.RecipientDirectory([ticket])
+    directory = RecipientDirectory([ticket])
     # OUT03 has no supervisor and BR02 no manager: the centre hears of levels 1 and 2.
     assert [r.user.username for r in directory.for_level(ticket, 1)] == ["centre_mgr"]
     assert [r.user.username for r in directory.for_level(ticket, 2)] == ["centre_mgr"]
@@ -262,9 +264,9 @@ def test_an_emergency_and_its_alert_exist_together_or_not_at_all(ladder, monkeyp
         def notify(**kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(escalation, "notify", notify)
+        monkeypatch.setattr(alerts, "notify", notify)
     else:
-        monkeypatch.setattr(escalation, "TicketEvent", _FailingTimeline)
+        monkeypatch.setattr(alerts, "TicketEvent", _FailingTimeline)
 
     with pytest.raises(RuntimeError, match="disk full"):
         make_ticket(ladder, code="EMR-LEAK-URB", now=RECEIVED)

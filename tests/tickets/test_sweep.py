@@ -126,16 +126,16 @@ def test_a_met_or_paused_milestone_is_not_escalated(ladder):
 def test_a_row_that_fails_is_put_off_and_does_not_stop_the_others(ladder, monkeypatch):
     broken = account_ticket(ladder)
     fine = account_ticket(ladder)
-    from tickets import escalation
+    import tickets.ladder
 
-    real = escalation.compute_warn_at
+    real = tickets.ladder.compute_warn_at
 
     def failing(milestone, ticket, policy, cal):
         if ticket.pk == broken.pk:
             raise ValueError("calendar data broken")
         return real(milestone, ticket, policy, cal)
 
-    monkeypatch.setattr(escalation, "compute_warn_at", failing)
+    monkeypatch.setattr(tickets.ladder, "compute_warn_at", failing)
     now = DUE + MINUTE
     result = sweep_due_milestones(now=now)
 
@@ -246,63 +246,21 @@ def test_a_policy_of_the_service_type_is_read_with_the_rows(ladder):
     assert (m.next_action_level, m.next_action_at) == (3, DUE + dt.timedelta(hours=4))
 
 
-@pytest.mark.parametrize(
-    ("level2", "level3"),
-    [
-        ((1, Unit.WORKING_DAYS), (3, Unit.WORKING_DAYS)),  # the default ladder
-        ((2, Unit.HOURS), (4, Unit.HOURS)),
-        ((2, Unit.WORKING_DAYS), (1, Unit.WORKING_DAYS)),  # level 3 before level 2
-        ((1, Unit.WORKING_DAYS), (60, Unit.MINUTES)),  # mixed units, level 3 first
-        ((30, Unit.MINUTES), (1, Unit.WORKING_HOURS)),
-    ],
-)
-def test_due_steps_agree_with_the_full_step_times(ladder, level2, level3):
-    """The sweep computes later levels only when it needs them; the answer is the one the full
-    table of step times gives, for ordered and disordered policies alike."""
-    from tickets import escalation
-    from tickets.calendars import get_snapshot
-
-    policy = EscalationPolicy(
-        code="X",
-        name="x",
-        warn_percent=80,
-        level2_after_amount=level2[0],
-        level2_after_unit=level2[1],
-        level3_after_amount=level3[0],
-        level3_after_unit=level3[1],
-    )
-    ticket = account_ticket(ladder)
-    m = Milestone.objects.select_related("ticket__service_type__calendar").get(ticket=ticket)
-    cal = get_snapshot(m.ticket.service_type.calendar)
-    warn = escalation.compute_warn_at(m, m.ticket, policy, cal)
-    times = escalation.step_times(m, m.ticket, policy, cal, warn)
-    moments = sorted({*times.values(), *(t - MINUTE for t in times.values()), LEVEL3 + dt.timedelta(days=9)})
-    for cursor in escalation.LEVELS:
-        for now in moments:
-            expected = [lvl for lvl in escalation.LEVELS if lvl >= cursor and times[lvl] <= now]
-            nxt = expected[-1] + 1 if expected else cursor
-            assert escalation.due_steps(m, policy, cal, warn, cursor, now, ticket=m.ticket) == (
-                expected,
-                nxt if nxt <= 3 else None,
-                times[nxt] if nxt <= 3 else None,
-            ), (cursor, now)
-
-
 # ---------------------------------------------------------------- a poisoned row never stalls the sweep
 
 
 def _poison(monkeypatch, poisoned_ids):
     """Fail the recipients of some tickets: a step's work after its plan (rows written, then rolled back)."""
-    from tickets import escalation
+    from tickets.recipients import RecipientDirectory
 
-    real = escalation.RecipientDirectory.audience
+    real = RecipientDirectory.audience
 
     def audience(self, ticket, level):
         if ticket.pk in poisoned_ids:
             raise RuntimeError("recipient lookup failed")
         return real(self, ticket, level)
 
-    monkeypatch.setattr(escalation.RecipientDirectory, "audience", audience)
+    monkeypatch.setattr(RecipientDirectory, "audience", audience)
 
 
 @pytest.mark.parametrize("where", ["middle", "head"])

@@ -11,16 +11,20 @@ builds an organisation of 20 branches and 30 outlets. Then:
    survey rows and SMS rows in a constant number of queries per batch. Then, as the worker does
    after commit, the callback tickets for the customers without a mobile (one create_ticket each,
    timed apart). Prints seconds, queries and what was made.
-2. figures: M answered follow-ups over a year (plus 10% other outcomes) and the figures of
-   satisfaction.selectors for one branch and one quarter, as the figures page reads them
-   (totals, per outlet, the worst items), --repeat times over other branches and quarters; prints
-   p50/p95 per read and for the three together.
+2. figures: M answered follow-ups over a year (plus 10% other outcomes, and a service recovery
+   for 3% of the answers), vacuumed as autovacuum does after a bulk load; then, for one branch and
+   one quarter, --repeat times over other branches and quarters: the selectors one by one (totals,
+   per outlet, the worst items), the whole figures page (GET /satisfaction/figures/, every read it
+   does and its rendering) and the figures API (GET /api/v1/surveys/figures/); prints p50/p95.
 
+With --lock PATH, the timed parts hold that lock (flock) and the data loading runs without it.
 The last line is one JSON object.
 """
 # ruff: noqa: E501  (SQL text reads better unwrapped)
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import statistics
@@ -100,8 +104,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--db", default="", help="name of the bench database (default <name>_bench_satisfaction)"
         )
+        parser.add_argument("--lock", default="", help="a lock file held (flock) during the timed parts only")
 
-    def handle(self, *args, cases, batch, answers, repeat, keep, db, **options):
+    def handle(self, *args, cases, batch, answers, repeat, keep, db, lock, **options):
+        self.lock_path = lock
         if not settings.IS_POSTGRES:
             raise CommandError("bench_satisfaction needs PostgreSQL (DATABASE_URL=postgres://...)")
         if cases < 1 or answers < 1 or repeat < 1 or batch < 1:
@@ -128,6 +134,20 @@ class Command(BaseCommand):
             if not keep:
                 self._drop_database(name)
         self.stdout.write(json.dumps({**closing, **figures, "load_average": _load_average()}))
+
+    @contextlib.contextmanager
+    def _timed(self):
+        """The bench lock (--lock) around a timed part, so that two timings never overlap."""
+        if not self.lock_path:
+            yield
+            return
+        with open(self.lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self.stdout.write(f"timing (load average {_load_average()})")
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # ------------------------------------------------------------ the database of its own
 
@@ -258,8 +278,9 @@ class Command(BaseCommand):
         counter = QueryCounter()
         now = DAY + dt.timedelta(hours=10)  # 19:00: the texts still go out today
         made = []
-        with connection.execute_wrapper(counter):
+        with self._timed(), connection.execute_wrapper(counter):
             started, cpu_started = time.perf_counter(), time.process_time()
+            service_seconds = service_cpu = 0.0
             for first in range(0, len(ids), batch):
                 with transaction.atomic():
                     tickets = list(
@@ -267,7 +288,10 @@ class Command(BaseCommand):
                         .select_related("service_type", "customer")
                         .order_by("id")
                     )
+                    began, cpu_began = time.perf_counter(), time.process_time()
                     made += create_surveys(tickets=tickets, now=now)
+                    service_seconds += time.perf_counter() - began
+                    service_cpu += time.process_time() - cpu_began
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         due = [s for s in made if s.state == "pending"]
         sms = sum(1 for s in due if s.method == "sms")
@@ -275,13 +299,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"closing: {len(made)} follow-ups for {n} cases in {seconds:.2f} s (of which {cpu_seconds:.2f} s CPU in this "
             f"process; {batch} per batch), {counter.count} queries waited on for {counter.seconds:.2f} s; "
-            f"{len(due)} due: {sms} SMS rows, {callbacks} for the callback queue; {len(made) - len(due)} not due"
+            f"{len(due)} due: {sms} SMS rows, {callbacks} for the callback queue; {len(made) - len(due)} not due; "
+            f"create_surveys alone (the cases loaded): {service_seconds:.2f} s, {service_cpu:.2f} s CPU"
         )
         for head, spent in sorted(counter.by_statement.items(), key=lambda kv: -kv[1])[:5]:
             self.stdout.write(f"  {spent:6.2f} s  {head}")
         # The worker then opens the callback tickets (tickets.services.create_ticket, one per case).
         worker_counter = QueryCounter()
-        with connection.execute_wrapper(worker_counter):
+        with self._timed(), connection.execute_wrapper(worker_counter):
             started = time.perf_counter()
             opened = 0
             while step := open_callback_tickets(now=now):
@@ -296,6 +321,8 @@ class Command(BaseCommand):
             "closing_seconds": round(seconds, 3),
             "closing_queries": counter.count,
             "closing_query_seconds": round(counter.seconds, 3),
+            "create_surveys_seconds": round(service_seconds, 3),
+            "create_surveys_cpu_seconds": round(service_cpu, 3),
             "surveys_due": len(due),
             "sms": sms,
             "callback_surveys": callbacks,
@@ -368,37 +395,87 @@ class Command(BaseCommand):
                 """,
                 [offset],
             )
+            # A service recovery for 3% of the answers (the bench's own rows: the case stands in for
+            # the recovery ticket, as nothing here reads that ticket).
+            cur.execute(
+                """
+                INSERT INTO satisfaction_recovery (survey_id, ticket_id, original_id, org_unit_id, case_closed_at, reasons,
+                    is_repeat, opened_at, closed_at, action_taken, is_customer_satisfied)
+                SELECT s.id, s.ticket_id, s.ticket_id, s.org_unit_id, s.case_closed_at, '["overall_low"]'::jsonb,
+                    s.id %% 10 = 0, s.case_closed_at,
+                    CASE WHEN s.id %% 4 = 0 THEN NULL ELSE s.case_closed_at + interval '2 days' END, '',
+                    CASE WHEN s.id %% 4 = 0 THEN NULL ELSE s.id %% 3 <> 0 END
+                FROM satisfaction_survey s
+                WHERE s.state = 'answered' AND s.id %% 33 = 0 AND s.ticket_id > %s
+                """,
+                [offset],
+            )
+            # The days' item sums, as the answer service keeps them (one row per unit, day and item).
+            cur.execute(
+                """
+                INSERT INTO satisfaction_itemscoreday (org_unit_id, day, question_code, total, answers)
+                SELECT s.org_unit_id, (s.case_closed_at AT TIME ZONE 'Asia/Shanghai')::date, i.key, sum(i.value::int), count(*)
+                FROM satisfaction_survey s, jsonb_each_text(s.scores) i
+                WHERE s.state = 'answered' AND i.value IS NOT NULL AND s.ticket_id > %s
+                GROUP BY 1, 2, 3
+                """,
+                [offset],
+            )
             cur.execute("RESET session_replication_role")
             cur.execute("RESET synchronous_commit")
-            cur.execute("ANALYZE tickets_ticket")
-            cur.execute("ANALYZE satisfaction_survey")
+        with connection.cursor() as cur:  # outside a transaction, as autovacuum runs
+            for table in (
+                "tickets_ticket",
+                "satisfaction_survey",
+                "satisfaction_recovery",
+                "satisfaction_itemscoreday",
+            ):
+                cur.execute(f"VACUUM ANALYZE {table}")
         self.stdout.write(
             f"{total} follow-ups ({m} answered) over a year generated in {time.perf_counter() - started:.1f} s"
         )
 
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
         branches = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH).order_by("code"))
-        reads = {"total": [], "per_outlet": [], "worst_items": [], "page": []}
+        manager = get_user_model().objects.get(staff_profile__role="centre_manager")
+        client = Client()
+        client.force_login(manager)
+        reads = {"total": [], "per_outlet": [], "worst_items": [], "selectors": [], "page": [], "api": []}
         rows = 0
-        for run in range(repeat + 3):  # three warm-up reads, as a running server has
-            branch = branches[run % len(branches)]
-            start, end = QUARTERS[run % len(QUARTERS)]
-            common = {"scope": branch, "start": start, "end": end}
-            timings = {}
-            began = time.perf_counter()
-            t0 = time.perf_counter()
-            total_row = selectors.satisfaction_figures(**common)[0]
-            timings["total"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            selectors.satisfaction_figures(**common, group_by="outlet")
-            timings["per_outlet"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            selectors.worst_items(**common)
-            timings["worst_items"] = time.perf_counter() - t0
-            timings["page"] = time.perf_counter() - began
-            if run >= 3:
-                rows = max(rows, total_row["closed"])
-                for key, seconds in timings.items():
-                    reads[key].append(seconds * 1000)
+        with self._timed():
+            for run in range(repeat + 3):  # three warm-up reads, as a running server has
+                branch = branches[run % len(branches)]
+                start, end = QUARTERS[run % len(QUARTERS)]
+                common = {"scope": branch, "start": start, "end": end}
+                timings = {}
+                began = time.perf_counter()
+                t0 = time.perf_counter()
+                total_row = selectors.satisfaction_figures(**common)[0]
+                timings["total"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                selectors.satisfaction_figures(**common, group_by="outlet")
+                timings["per_outlet"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                selectors.worst_items(**common)
+                timings["worst_items"] = time.perf_counter() - t0
+                timings["selectors"] = time.perf_counter() - began
+                query = f"unit={branch.code}&start={start}&end={end}&group_by=outlet"
+                t0 = time.perf_counter()
+                page = client.get(f"/satisfaction/figures/?{query}")
+                timings["page"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                api = client.get(f"/api/v1/surveys/figures/?{query}")
+                timings["api"] = time.perf_counter() - t0
+                if page.status_code != 200 or api.status_code != 200:
+                    raise CommandError(f"figures page {page.status_code}, API {api.status_code}")
+                if api.json()["total"]["closed"] != total_row["closed"]:
+                    raise CommandError("the API's total differs from the selector's")
+                if run >= 3:
+                    rows = max(rows, total_row["closed"])
+                    for key, seconds in timings.items():
+                        reads[key].append(seconds * 1000)
         from django.db.models import Count
 
         scope = selectors.surveys_in_scope(scope=branches[0], start=QUARTERS[1][0], end=QUARTERS[1][1])

@@ -295,14 +295,14 @@ class Command(BaseCommand):
 
     def _measure(self, open_count, due, chunk_size, repeat):
         from notifications import tasks
-        from tickets import escalation, messages
+        from tickets import messages, policies
         from tickets.calendars import get_snapshot
         from tickets.models import ServiceType
 
         # A long-running worker has its calendar snapshot and policy cached; so do we.
         service_type = ServiceType.objects.select_related("calendar", "escalation_policy").get(code="ACC-SVC")
         get_snapshot(service_type.calendar)
-        escalation.policy_for(service_type)
+        policies.policy_for(service_type)
         messages.ticket_link("X")  # loads the URLconf once, as any worker has by its second sweep
         published = []
         # Delivery messages are counted, not published: this database is not the one a worker serves.
