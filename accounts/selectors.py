@@ -131,3 +131,12 @@ def main_categories():
 
 def outlets_visible_to(user):
     return OrgUnit.objects.visible_to(user).filter(kind=OrgUnit.Kind.OUTLET).order_by("path")
+
+
+def branch_of(unit: OrgUnit, units_by_code: dict[str, OrgUnit]) -> OrgUnit:
+    """The branch above an outlet (or the unit itself when it is a branch, the centre or the call centre)."""
+    for code in unit.path.strip("/").split("/"):
+        candidate = units_by_code.get(code)
+        if candidate is not None and candidate.kind == OrgUnit.Kind.BRANCH:
+            return candidate
+    return unit

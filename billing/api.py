@@ -34,6 +34,7 @@ from .serializers import (
     ImportCreateSerializer,
     ImportRunSerializer,
     InformSerializer,
+    MeterReplacementInputSerializer,
     MeterTestSerializer,
     ProposeSerializer,
     RebillSerializer,
@@ -110,6 +111,8 @@ class DisputeViewSet(
                 "corrected_reading__meter",
                 "corrected_reading__corrects",
                 "disputed_reading__corrects",
+                "meter_replacement__old_meter",
+                "meter_replacement__new_meter",
             )
             .prefetch_related(
                 "bills",
@@ -206,6 +209,24 @@ class DisputeViewSet(
             dispute=self.get_object(), error_pct=data["error_pct"], actor=request.user, now=timezone.now()
         )
         return self._result(dispute)
+
+    @extend_schema(
+        request=MeterReplacementInputSerializer,
+        responses=DisputeSerializer,
+        summary="Record the free replacement of a meter that failed its test (the old one is removed)",
+    )
+    @action(detail=True, methods=["post"], url_path="replace-meter")
+    def replace_meter(self, request, reference=None):
+        data = self._input(MeterReplacementInputSerializer)
+        dispute = self.get_object()
+        services.record_meter_replacement(
+            dispute=dispute,
+            new_serial=data["new_serial"],
+            replaced_on=data["replaced_on"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return self._result(self.get_object())
 
     @extend_schema(request=FindingSerializer, responses=DisputeSerializer, summary="Record the finding")
     @action(detail=True, methods=["post"])

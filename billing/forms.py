@@ -44,6 +44,11 @@ class MeterTestForm(forms.Form):
     )
 
 
+class MeterReplacementForm(forms.Form):
+    new_serial = forms.CharField(label=_("New meter's serial"), max_length=40)
+    replaced_on = forms.DateField(label=_("Replaced on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class FindingForm(forms.Form):
     finding = forms.CharField(label=_("Finding"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 

@@ -1,12 +1,12 @@
 """Imports from the billing system: meters, readings and bills from a CSV file.
 
 Streamed (the file is never read whole), in batches of BATCH_SIZE rows; each batch is one
-transaction: rows are checked for shape in Python, copied into a temporary staging table
-(PostgreSQL COPY), checked against the database in one query and merged in one INSERT or
-UPDATE, so a batch is either wholly in or not at all. Idempotent on `external_id`: a row seen
-before with the same content is "unchanged"; with other content it is refused (readings and
-bills are never changed in place) or, for meters, updated. Every refused row is recorded with
-its row number and a reason code.
+transaction: rows are checked for shape in Python (UTF-8, column count), copied as text into a
+temporary table (PostgreSQL COPY), their values checked and cast in SQL into the kind's staging
+table, checked against the database in one query and merged in one INSERT or UPDATE, so a batch
+is either wholly in or not at all. Idempotent on `external_id`: a row seen before with the same
+content is "unchanged"; with other content it is refused (readings and bills are never changed in
+place) or, for meters, updated. Every refused row is recorded with its row number and a reason code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -39,23 +39,55 @@ from .models import (
 )
 
 BATCH_SIZE = 20000
-COLUMNS = {
-    ImportKind.METERS: ["external_id", "account_no", "serial", "meter_type", "fitted_on", "verify_by"],
-    ImportKind.READINGS: ["external_id", "meter_serial", "read_on", "value_m3", "source"],
-    ImportKind.BILLS: [
-        "external_id",
-        "account_no",
-        "opening_reading_id",
-        "closing_reading_id",
-        "amount",
-        "due_on",
-        "paid",
-    ],
-}
 MAX_EXTERNAL_ID = 64
-# Looked up once: an enum's .values is rebuilt on every access, a cost per row on a million rows.
-METER_TYPES = tuple(MeterType.values)
-READING_SOURCES = tuple(ReadingSource.values)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an import file and what its values must be; the checks run in SQL on the staged text."""
+
+    name: str
+    type: str = "text"  # text, choice, date or number
+    required: bool = True
+    max_length: int = MAX_EXTERNAL_ID
+    places: int = 0
+    choices: tuple[str, ...] = ()
+    is_not_future: bool = False
+    default: str | None = None  # an empty optional number stands for this value
+
+
+SPECS = {
+    ImportKind.METERS: (
+        Column("external_id"),
+        Column("account_no", max_length=12),
+        Column("serial", max_length=40),
+        Column("meter_type", "choice", choices=tuple(MeterType.values)),
+        Column("fitted_on", "date"),
+        Column("verify_by", "date", required=False),
+    ),
+    ImportKind.READINGS: (
+        Column("external_id"),
+        Column("meter_serial", max_length=40),
+        Column("read_on", "date", is_not_future=True),
+        Column("value_m3", "number", places=3),
+        Column("source", "choice", choices=tuple(ReadingSource.values)),
+    ),
+    ImportKind.BILLS: (
+        Column("external_id"),
+        Column("account_no", max_length=12),
+        Column("opening_reading_id"),
+        Column("closing_reading_id"),
+        Column("amount", "number", required=False, places=2),
+        Column("due_on", "date"),
+        Column("paid", "number", required=False, places=2, default="0"),
+    ),
+}
+COLUMNS = {kind: [column.name for column in columns] for kind, columns in SPECS.items()}
+STAGING_TABLES = {
+    ImportKind.METERS: "stage_meters",
+    ImportKind.READINGS: "stage_readings",
+    ImportKind.BILLS: "stage_bills",
+}
 
 
 def refusal_messages() -> dict[str, str]:
@@ -156,9 +188,9 @@ def read_rows(binary, kind) -> Iterator[tuple[int, list[str] | Refused]]:
         if not cells or cells == [""]:
             continue
         joined = "".join(cells)
-        if not _is_clean_utf8(joined):
+        if not joined.isascii() and not _is_clean_utf8(joined):
             yield number, Refused("utf8")
-        elif "\ufeff" in joined:
+        elif not joined.isascii() and "\ufeff" in joined:
             yield number, Refused("bom")
         elif len(cells) != len(expected):
             yield (
@@ -179,121 +211,131 @@ def _is_clean_utf8(text: str) -> bool:
     return True
 
 
-def _text(cells, index, column, *, required=True, max_length=64):
-    value = cells[index]
-    if required and not value:
-        raise Refused("required", column=column)
-    if len(value) > max_length:
-        raise Refused("too_long", column=column, max=max_length)
-    return value
+def batches(binary, kind, *, size=BATCH_SIZE) -> Iterator[tuple[list[tuple], Outcome, int]]:
+    """Rows in batches: (rows of the right shape, their shape refusals, rows read).
 
-
-def _date(value, column, *, required=True):
-    if not value and not required:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Refused("date", column=column, value=value[:40]) from None
-
-
-def _decimal(value, column, places, *, required=True):
-    if not value and not required:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise Refused("number", column=column, value=value[:40]) from None
-    if not number.is_finite():
-        raise Refused("number", column=column, value=value[:40])
-    if number.as_tuple().exponent < -places:
-        raise Refused("decimals", column=column, places=places, value=value[:40])
-    if number < 0:
-        raise Refused("negative", column=column)
-    if abs(number) >= Decimal(10) ** (12 - places):
-        raise Refused("number", column=column, value=value[:40])
-    return number
-
-
-def _choice(value, column, choices):
-    if value not in choices:
-        raise Refused("choice", column=column, choices=", ".join(choices), value=value[:40])
-    return value
-
-
-def parse_meter(cells, today):
-    return (
-        _text(cells, 0, "external_id"),
-        _text(cells, 1, "account_no", max_length=12),
-        _text(cells, 2, "serial", max_length=40),
-        _choice(cells[3], "meter_type", METER_TYPES),
-        _date(cells[4], "fitted_on"),
-        _date(cells[5], "verify_by", required=False),
-    )
-
-
-def parse_reading(cells, today):
-    read_on = _date(cells[2], "read_on")
-    if read_on > today:
-        raise Refused("future", column="read_on", value=read_on.isoformat())
-    return (
-        _text(cells, 0, "external_id"),
-        _text(cells, 1, "meter_serial", max_length=40),
-        read_on,
-        _decimal(cells[3], "value_m3", 3),
-        _choice(cells[4], "source", READING_SOURCES),
-    )
-
-
-def parse_bill(cells, today):
-    return (
-        _text(cells, 0, "external_id"),
-        _text(cells, 1, "account_no", max_length=12),
-        _text(cells, 2, "opening_reading_id"),
-        _text(cells, 3, "closing_reading_id"),
-        _decimal(cells[4], "amount", 2, required=False),
-        _date(cells[5], "due_on"),
-        _decimal(cells[6], "paid", 2, required=False) or Decimal("0"),
-    )
-
-
-PARSERS = {ImportKind.METERS: parse_meter, ImportKind.READINGS: parse_reading, ImportKind.BILLS: parse_bill}
-
-
-def batches(
-    binary, kind, *, today, size=BATCH_SIZE
-) -> Iterator[tuple[list[tuple[int, tuple]], Outcome, int]]:
-    """Parsed rows in batches: (good rows, refusals of this batch, rows read)."""
-    parse = PARSERS[kind]
+    A row is (row number, is_repeat, *cells); is_repeat: its external_id came earlier in the batch.
+    """
     rows = read_rows(binary, kind)
     while True:
         chunk = list(itertools.islice(rows, size))
         if not chunk:
             return
-        good, outcome, seen = [], Outcome(), {}
+        good, outcome, seen = [], Outcome(), set()
         for number, cells in chunk:
-            try:
-                if isinstance(cells, Refused):
-                    raise cells
-                values = parse(cells, today)
-            except Refused as refused:
-                ext = (cells[0] if isinstance(cells, list) else refused.external_id)[:MAX_EXTERNAL_ID]
-                outcome.refused.append((number, ext, refused.code, refused.params))
-                continue
-            # The same external_id twice in a batch: once if identical, else refused.
-            before = seen.get(values[0])
-            if before is not None:
-                if before != values:
-                    outcome.refused.append((number, values[0], "duplicate", {"external_id": values[0]}))
-                else:
-                    outcome.unchanged += 1
-                continue
-            seen[values[0]] = values
-            good.append((number, values))
+            if isinstance(cells, Refused):
+                ext = cells.external_id[:MAX_EXTERNAL_ID]
+                outcome.refused.append((number, ext, cells.code, cells.params))
+            else:
+                good.append((number, cells[0] in seen, *cells))
+                seen.add(cells[0])
         yield good, outcome, len(chunk)
 
 
-# ---------------------------------------------------------------- merging a batch (PostgreSQL)
+# ---------------------------------------------------------------- checking values (PostgreSQL)
+
+DATE_SHAPE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+NUMBER_SHAPE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+
+
+def _checks(column: Column) -> list[tuple[str, str]]:
+    """(reason code, SQL condition on the staged text that refuses the row), in the order they apply."""
+    x = column.name
+    if column.type == "text":
+        checks = [("required", f"{x} = ''")] if column.required else []
+        return [*checks, ("too_long", f"length({x}) > {column.max_length}")]
+    if column.type == "choice":
+        return [("choice", f"{x} <> ALL(%({x}_choices)s)")]
+    if column.type == "date":
+        first_day = f"make_date(left({x}, 4)::int, substr({x}, 6, 2)::int, 1)"
+        last_day = f"extract(day FROM {first_day} + interval '1 month - 1 day')"
+        checks = [
+            ("date", f"{x} !~ '{DATE_SHAPE}' OR left({x}, 4) = '0000'"),
+            ("date", f"substr({x}, 9, 2) > '28' AND substr({x}, 9, 2)::int > {last_day}"),
+        ]
+        if column.is_not_future:
+            checks.append(("future", f"{x}::date > %(today)s"))
+    else:
+        checks = [
+            ("number", f"{x} !~ '{NUMBER_SHAPE}'"),
+            ("decimals", f"scale({x}::numeric) > {column.places}"),
+            ("negative", f"{x}::numeric < 0"),
+            ("number", f"abs({x}::numeric) >= 1e{12 - column.places}"),
+        ]
+    if not column.required:
+        checks = [(code, f"{x} <> '' AND ({condition})") for code, condition in checks]
+    return checks
+
+
+def _typed(column: Column) -> str:
+    """The staged text as the column's type (only for rows that passed every check)."""
+    x = column.name
+    if column.type == "date":
+        return f"NULLIF({x}, '')::date"
+    if column.type == "number":
+        value = f"NULLIF({x}, '')::numeric"
+        return f"COALESCE({value}, {column.default})" if column.default else value
+    return x
+
+
+def _staging_definition(column: Column) -> str:
+    types = {"date": "date", "number": f"numeric(12,{column.places})"}
+    return f"{column.name} {types.get(column.type, 'text')}"
+
+
+def _values_check(kind) -> tuple[str, list[tuple[str, Column]]]:
+    """One statement that checks and casts a batch's staged text into the kind's staging table.
+
+    Of two rows with the same external_id the first is kept; the later one is "unchanged" if equal,
+    else refused (compared only among the external_ids that repeat). It returns the refused rows (by the
+    index of the failed check) and those repeats. The checks are computed once per row (MATERIALIZED).
+    """
+    columns = SPECS[kind]
+    checks = [(code, column, condition) for column in columns for code, condition in _checks(column)]
+    case = " ".join(f"WHEN {condition} THEN {i}" for i, (_code, _column, condition) in enumerate(checks))
+    names = ", ".join(column.name for column in columns)
+    typed = ", ".join(f"CASE WHEN fault IS NULL THEN {_typed(c)} END AS {c.name}" for c in columns)
+    same = " AND ".join(f"{c.name} IS NOT DISTINCT FROM first_value({c.name}) OVER w" for c in columns)
+    sql = f"""
+    WITH r AS MATERIALIZED (SELECT r.*, CASE {case} END AS fault FROM stage_raw r),
+    v AS (
+        SELECT row_number, fault, CASE WHEN fault IS NOT NULL THEN ARRAY[{names}] END AS cells, {typed}
+          FROM r
+    ),
+    shared AS (SELECT DISTINCT external_id FROM r WHERE is_repeat),
+    d AS (
+        SELECT v.*, row_number = first_value(row_number) OVER w AS is_first, {same} AS same
+          FROM v WHERE fault IS NULL AND external_id IN (SELECT external_id FROM shared)
+        WINDOW w AS (PARTITION BY external_id ORDER BY row_number)
+    ),
+    kept AS (
+        INSERT INTO {STAGING_TABLES[kind]} (row_number, {names})
+        SELECT row_number, {names} FROM v
+         WHERE fault IS NULL AND external_id NOT IN (SELECT external_id FROM shared)
+        UNION ALL
+        SELECT row_number, {names} FROM d WHERE is_first
+    )
+    SELECT row_number, fault, NULL::boolean, cells FROM v WHERE fault IS NOT NULL
+    UNION ALL
+    SELECT row_number, NULL, same, ARRAY[external_id] FROM d WHERE NOT is_first
+    """
+    return sql, [(code, column) for code, column, _condition in checks]
+
+
+VALUES_CHECKS = {kind: _values_check(kind) for kind in SPECS}
+
+
+def _value_refusal(code: str, column: Column, value: str) -> dict:
+    """The parameters of a refused value's message."""
+    if code in ("required", "negative"):
+        return {"column": column.name}
+    if code == "too_long":
+        return {"column": column.name, "max": column.max_length}
+    if code == "decimals":
+        return {"column": column.name, "places": column.places, "value": value[:40]}
+    if code == "choice":
+        return {"column": column.name, "choices": ", ".join(column.choices), "value": value[:40]}
+    return {"column": column.name, "value": value[:40]}
 
 
 def _stage(cursor, table: str, definition: str) -> None:
@@ -302,30 +344,39 @@ def _stage(cursor, table: str, definition: str) -> None:
     cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
 
 
-def _copy(cursor, table: str, columns: str, rows, *, analyze: bool = True) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '')", buffer)
-    if analyze:  # the planner needs the batch's size to join it sensibly
-        cursor.execute(f"ANALYZE {table}")
-
-
-def merge_meters(cursor, rows, outcome: Outcome) -> None:
+def stage_batch(cursor, kind, rows: list[tuple], outcome: Outcome, *, today: dt.date) -> None:
+    """Copy the rows as text, check and cast their values into the kind's staging table, record refusals."""
+    columns = SPECS[kind]
+    names = ", ".join(column.name for column in columns)
     _stage(
-        cursor,
-        "stage_meters",
-        "row_number int, external_id text, account_no text, serial text, "
-        "meter_type text, fitted_on date, verify_by date",
+        cursor, "stage_raw", "row_number int, is_repeat bool, " + ", ".join(f"{c.name} text" for c in columns)
     )
-    _copy(
-        cursor,
-        "stage_meters",
-        "row_number, external_id, account_no, serial, meter_type, fitted_on, verify_by",
-        ((n, *v) for n, v in rows),
-    )
+    _stage(cursor, STAGING_TABLES[kind], "row_number int, " + ", ".join(map(_staging_definition, columns)))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    options = f"FORMAT csv, FORCE_NOT_NULL ({names})"  # an empty cell is '', not NULL
+    copy_sql = f"COPY stage_raw (row_number, is_repeat, {names}) FROM STDIN WITH ({options})"
+    with cursor.copy(copy_sql) as copy:
+        copy.write(buffer.getvalue())
+    sql, checks = VALUES_CHECKS[kind]
+    params = {"today": today, **{f"{c.name}_choices": list(c.choices) for c in columns if c.choices}}
+    cursor.execute(sql, params)
+    for number, fault, same, cells in cursor.fetchall():
+        if fault is not None:
+            code, column = checks[fault]
+            found = _value_refusal(code, column, cells[columns.index(column)])
+            outcome.refused.append((number, cells[0][:MAX_EXTERNAL_ID], code, found))
+        elif same:
+            outcome.unchanged += 1
+        else:
+            outcome.refused.append((number, cells[0], "duplicate", {"external_id": cells[0]}))
+
+
+# ---------------------------------------------------------------- merging a batch (PostgreSQL)
+
+
+def merge_meters(cursor, outcome: Outcome) -> None:
+    cursor.execute("ANALYZE stage_meters")  # the planner needs the batch's size to join it sensibly
     cursor.execute(
         """
         SELECT s.row_number, s.external_id, s.account_no, s.serial, c.id, m.id,
@@ -431,23 +482,10 @@ SELECT n.*,
 """
 
 
-def merge_readings(cursor, rows, outcome: Outcome) -> None:
+def merge_readings(cursor, outcome: Outcome) -> None:
     """A row is checked against the stored readings on both sides, and against the rows before it
     in the file: of two rows that disagree, the later one is refused."""
-    _stage(
-        cursor,
-        "stage_readings",
-        "row_number int, external_id text, meter_serial text, read_on date, "
-        "value_m3 numeric(12,3), source text",
-    )
-    _copy(
-        cursor,
-        "stage_readings",
-        "row_number, external_id, meter_serial, read_on, value_m3, source",
-        ((n, *v) for n, v in rows),
-        # Its checks probe stored readings by index row by row whatever the statistics say.
-        analyze=False,
-    )
+    # No ANALYZE: its checks probe stored readings by index row by row whatever the statistics say.
     cursor.execute("DROP TABLE IF EXISTS pg_temp.stage_readings_checked")
     cursor.execute(READINGS_CHECK, {"removed": Meter.Status.REMOVED})
     cursor.execute(
@@ -503,23 +541,11 @@ SELECT s.row_number, s.external_id, s.account_no, s.opening_reading_id, s.closin
 """
 
 
-def merge_bills(cursor, rows, outcome: Outcome) -> None:
+def merge_bills(cursor, outcome: Outcome) -> None:
     """Bills priced by the engine (the lines always; the amount when the file has none), bulk-created."""
     from accounts.models import Customer
 
-    _stage(
-        cursor,
-        "stage_bills",
-        "row_number int, external_id text, account_no text, "
-        "opening_reading_id text, closing_reading_id text, amount numeric(12,2), due_on date, "
-        "paid numeric(12,2)",
-    )
-    _copy(
-        cursor,
-        "stage_bills",
-        "row_number, external_id, account_no, opening_reading_id, closing_reading_id, amount, due_on, paid",
-        ((n, *v) for n, v in rows),
-    )
+    cursor.execute("ANALYZE stage_bills")
     cursor.execute(BILLS_CHECK)
     candidates = []
     for row in cursor.fetchall():
@@ -753,13 +779,17 @@ def run_import(
     run.save(update_fields=["total_rows", "status"])
     merge = MERGERS[run.kind]
     try:
-        for good, outcome, read in batches(binary, run.kind, today=today, size=batch_size):
+        for good, outcome, read in batches(binary, run.kind, size=batch_size):
             with transaction.atomic(), connection.cursor() as cursor:
                 # A batch's index probes make the planner's estimates large enough to JIT-compile the
                 # checks: seconds of compiling for under a second of work. Off for this transaction only.
                 cursor.execute("SET LOCAL jit = off")
+                # A batch lost in a crash is imported again by the next run (idempotent on external_id):
+                # no need to wait for the disk at each commit.
+                cursor.execute("SET LOCAL synchronous_commit = off")
                 if good:
-                    merge(cursor, good, outcome)
+                    stage_batch(cursor, run.kind, good, outcome, today=today)
+                    merge(cursor, outcome)
                 ImportRefusal.objects.bulk_create(
                     ImportRefusal(
                         run=run,

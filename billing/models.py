@@ -387,6 +387,7 @@ class Step(models.TextChoices):
     REGISTERED = "registered", _("Registered")
     CHECK_ORDERED = "check_ordered", _("Re-read or meter test ordered")
     FINDING = "finding", _("Finding recorded")
+    METER_REPLACED = "meter_replaced", _("Meter replaced")
     PROPOSED = "proposed", _("Adjustment proposed")
     APPROVED = "approved", _("Adjustment approved")
     WITHDRAWN = "withdrawn", _("Adjustment withdrawn")
@@ -493,6 +494,60 @@ class DisputeEvent(models.Model):
 
     def __str__(self):
         return f"{self.dispute_id} {self.step}"
+
+
+class MeterReplacement(models.Model):
+    """A meter tested outside the legal tolerance is replaced at no cost: ordered by the test, then fitted.
+
+    The old meter is marked removed on the day the new one (a new Meter row) is fitted.
+    """
+
+    dispute = models.OneToOneField(
+        Dispute, on_delete=models.PROTECT, related_name="meter_replacement", verbose_name=_("dispute")
+    )
+    old_meter = models.ForeignKey(
+        Meter, on_delete=models.PROTECT, related_name="replacements", verbose_name=_("old meter")
+    )
+    new_meter = models.OneToOneField(
+        Meter,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced",
+        verbose_name=_("new meter"),
+    )
+    is_free_of_charge = models.BooleanField(_("at no cost to the customer"), default=True)
+    ordered_at = models.DateTimeField(_("ordered at"))
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("ordered by")
+    )
+    replaced_on = models.DateField(_("replaced on"), null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("meter replacement")
+        verbose_name_plural = _("meter replacements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(replaced_on__isnull=True, new_meter__isnull=True)
+                | Q(replaced_on__isnull=False, new_meter__isnull=False),
+                name="meter_replacement_done_has_new_meter",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.old_meter_id} -> {self.new_meter_id or '?'}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.replaced_on is not None
 
 
 class AdjustmentQuerySet(VisibleQuerySet):

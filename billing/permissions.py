@@ -2,8 +2,8 @@
 
 from accounts.roles import is_field_technician
 
-# Field technicians see disputes and record re-reads and meter tests; they take no other step.
-TECHNICIAN_STEPS = {"retrieve", "list", "reread", "meter_test"}
+# Field technicians see disputes and record re-reads, meter tests and meter replacements; no other step.
+TECHNICIAN_STEPS = {"retrieve", "list", "reread", "meter_test", "replace_meter"}
 
 
 def may_handle_billing(user, step: str | None = None) -> bool:

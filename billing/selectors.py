@@ -1,11 +1,16 @@
 """Reads shared by the pages, the API and the services: plans, cycle positions, holds, billing."""
 
 import datetime as dt
+import statistics
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
+
+from accounts.models import OrgUnit
+from accounts.selectors import branch_of
 
 from . import pricing
 from .models import (
@@ -14,10 +19,12 @@ from .models import (
     BillLine,
     BillStatus,
     Dispute,
+    DisputeKind,
     Household,
     LateFeeRule,
     Meter,
     MeterReading,
+    MeterReplacement,
     TariffPlan,
 )
 
@@ -139,6 +146,14 @@ def billing_of(customer, *, today: dt.date):
     """A customer's meters, the last 24 months of readings and bills with their lines, holds and disputes."""
     since = dt.date(today.year - HISTORY_MONTHS // 12, today.month, 1)
     meters = list(Meter.objects.filter(customer=customer).order_by("status", "-fitted_on"))
+    replacements = {
+        r.old_meter_id: r
+        for r in MeterReplacement.objects.filter(old_meter__customer=customer).select_related(
+            "new_meter", "dispute__ticket"
+        )
+    }
+    for meter in meters:
+        meter.replacement = replacements.get(meter.pk)
     readings = list(
         MeterReading.objects.filter(meter__customer=customer, read_on__gte=since)
         .select_related("meter", "corrects")
@@ -174,3 +189,94 @@ def adjustments_to_export():
         .select_related("dispute__ticket", "dispute__customer")
         .prefetch_related("lines__bill")
     )
+
+
+def dispute_figures(user, *, start: dt.datetime, end: dt.datetime, unit: OrgUnit | None = None) -> dict:
+    """Billing dispute figures of the viewer's scope for [start, end): disputes and their adjustments.
+
+    Upheld: closed with an applied adjustment other than zero. On hold: open at the period's end (their bills
+    take no late fee). Grouped by kind, outlet, branch and month; each figure one grouped query.
+    """
+    disputes = Dispute.objects.visible_to(user)
+    if unit is not None:
+        disputes = disputes.filter(ticket__org_unit__path__startswith=unit.path)
+    upheld = Exists(
+        Adjustment.objects.filter(dispute=OuterRef("pk"), status=Adjustment.Status.APPLIED).exclude(amount=0)
+    )
+    opened = disputes.filter(opened_at__gte=start, opened_at__lt=end)
+    closed = disputes.filter(closed_at__gte=start, closed_at__lt=end).annotate(is_upheld=upheld)
+    on_hold = disputes.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end), opened_at__lt=end)
+
+    by_unit: dict[int, dict] = defaultdict(lambda: {"opened": 0, "closed": 0, "upheld": 0, "on_hold": 0})
+    for field, rows in (
+        ("opened", opened.values("ticket__org_unit").annotate(n=Count("pk"))),
+        ("closed", closed.values("ticket__org_unit").annotate(n=Count("pk"))),
+        ("upheld", closed.filter(is_upheld=True).values("ticket__org_unit").annotate(n=Count("pk"))),
+        ("on_hold", on_hold.values("ticket__org_unit").annotate(n=Count("pk"))),
+    ):
+        for row in rows.order_by():
+            by_unit[row["ticket__org_unit"]][field] += row["n"]
+    units = {u.code: u for u in OrgUnit.objects.all()}
+    units_by_id = {u.pk: u for u in units.values()}
+    by_outlet = [{"unit": units_by_id[pk], **counts} for pk, counts in by_unit.items()]
+    branches: dict[int, dict] = {}
+    for row in by_outlet:
+        branch = branch_of(row["unit"], units)
+        total = branches.setdefault(
+            branch.pk, {"unit": branch, "opened": 0, "closed": 0, "upheld": 0, "on_hold": 0}
+        )
+        for field in ("opened", "closed", "upheld", "on_hold"):
+            total[field] += row[field]
+
+    kinds = dict(DisputeKind.choices)
+    by_kind: dict[str, dict] = {}
+    for field, rows in (("opened", opened), ("closed", closed)):
+        for row in rows.values("kind").annotate(n=Count("pk")).order_by():
+            entry = by_kind.setdefault(
+                row["kind"],
+                {"kind": row["kind"], "label": kinds.get(row["kind"], row["kind"]), "opened": 0, "closed": 0},
+            )
+            entry[field] = row["n"]
+
+    tz = timezone.get_current_timezone()
+    by_month: dict[dt.datetime, dict] = {}
+    for field, rows, column in (("opened", opened, "opened_at"), ("closed", closed, "closed_at")):
+        for row in (
+            rows.annotate(month=TruncMonth(column, tzinfo=tz))
+            .values("month")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            by_month.setdefault(row["month"], {"month": row["month"], "opened": 0, "closed": 0})[field] = row[
+                "n"
+            ]
+
+    durations = [(c - o).total_seconds() / 86400 for o, c in closed.values_list("opened_at", "closed_at")]
+    totals = {field: sum(r[field] for r in by_outlet) for field in ("opened", "closed", "upheld", "on_hold")}
+    return {
+        "start": start,
+        "end": end,
+        **totals,
+        "upheld_share": round(totals["upheld"] * 100 / totals["closed"], 1) if totals["closed"] else None,
+        "median_days_to_close": round(statistics.median(durations), 1) if durations else None,
+        "adjustments": _adjustment_figures(disputes, start=start, end=end),
+        "by_kind": sorted(by_kind.values(), key=lambda r: -r["opened"]),
+        "by_outlet": sorted(by_outlet, key=lambda r: r["unit"].path),
+        "by_branch": sorted(branches.values(), key=lambda r: r["unit"].path),
+        "by_month": [by_month[m] for m in sorted(by_month)],
+    }
+
+
+def _adjustment_figures(disputes, *, start, end) -> dict:
+    """Adjustments proposed, approved and applied in [start, end): how many and their sum, in one query."""
+    stages = {"proposed": "proposed_at", "approved": "approved_at", "applied": "applied_at"}
+    aggregates = {}
+    for stage, column in stages.items():
+        in_period = Q(**{f"{column}__gte": start, f"{column}__lt": end})
+        aggregates[f"{stage}_count"] = Count("pk", filter=in_period)
+        aggregates[f"{stage}_amount"] = Sum("amount", filter=in_period)
+    found = Adjustment.objects.filter(dispute__in=disputes).aggregate(**aggregates)
+    return {
+        stage: {"count": found[f"{stage}_count"], "amount": found[f"{stage}_amount"] or Decimal("0.00")}
+        for stage in stages
+    }

@@ -19,6 +19,7 @@ from .models import (
     ImportRun,
     Meter,
     MeterReading,
+    MeterReplacement,
 )
 from .services import InformChannel
 
@@ -164,6 +165,15 @@ class AdjustmentSerializer(serializers.ModelSerializer):
         ]
 
 
+class MeterReplacementSerializer(serializers.ModelSerializer):
+    old_meter = serializers.CharField(source="old_meter.serial")
+    new_meter = serializers.CharField(source="new_meter.serial", allow_null=True, default=None)
+
+    class Meta:
+        model = MeterReplacement
+        fields = ["old_meter", "new_meter", "is_free_of_charge", "ordered_at", "replaced_on"]
+
+
 class DisputeSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="ticket.reference")
     account_no = serializers.CharField(source="customer.account_no")
@@ -175,6 +185,7 @@ class DisputeSerializer(serializers.ModelSerializer):
     is_open = serializers.BooleanField()
     events = DisputeEventSerializer(many=True)
     adjustments = AdjustmentSerializer(many=True)
+    meter_replacement = MeterReplacementSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Dispute
@@ -192,6 +203,7 @@ class DisputeSerializer(serializers.ModelSerializer):
             "finding",
             "meter_error_pct",
             "test_fee_waived",
+            "meter_replacement",
             "opened_at",
             "closed_at",
             "events",
@@ -218,6 +230,11 @@ class RereadSerializer(serializers.Serializer):
 
 class MeterTestSerializer(serializers.Serializer):
     error_pct = serializers.CharField(max_length=10, help_text="The meter's error in percent (+ runs fast).")
+
+
+class MeterReplacementInputSerializer(serializers.Serializer):
+    new_serial = serializers.CharField(max_length=40)
+    replaced_on = serializers.DateField()
 
 
 class FindingSerializer(serializers.Serializer):

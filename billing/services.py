@@ -3,6 +3,7 @@
 Dispute steps (each one function, keyword arguments, `now=` as the clock, one transaction, a
 DisputeEvent with who and when):
 register -> order_check (child re-read or meter-test ticket) -> record_reread / record_meter_test
+(outside the tolerance a free meter replacement is ordered: record_meter_replacement)
 -> record_finding -> propose_adjustment -> approve_adjustment -> apply_adjustment -> inform_customer.
 The dispute's ticket (BIL-DISP) and the child ticket are changed only through tickets' services.
 """
@@ -40,6 +41,7 @@ from .models import (
     DisputeKind,
     Meter,
     MeterReading,
+    MeterReplacement,
     MeterTestRule,
     ReadingSource,
     Step,
@@ -722,10 +724,101 @@ def record_meter_test(*, dispute, error_pct, actor, now) -> Dispute:
             tolerance_pct=str(tolerance),
             outside_tolerance=outside,
             meter=meter.serial,
+            replacement_ordered=outside,
         )
+        if outside:
+            _order_meter_replacement(dispute, meter, actor=actor, now=now)
         _meet(dispute.ticket, "reread", actor=actor, now=now)
         _finish_check_ticket(dispute, actor=actor, now=now)
     return dispute
+
+
+def _order_meter_replacement(dispute, meter, *, actor, now) -> MeterReplacement:
+    """Outside the legal tolerance the meter is replaced at no cost (once per dispute)."""
+    replacement, created = MeterReplacement.objects.get_or_create(
+        dispute=dispute, defaults={"old_meter": meter, "ordered_at": now, "ordered_by": actor}
+    )
+    if created:
+        ticket_services.record_step(
+            ticket=dispute.ticket,
+            step=timeline.REPLACEMENT_ORDERED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"meter": meter.serial},
+            actor=actor,
+            now=now,
+        )
+    return replacement
+
+
+def record_meter_replacement(*, dispute, new_serial, replaced_on: dt.date, actor, now) -> MeterReplacement:
+    """The crew fitted the replacement: the old meter is removed that day, the new one is in service."""
+    new_serial = (new_serial or "").strip()
+    if not new_serial or len(new_serial) > 40:
+        raise ValidationError({"new_serial": _("Enter the new meter's serial (at most 40 characters).")})
+    if replaced_on > local_today(now):
+        raise ValidationError({"replaced_on": _("A replacement cannot be dated in the future.")})
+    with transaction.atomic():
+        dispute = _locked(dispute)
+        _check_open(dispute)
+        replacement = (
+            MeterReplacement.objects.select_for_update()
+            .select_related("old_meter")
+            .filter(dispute=dispute)
+            .first()
+        )
+        if replacement is None:
+            raise ValidationError(
+                {"non_field_errors": _("No meter replacement was ordered: the meter test found no fault.")}
+            )
+        if replacement.is_done:
+            raise ValidationError(
+                {
+                    "non_field_errors": _("The meter was already replaced on %(day)s.")
+                    % {"day": replacement.replaced_on.isoformat()}
+                }
+            )
+        old = replacement.old_meter
+        if replaced_on < old.fitted_on:
+            raise ValidationError(
+                {
+                    "replaced_on": _("The old meter was fitted on %(day)s; it cannot be replaced before.")
+                    % {"day": old.fitted_on.isoformat()}
+                }
+            )
+        if old.readings.filter(read_on__gt=replaced_on, corrects__isnull=True).exists():
+            raise ValidationError(
+                {"replaced_on": _("The old meter has readings after this day; it was still in service.")}
+            )
+        if Meter.objects.filter(serial=new_serial).exists():
+            raise ValidationError(
+                {"new_serial": _("Serial %(serial)s belongs to another meter.") % {"serial": new_serial}}
+            )
+        old.status, old.removed_on = Meter.Status.REMOVED, replaced_on
+        old.save(update_fields=["status", "removed_on"])
+        new = Meter.objects.create(
+            serial=new_serial, meter_type=old.meter_type, customer=old.customer, fitted_on=replaced_on
+        )
+        replacement.new_meter, replacement.replaced_on, replacement.replaced_by = new, replaced_on, actor
+        replacement.save(update_fields=["new_meter", "replaced_on", "replaced_by"])
+        _event(
+            dispute,
+            Step.METER_REPLACED,
+            actor=actor,
+            now=now,
+            old_meter=old.serial,
+            new_meter=new.serial,
+            replaced_on=replaced_on.isoformat(),
+            free_of_charge=True,
+        )
+        ticket_services.record_step(
+            ticket=dispute.ticket,
+            step=timeline.METER_REPLACED,
+            kind=TicketEvent.Kind.NOTE,
+            params={"old_meter": old.serial, "new_meter": new.serial, "replaced_on": replaced_on.isoformat()},
+            actor=actor,
+            now=now,
+        )
+    return replacement
 
 
 def _dispute_meter(dispute) -> Meter:

@@ -19,11 +19,12 @@ from .forms import (
     FindingForm,
     ImportForm,
     InformForm,
+    MeterReplacementForm,
     MeterTestForm,
     ProposeForm,
     RereadForm,
 )
-from .models import Adjustment, Bill, Dispute, ImportRun, Step
+from .models import Adjustment, Bill, Dispute, ImportRun, MeterReplacement, Step
 from .permissions import may_handle_billing
 
 # step -> (form, permission step name)
@@ -31,6 +32,7 @@ STEP_FORMS = {
     "order_check": EmptyForm,
     "reread": RereadForm,
     "meter_test": MeterTestForm,
+    "replace_meter": MeterReplacementForm,
     "finding": FindingForm,
     "propose": ProposeForm,
     "approve": EmptyForm,
@@ -155,7 +157,7 @@ def _comparison(dispute):
     return None, rows, rebill.total_difference
 
 
-def _actions(dispute, adjustment, user):
+def _actions(dispute, adjustment, user, replacement=None):
     """The steps open now, in order (each a small form on the page)."""
     if not dispute.is_open:
         return []
@@ -170,6 +172,8 @@ def _actions(dispute, adjustment, user):
         steps.append("reread")
     if dispute.kind == "meter_fault" and dispute.meter_error_pct is None:
         steps.append("meter_test")
+    if replacement is not None and not replacement.is_done:
+        steps.append("replace_meter")
     if adjustment is None:
         steps.append("finding")
     if adjustment is None or adjustment.status == Adjustment.Status.APPLIED:
@@ -193,6 +197,7 @@ STEP_TITLES = {
     "order_check": gettext_lazy("Order the re-read or meter test"),
     "reread": gettext_lazy("Record the re-read"),
     "meter_test": gettext_lazy("Record the meter test"),
+    "replace_meter": gettext_lazy("Record the meter replacement (no cost)"),
     "finding": gettext_lazy("Record the finding"),
     "propose": gettext_lazy("Propose the adjustment"),
     "approve": gettext_lazy("Approve the adjustment"),
@@ -215,8 +220,11 @@ def _waiting_adjustment(dispute):
 
 def _render_dispute(request, dispute, *, failed=None, failed_form=None, status=200):
     adjustment, rows, total = _comparison(dispute)
+    replacement = (
+        MeterReplacement.objects.filter(dispute=dispute).select_related("old_meter", "new_meter").first()
+    )
     actions = []
-    for step in _actions(dispute, adjustment, request.user):
+    for step in _actions(dispute, adjustment, request.user, replacement):
         form = failed_form if step == failed else STEP_FORMS[step](prefix=step)
         actions.append({"step": step, "title": STEP_TITLES[step], "form": form, "failed": step == failed})
     chart = charts.bar_chart(
@@ -229,6 +237,7 @@ def _render_dispute(request, dispute, *, failed=None, failed_form=None, status=2
         "milestones": dispute.ticket.milestones.order_by("sort_order", "id"),
         "bills": dispute.bills.order_by("period_start"),
         "adjustment": adjustment,
+        "replacement": replacement,
         "rows": rows,
         "total": total,
         "chart": chart,
@@ -272,6 +281,14 @@ def dispute_step(request, reference, step):
             elif step == "meter_test":
                 services.record_meter_test(
                     dispute=dispute, error_pct=data["error_pct"], actor=request.user, now=now
+                )
+            elif step == "replace_meter":
+                services.record_meter_replacement(
+                    dispute=dispute,
+                    new_serial=data["new_serial"],
+                    replaced_on=data["replaced_on"],
+                    actor=request.user,
+                    now=now,
                 )
             elif step == "finding":
                 services.record_finding(dispute=dispute, finding=data["finding"], actor=request.user, now=now)

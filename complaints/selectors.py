@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, OrgUnit
+from accounts.selectors import branch_of
 from accounts.visibility import is_unit_visible_to
 from tickets.models import OPEN_STATUSES, Milestone, SlaState, Status
 from tickets.selectors import sla_state_q
@@ -205,16 +206,6 @@ def track_complaint(*, reference: str, phone: str) -> PublicStatus | None:
 # ---------------------------------------------------------------- supervisor figures
 
 
-def _branch_of(unit: OrgUnit, units_by_code: dict) -> OrgUnit:
-    """The branch above an outlet (or the unit itself when it is a branch, the centre or the call centre)."""
-    codes = unit.path.strip("/").split("/")
-    for code in codes:
-        candidate = units_by_code.get(code)
-        if candidate is not None and candidate.kind == OrgUnit.Kind.BRANCH:
-            return candidate
-    return unit
-
-
 def complaint_figures(user, *, start: datetime.datetime, end: datetime.datetime) -> dict:
     """Supervisor figures for complaints received in [start, end): each figure one aggregate query."""
     complaints = Complaint.objects.visible_to(user).filter(received_at__gte=start, received_at__lt=end)
@@ -232,12 +223,12 @@ def complaint_figures(user, *, start: datetime.datetime, end: datetime.datetime)
     )
     branches: dict[int, dict] = {}
     for row in by_unit:
-        branch = _branch_of(units_by_id[row["ticket__org_unit"]], units)
+        branch = branch_of(units_by_id[row["ticket__org_unit"]], units)
         branches.setdefault(branch.pk, {"unit": branch, "complaints": 0, "customers": 0})["complaints"] += (
             row["n"]
         )
     for row in customers_by_unit:
-        branch = _branch_of(units_by_id[row["outlet"]], units)
+        branch = branch_of(units_by_id[row["outlet"]], units)
         branches.setdefault(branch.pk, {"unit": branch, "complaints": 0, "customers": 0})["customers"] += row[
             "n"
         ]

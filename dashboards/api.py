@@ -16,6 +16,7 @@ from satisfaction.selectors import satisfaction_figures
 from . import reports, selectors
 from .scorecards import RULE
 from .serializers import (
+    BillingReportSerializer,
     ComplaintReportSerializer,
     ReportQuerySerializer,
     SatisfactionQuerySerializer,
@@ -94,6 +95,22 @@ class ComplaintReportView(APIView):
             for r in figures["by_branch"]
         ]
         return Response(ComplaintReportSerializer(figures).data)
+
+
+class BillingReportView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses=BillingReportSerializer,
+        summary="The billing app's figures: disputes opened and closed, upheld, on hold, adjustments",
+    )
+    def get(self, request):
+        if selectors.own_handler(request.user):
+            raise PermissionDenied(_("Billing figures are for supervisors and managers."))
+        data, unit = _query(request, ReportQuerySerializer)
+        figures = reports.billing_figures_panel(request.user, unit, start=data["from"], end=data["to"])
+        return Response(BillingReportSerializer(figures).data)
 
 
 class TargetReportView(APIView):

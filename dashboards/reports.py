@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from billing.selectors import dispute_figures
 from complaints.selectors import complaint_figures
 from satisfaction.selectors import recovery_figures, satisfaction_figures
 from tickets import selectors as ticket_selectors
@@ -228,6 +229,16 @@ def complaints_panel(user, *, start, end) -> dict:
         user,
         start=ticket_selectors.local_day_start(start),
         end=ticket_selectors.local_day_start(end + dt.timedelta(days=1)),
+    )
+
+
+def billing_figures_panel(user, unit, *, start, end) -> dict:
+    """The billing app's own dispute and adjustment figures for the period (computed there, shown here)."""
+    return dispute_figures(
+        user,
+        start=ticket_selectors.local_day_start(start),
+        end=ticket_selectors.local_day_start(end + dt.timedelta(days=1)),
+        unit=unit,
     )
 
 

@@ -97,6 +97,53 @@ class ComplaintReportSerializer(serializers.Serializer):
     by_branch = BranchComplaintsSerializer(many=True)
 
 
+class DisputeCountsSerializer(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code")
+    name = serializers.CharField(source="unit.name")
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    upheld = serializers.IntegerField()
+    on_hold = serializers.IntegerField()
+
+
+class DisputeKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class DisputeMonthSerializer(serializers.Serializer):
+    month = serializers.DateTimeField(format="%Y-%m")
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+
+
+class AdjustmentStageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class AdjustmentFiguresSerializer(serializers.Serializer):
+    proposed = AdjustmentStageSerializer()
+    approved = AdjustmentStageSerializer()
+    applied = AdjustmentStageSerializer()
+
+
+class BillingReportSerializer(serializers.Serializer):
+    opened = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    upheld = serializers.IntegerField()
+    upheld_share = serializers.FloatField(allow_null=True)
+    median_days_to_close = serializers.FloatField(allow_null=True)
+    on_hold = serializers.IntegerField()
+    adjustments = AdjustmentFiguresSerializer()
+    by_kind = DisputeKindSerializer(many=True)
+    by_outlet = DisputeCountsSerializer(many=True)
+    by_branch = DisputeCountsSerializer(many=True)
+    by_month = DisputeMonthSerializer(many=True)
+
+
 class ScoreSerializer(serializers.Serializer):
     measure = serializers.CharField()
     label = serializers.CharField()

@@ -124,6 +124,9 @@ def dashboard(request):
         if own_only
         else reports.satisfaction_panel(request.user, unit, start=start, end=end),
         "billing": reports.billing_panel(request.user, unit, start=start, end=end, now=now, labels=labels),
+        "billing_figures": None
+        if own_only
+        else reports.billing_figures_panel(request.user, unit, start=start, end=end),
         "rule": RULE,
         "query": query,
         "own_only": own_only,

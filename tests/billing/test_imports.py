@@ -150,9 +150,9 @@ def test_an_import_that_fails_halfway_leaves_no_partial_batch(installed, monkeyp
     real = imports.merge_readings
     calls = []
 
-    def failing_second_batch(cursor, rows, outcome):
-        calls.append(len(rows))
-        real(cursor, rows, outcome)  # the rows are written ...
+    def failing_second_batch(cursor, outcome):
+        calls.append(outcome)
+        real(cursor, outcome)  # the rows are written ...
         if len(calls) == 2:
             raise RuntimeError("disk full")  # ... then the batch fails before it commits
 
@@ -277,4 +277,54 @@ def test_readings_are_checked_against_stored_readings_on_both_sides_and_on_the_s
         (2, f"Meter {s} already has another reading on 2026-03-01."),
         (3, "650.000 m³ is higher than the later reading of 2026-06-01 (600.000 m³)."),
         (5, "350.000 m³ is higher than the later reading of 2026-03-01 (300.000 m³)."),
+    ]
+
+
+def test_bad_meter_values_are_refused_with_the_column_and_the_value(org):
+    acc = org.customer.account_no
+    text = (
+        "external_id,account_no,serial,meter_type,fitted_on,verify_by\n"
+        f"V1,{acc},SN-V1,diaphragm,2026-02-30,\n"  # row 2: no 30 February
+        f"V2,{acc},SN-V2,diaphragm,2026/01/01,\n"  # 3: not YYYY-MM-DD
+        f"V3,{acc},SN-V3,gas,2026-01-01,\n"  # 4: not a meter type
+        f",{acc},SN-V4,diaphragm,2026-01-01,\n"  # 5: no external_id
+        f"V5,{acc},{'S' * 41},diaphragm,2026-01-01,\n"  # 6: serial too long
+        f"V6,{acc},SN-V6,diaphragm,2024-02-29,2030-13-01\n"  # 7: optional date, still checked
+        f"V7,{acc},SN-V7,diaphragm,2024-02-29,\n"  # 8: a leap day, no verification date: fine
+    )
+    record = run("meters", text)
+    assert record.created == 1
+    assert Meter.objects.get(external_id="V7").fitted_on == dt.date(2024, 2, 29)
+    assert refusals(record) == [
+        (2, "fitted_on is not a date (YYYY-MM-DD): 2026-02-30."),
+        (3, "fitted_on is not a date (YYYY-MM-DD): 2026/01/01."),
+        (4, "meter_type must be one of diaphragm, ic_card, smart, not gas."),
+        (5, "external_id is empty."),
+        (6, "serial is longer than 40 characters."),
+        (7, "verify_by is not a date (YYYY-MM-DD): 2030-13-01."),
+    ]
+
+
+def test_bad_reading_numbers_are_refused_and_a_repeated_row_counts_as_unchanged(installed):
+    s = installed.serial
+    text = READINGS_HEADER + (
+        f"N1,{s},2026-01-01,abc,actual\n"  # row 2: not a number
+        f"N2,{s},2026-02-01,-5,actual\n"  # 3: negative
+        f"N3,{s},2026-03-01,1000000000,actual\n"  # 4: too large for the column
+        f"N4,{s},2026-04-01,,actual\n"  # 5: empty
+        f"N5,{s},2026-05-01,12.5,actual\n"  # 6: fine
+        f"N5,{s},2026-05-01,12.500,actual\n"  # 7: the same row again: unchanged
+        f"N5,{s},2026-05-01,12.6,actual\n"  # 8: the same external_id, other content
+        f"N6,{s},2026-06-01,x,actual\n"  # 9: refused ...
+        f"N6,{s},2026-06-01,13,actual\n"  # 10: ... so this one is the first good N6
+    )
+    record = run("readings", text)
+    assert (record.created, record.unchanged) == (2, 1)
+    assert refusals(record) == [
+        (2, "value_m3 is not a number: abc."),
+        (3, "value_m3 cannot be negative."),
+        (4, "value_m3 is not a number: 1000000000."),
+        (5, "value_m3 is not a number: ."),
+        (8, "external_id N5 appears again with different content."),
+        (9, "value_m3 is not a number: x."),
     ]

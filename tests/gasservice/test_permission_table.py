@@ -185,6 +185,7 @@ API_ROWS = {
     ("POST", "/api/v1/billing/disputes/{reference}/order-check/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/reread/"): scoped(),
     ("POST", "/api/v1/billing/disputes/{reference}/meter-test/"): scoped(),
+    ("POST", "/api/v1/billing/disputes/{reference}/replace-meter/"): scoped(),
     ("POST", "/api/v1/billing/disputes/{reference}/finding/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/rebill/"): scoped(NOT_TECH),
     ("POST", "/api/v1/billing/disputes/{reference}/propose/"): scoped(NOT_TECH),
@@ -209,6 +210,7 @@ API_ROWS = {
     ("GET", "/api/v1/reports/sla/"): staff(),
     ("GET", "/api/v1/reports/targets/"): staff(),
     ("GET", "/api/v1/reports/complaints/"): staff(SUPERVISORS),
+    ("GET", "/api/v1/reports/billing/"): staff(SUPERVISORS),
     ("GET", "/api/v1/reports/satisfaction/"): staff(SUPERVISORS),
 }
 

@@ -108,11 +108,11 @@ def _generate(count, *, batch, seed, stdout, use_copy) -> int:
                         synthetic.SYNTHETIC_NOTE, stamp, stamp,
                     )  # fmt: skip
                     buffer.write("\t".join(_tsv(x) for x in values) + "\n")
-                buffer.seek(0)
-                with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(
-                        f"COPY accounts_customer ({', '.join(COPY_COLUMNS)}) FROM STDIN", buffer
-                    )
+                with (
+                    connection.cursor() as cursor,
+                    cursor.copy(f"COPY accounts_customer ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy,
+                ):
+                    copy.write(buffer.getvalue())
             else:
                 objs = list(synthetic_customer_rows(rng, numbers, categories, outlets, managers=[]))
                 for c in objs:

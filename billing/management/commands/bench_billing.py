@@ -76,14 +76,11 @@ class Command(BaseCommand):
     # ------------------------------------------------------------ the database of its own
 
     def _admin_connection(self):
-        import psycopg2
+        import psycopg
 
         params = connection.get_connection_params()
         params["dbname"] = "postgres"
-        params.pop("database", None)
-        conn = psycopg2.connect(**params)
-        conn.autocommit = True
-        return conn
+        return psycopg.connect(**params, autocommit=True)
 
     def _create_database(self, name):
         conn = self._admin_connection()

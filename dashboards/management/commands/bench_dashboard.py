@@ -67,12 +67,9 @@ def _copy(model, columns, rows):
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow(["\\N" if v is None else v for v in row])
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-            buffer,
-        )
+    sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(buffer.getvalue())
 
 
 class Command(BaseCommand):

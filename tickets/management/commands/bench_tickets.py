@@ -147,12 +147,9 @@ class Command(BaseCommand):
         writer = csv.writer(buffer)
         for row in rows:
             writer.writerow(["\\N" if v is None else v for v in row])
-        buffer.seek(0)
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-            )
+        sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        with connection.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(buffer.getvalue())
 
     @staticmethod
     def _columns(model, values: dict):
