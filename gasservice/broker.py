@@ -77,14 +77,16 @@ def _discard(app) -> None:
 
 
 def publish(task, args=(), kwargs=None, *, clock=time.monotonic) -> bool:
-    """Publish `task` now, or give up fast; returns whether the message was handed to the broker."""
+    """Publish `task` (a task or its registered name) now, or give up fast; returns whether the
+    message was handed to the broker."""
+    name = task if isinstance(task, str) else task.name
     if is_circuit_open(clock=clock):
-        logger.info("broker circuit open: %s not queued; the periodic sweep will do it", task.name)
+        logger.info("broker circuit open: %s not queued; the periodic sweep will do it", name)
         return False
     # The configured app, created on the first publish of a web process rather than at start-up.
     from gasservice.celery import app
 
-    task = app.tasks[task.name]
+    task = app.tasks[name]
     try:
         with _pool(app).acquire(block=True, timeout=_timeout()) as connection:
             task.apply_async(args=args, kwargs=kwargs or None, connection=connection, retry=False)

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
-
-    def ready(self):
-        from . import tasks  # noqa: F401  (registers the delivery tasks the outbox writer queues)

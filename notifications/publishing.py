@@ -1,17 +1,19 @@
-"""Queueing work after commit without waiting on a dead broker, and the delivery tasks the outbox
-writer asks for: `notifications.tasks` registers them at start-up, so writing rows never imports
-the task modules (which import the digest, which writes rows)."""
+"""Queueing work after commit without waiting on a dead broker. The outbox writer asks for its
+delivery tasks by name, so writing rows never imports the task modules (which import the digest,
+which writes rows) and a web process loads Celery only when it first publishes."""
 
 import functools
 
 from django.db import transaction
 
-_delivery: dict = {}
+DELIVER_PENDING = "notifications.deliver_pending_notifications"
+DELIVER_ONE = "notifications.deliver_notification"
 
 
 def enqueue(task, *args, **kwargs) -> bool:
-    """Publish a task now; if the broker is down, give up fast and carry on (the rows stay in the
-    database and the periodic sweeps pick them up). Returns whether the message was published."""
+    """Publish a task (the task or its registered name) now; if the broker is down, give up fast
+    and carry on (the rows stay in the database and the periodic sweeps pick them up). Returns
+    whether the message was published."""
     from gasservice import broker
 
     return broker.publish(task, args, kwargs)
@@ -22,15 +24,10 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
     transaction.on_commit(functools.partial(enqueue, task, *args, **kwargs))
 
 
-def register_delivery(*, pending, one) -> None:
-    """Called by notifications.tasks: the task delivering pending rows (some or all), and one row's."""
-    _delivery.update(pending=pending, one=one)
-
-
 def deliver_after_commit(ids: list[int] | None) -> None:
     """Deliver these pending rows (None: every pending row) once the transaction commits."""
-    enqueue_on_commit(_delivery["pending"], ids)
+    enqueue_on_commit(DELIVER_PENDING, ids)
 
 
 def deliver_one_after_commit(notification_id: int) -> None:
-    enqueue_on_commit(_delivery["one"], notification_id)
+    enqueue_on_commit(DELIVER_ONE, notification_id)

@@ -24,16 +24,14 @@ DB_RETRY = {
 }
 
 
-@shared_task(
-    name="notifications.deliver_notification", acks_late=True, soft_time_limit=30, time_limit=40, **DB_RETRY
-)
+@shared_task(name=publishing.DELIVER_ONE, acks_late=True, soft_time_limit=30, time_limit=40, **DB_RETRY)
 def deliver_notification(notification_id: int) -> dict:
     """Deliver one notification if it is still pending and due."""
     return dict(deliver_pending(now=timezone.now(), ids=[notification_id]))
 
 
 @shared_task(
-    name="notifications.deliver_pending_notifications",
+    name=publishing.DELIVER_PENDING,
     acks_late=True,
     soft_time_limit=50,
     time_limit=60,
@@ -54,6 +52,3 @@ def deliver_pending_notifications(ids: list[int] | None = None) -> dict:
 def send_supervisor_digests() -> dict:
     """Daily 08:00: each supervisor and manager hears what breached and what will breach today."""
     return digest.send_supervisor_digests(now=timezone.now())
-
-
-publishing.register_delivery(pending=deliver_pending_notifications, one=deliver_notification)

@@ -13,9 +13,18 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
-# The configured Celery app (its broker, beat's timetable); Celery's own package is loaded by the
-# task modules that notifications registers at start-up.
-DEFERRED = ["gasservice.celery", "redis", "drf_spectacular.generators", "openpyxl", "PIL", "segno"]
+# The configured Celery app (its broker, beat's timetable) and Celery itself: a web process loads
+# them on its first publish, a worker and beat at their own start.
+DEFERRED = [
+    "gasservice.celery",
+    "celery",
+    "kombu",
+    "redis",
+    "drf_spectacular.generators",
+    "openpyxl",
+    "PIL",
+    "segno",
+]
 
 PROBE = """
 import json, sys
