@@ -86,16 +86,17 @@ def publish(task, args=(), kwargs=None, *, clock=time.monotonic) -> bool:
     # The configured app, created on the first publish of a web process rather than at start-up.
     from gasservice.celery import app
 
-    task = app.tasks[name]
     try:
         with _pool(app).acquire(block=True, timeout=_timeout()) as connection:
-            task.apply_async(args=args, kwargs=kwargs or None, connection=connection, retry=False)
+            # By name: the web process need not have imported the task's module (no task here sets
+            # its own queue or routing, which only apply_async would add).
+            app.send_task(name, args=args, kwargs=kwargs or None, connection=connection, retry=False)
     except Exception as exc:  # kombu.exceptions.OperationalError, redis/socket errors, pool exhausted
         _trip(clock)
         _discard(app)
         logger.warning(
             "could not queue %s (%s: %s); publishing paused for %ss, the periodic sweep will do it",
-            task.name,
+            name,
             type(exc).__name__,
             exc,
             int(_circuit_seconds()),

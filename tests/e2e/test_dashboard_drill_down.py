@@ -69,6 +69,6 @@ def test_branch_manager_drills_from_a_red_outlet_into_its_breached_cases_and_exp
             time.sleep(0.1)
     assert files, "the CSV export was not downloaded"
     rows = list(csv.reader(files[0].read_text(encoding="utf-8-sig").splitlines()))
-    assert rows[0][:3] == ["code", "name", "counted"]
+    assert rows[0][:3] == ["编码", "营业厅", "考核数"]  # the page's column titles, in the browser's language
     by_code = {row[0]: row for row in rows[1:]}
     assert by_code["OUT01"][5] == "2" and by_code["OUT02"][3] == "1"
