@@ -365,22 +365,10 @@ def sla_rows(
             for w in sorted(labels.rolled_weeks())
             if all(w + dt.timedelta(days=i) in rolled for i in range(7))
         ]
-        for first, last in _week_ranges(weeks):
-            _add_rollups(
-                tallies,
-                labels,
-                keys,
-                user,
-                unit,
-                first,
-                last,
-                service_type,
-                milestone,
-                with_durations=with_durations,
-                weekly=True,
-            )
         in_weeks = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
-        for first, last in _day_ranges(list(rolled - in_weeks)):
+        spans = [(span, True) for span in _week_ranges(weeks)]
+        spans += [(span, False) for span in _day_ranges(list(rolled - in_weeks))]
+        for (first, last), weekly in spans:
             _add_rollups(
                 tallies,
                 labels,
@@ -392,6 +380,7 @@ def sla_rows(
                 service_type,
                 milestone,
                 with_durations=with_durations,
+                weekly=weekly,
             )
         raw_days = [d for d in raw_days if d not in rolled]
     for first, last in _day_ranges(raw_days):
