@@ -195,3 +195,41 @@ class WeeklyRollup(RollupRow):
 
     def __str__(self):
         return f"{self.week} {self.org_unit_id} {self.service_type_id} {self.milestone}"
+
+
+class BacklogWeek(models.Model):
+    """A week start (Monday 00:00) whose open backlog was counted into BacklogSnapshot rows."""
+
+    week = models.DateField(_("week"), unique=True)
+    taken_at = models.DateTimeField(_("taken at"))
+
+    class Meta:
+        verbose_name = _("backlog snapshot")
+        verbose_name_plural = _("backlog snapshots")
+        ordering = ["-week"]
+
+    def __str__(self):
+        return f"{self.week}"
+
+
+class BacklogSnapshot(models.Model):
+    """The cases open at the start of `week` (its Monday, 00:00 local time), per unit and service type,
+    counted the night after: the early warning on growing backlogs reads these, not every case closed
+    since."""
+
+    week = models.DateField(_("week"))
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
+    open_cases = models.PositiveIntegerField(_("open cases"))
+
+    class Meta:
+        verbose_name = _("open backlog")
+        verbose_name_plural = _("open backlogs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "org_unit", "service_type"], name="backlog_once_per_week_unit_type"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.week} {self.org_unit_id} {self.service_type_id}: {self.open_cases}"

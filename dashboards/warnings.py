@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -15,6 +15,7 @@ from tickets import selectors as ticket_selectors
 from tickets.calendars import missing_years
 from tickets.models import SlaState, Status, WorkCalendar
 
+from . import backlogs
 from .models import WarningThreshold
 from .selectors import Labels, own_handler, sla_rows, week_start
 
@@ -153,48 +154,26 @@ def outlets_above_baseline(user, unit, *, now) -> list[Warning]:
     return out
 
 
-def growing_backlogs(user, unit, *, now) -> list[Warning]:
-    """Service types whose open backlog grew at each of the last N week ends."""
+def growing_backlogs(user, unit, *, now, labels=None) -> list[Warning]:
+    """Service types whose open backlog grew at each of the last N week starts and again until now."""
     weeks = int(threshold(WarningThreshold.Code.BACKLOG_WEEKS))
-    monday = ticket_selectors.local_day_start(week_start(timezone.localdate(now)))
-    moments = [monday - dt.timedelta(weeks=i) for i in range(weeks, 0, -1)] + [now]
-
-    def open_at(t):
-        return Count(
-            "id",
-            filter=Q(received_at__lt=t)
-            & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=t))
-            & (Q(closed_at__isnull=True) | Q(closed_at__gt=t)),
-        )
-
-    # Only cases still open at the first moment can count at any of them (index on closed_at).
-    tickets = (
-        _visible_tickets(user, unit)
-        .exclude(status=Status.CANCELLED)
-        .filter(Q(closed_at__isnull=True) | Q(closed_at__gt=moments[0]))
-    )
-    rows = tickets.values("service_type__code", "service_type__name").annotate(
-        **{f"c{i}": open_at(t) for i, t in enumerate(moments)}
+    this_week = week_start(timezone.localdate(now))
+    mondays = [this_week - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    labels = labels or Labels()
+    counts = backlogs.open_counts(
+        user, unit, _visible_tickets(user, unit), mondays, now=now, counted=not own_handler(user)
     )
     out = []
-    for r in rows:
-        counts = [r[f"c{i}"] for i in range(len(moments))]
-        if all(a < b for a, b in zip(counts, counts[1:], strict=False)):
+    for type_pk, series in sorted(counts.items(), key=lambda item: labels.label("service_type", item[0])):
+        if all(a < b for a, b in zip(series, series[1:], strict=False)):
+            code, name = labels.label("service_type", type_pk)
             out.append(
                 Warning(
                     "backlog",
                     _("%(type)s: open backlog grew %(weeks)s weeks running (%(counts)s).")
-                    % {
-                        "type": r["service_type__name"],
-                        "weeks": weeks,
-                        "counts": " → ".join(map(str, counts)),
-                    },
+                    % {"type": name, "weeks": weeks, "counts": " → ".join(map(str, series))},
                     _("Open the backlog"),
-                    _queue_url(
-                        scope="all",
-                        service_type=r["service_type__code"],
-                        org_unit=unit.code if unit else None,
-                    ),
+                    _queue_url(scope="all", service_type=code, org_unit=unit.code if unit else None),
                 )
             )
     return out

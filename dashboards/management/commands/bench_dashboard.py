@@ -6,12 +6,13 @@
 Steps: (1) refuse unless the database name ends with "_bench" (or --force); (2) create a bench
 organisation (a centre, 10 branches, 30 outlets, a branch manager, a centre manager); (3) generate
 the tickets inside PostgreSQL (INSERT ... SELECT over generate_series, seeded; indexes rebuilt after),
-two milestones each, deadlines spread evenly over --days days before today (met on time, met late,
-still open and breached, a few pending), each milestone with its catalogue unit: 5 million tickets
-and 10 million milestones load in about 3 minutes; (4) roll up the --roll-days days before today, timing each day; (5) render
-/dashboards/ as the branch manager for one month and as the centre manager for a quarter, --rounds
-times each, reporting p50/p95 and the queries per page; (6) stream the CSV export of every deadline of
-the period and report rows/s and the peak of Python memory (tracemalloc). The last line is one JSON
+two milestones each, received in time order (ids ascend with time, as in production) over --days
+days before today, deadlines met on time, met late, still open and breached, a few pending, each
+milestone with its catalogue unit: 5 million tickets and 10 million milestones load in about 3
+minutes; (4) roll up the --roll-days days before today, timing each day; (5) render /dashboards/
+as the branch manager for one month and as the centre manager for a quarter, --rounds times each,
+reporting p50/p95 and the queries per page; (6) stream the CSV export of every deadline of the
+period and report rows/s and the peak of Python memory (tracemalloc). The last line is one JSON
 object. With --load-only it stops after (4), so that only the timed steps need the bench lock.
 """
 
@@ -34,7 +35,7 @@ from accounts.models import OrgUnit, Role, StaffProfile
 from tickets.catalogue import seed_catalogue
 from tickets.models import Channel, Milestone, MilestoneStandard, Status, Ticket
 
-from ... import rollups
+from ... import backlogs, rollups
 
 PREFIX = "DB"
 LOAD_CHUNK = 500_000
@@ -62,10 +63,15 @@ def _select_list(model, generated, params) -> tuple[str, str]:
     return ", ".join(columns), ", ".join(exprs)
 
 
-def _ticket_insert(lo, size, first_id, now, days, types, outlets, channels):
-    received = "%(now)s - g.r_received * %(days)s * interval '1 day'"
+def _ticket_insert(lo, size, total, first_id, now, days, types, outlets, channels):
+    # Cases arrive in time order, as in production (ids ascend with received_at, so a period's rows
+    # lie together on disk), with up to 12 hours of jitter.
+    received = (
+        "LEAST(%(now)s, %(now)s - (1 - g.n::float8 / %(total)s) * %(days)s * interval '1 day' "
+        "+ (g.r_received - 0.5) * interval '24 hours')"
+    )
     is_open = f"({received} > %(now)s - interval '10 days' AND g.r_open < 0.5)"
-    closed = f"CASE WHEN {is_open} THEN NULL ELSE {received} + interval '5 days' END"
+    closed = f"CASE WHEN {is_open} THEN NULL ELSE LEAST(%(now)s, {received} + interval '5 days') END"
     generated = {
         "id": "%(first_id)s + g.n - %(lo)s",
         "reference": f"'{PREFIX}' || lpad(g.n::text, 12, '0')",
@@ -87,6 +93,7 @@ def _ticket_insert(lo, size, first_id, now, days, types, outlets, channels):
         "days": days,
         "lo": lo,
         "hi": lo + size - 1,
+        "total": total,
         "first_id": first_id,
         "types": types,
         "n_types": len(types),
@@ -280,7 +287,9 @@ class Command(BaseCommand):
                 lo = start + done
                 cursor.execute("SELECT setseed(%s)", [((lo // LOAD_CHUNK) % 1000) / 1000])
                 ids = (first_id + done, first_id + done + size - 1)
-                cursor.execute(*_ticket_insert(lo, size, ids[0], now, days, types, outlets, channels))
+                cursor.execute(
+                    *_ticket_insert(lo, size, start + count, ids[0], now, days, types, outlets, channels)
+                )
                 cursor.execute(*_milestone_insert(ids, now))
                 done += size
                 self.stdout.write(
@@ -308,10 +317,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"rollup: {roll_days} days, p50 {_p(timings, 50):.2f}s, max {max(timings):.2f}s per day"
         )
+        # The nightly run also counts the open backlog at each recent week start (early warning).
+        began = time.perf_counter()
+        weeks = backlogs.count_due_weeks(now=self.now)
+        backlog_s = (time.perf_counter() - began) / max(len(weeks), 1)
+        self.stdout.write(f"backlog: {len(weeks)} week starts counted, {backlog_s:.2f}s each")
         return {
             "rollup_days": roll_days,
             "rollup_day_p50_s": round(statistics.median(timings), 2),
             "rollup_day_max_s": round(max(timings), 2),
+            "backlog_week_s": round(backlog_s, 2),
         }
 
     def _timed_pages(self, user, query, rounds):
