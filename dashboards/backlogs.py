@@ -105,9 +105,10 @@ def open_counts(user, unit, tickets, mondays: list[dt.date], *, now, counted=Tru
         for r in rows.annotate(**annotations).order_by():
             for i, _moment in live:
                 counts[r["service_type"]][i] = r[f"c{i}"]
-    # Now: the cases open now are those of an open status (reopening clears resolved_at and closed_at),
-    # which the open-status indexes find without reading the closed ones.
-    rows = tickets.filter(open_at(now), status__in=OPEN_STATUSES).values("service_type")
+    # Now: the cases open now are those of an open status (a case gets resolved_at and closed_at as it
+    # leaves them, and reopening clears both), which the open-status indexes find without reading the
+    # closed ones; the same conditions again would only mislead the planner's estimate.
+    rows = tickets.filter(status__in=OPEN_STATUSES, received_at__lt=now).values("service_type")
     for r in rows.annotate(n=Count("id")).order_by():
         counts[r["service_type"]][len(mondays)] = r["n"]
     return dict(counts)

@@ -100,9 +100,26 @@ class Tally:
         if met_at > due_at:
             self.late.setdefault(unit, Counter())[step_of(max(0.0, distance))] += 1
 
+    def add(self, other: "Tally", *, durations=True) -> None:
+        """Add another tally's counts (and histograms): the fold of a page's tables, kept tight."""
+        self.met_on_time += other.met_on_time
+        self.met_late += other.met_late
+        self.breached_open += other.breached_open
+        self.pending += other.pending
+        if not durations:
+            return
+        for mine, theirs in ((self.taken, other.taken), (self.late, other.late)):
+            for unit, histogram in theirs.items():
+                if not histogram:
+                    continue
+                target = mine.get(unit)
+                if target is None:
+                    mine[unit] = Counter(histogram)
+                else:
+                    target.update(histogram)
+
     def merge(self, other: "Tally") -> None:
-        self.add_counts(**{name: getattr(other, name) for name in OUTCOME_FIELDS})
-        self.add_histograms(other.taken, other.late)
+        self.add(other)
 
     def durations(self) -> list[dict]:
         """Per unit: how many were met, median and p90 of the time taken, median lateness of the late."""

@@ -8,11 +8,13 @@ Past days come from the daily rollups when they are fresh, today and later days 
 """
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,7 +108,8 @@ def default_comparison(user, unit: OrgUnit | None) -> str:
 
 class Labels:
     """Names (not codes) for each grouping's keys, loaded once per request; and the request's reads of
-    the rollups, so that the tables of one page fold the same rows instead of reading them again."""
+    each period's figures, so that the tables of one page fold the same figures instead of reading them
+    again."""
 
     def __init__(self):
         self.units = {u.pk: u for u in OrgUnit.objects.all()}
@@ -115,7 +118,7 @@ class Labels:
         self._milestones = None
         self._fresh_days = None
         self._rolled_weeks = None
-        self.rollup_reads = {}
+        self.period_reads = {}
 
     def fresh_days(self) -> set[dt.date]:
         """The days whose rollup rows are complete (a few hundred rows a year: read at once)."""
@@ -254,82 +257,94 @@ def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> N
 
 
 GROUP_FIELDS = ("org_unit", "service_type", "milestone")
+# The finest grouping of a period's figures: every table of a page folds these.
+FINE_KEYS = ("outlet", "service_type", "milestone", "unit")
 
 
-def _rollup_sums(
-    user, unit, first, last, *, weekly, with_durations, fields=GROUP_FIELDS, service_type=None, milestone=None
-) -> list[tuple]:
-    """The rollup rows of days (or weeks, by their Mondays) first..last in the viewer's scope (or
-    `unit`'s subtree), added up per `fields` (and time unit, with durations):
-    (org unit, service type, milestone, time unit, counts, taken, late), None where not grouped."""
-    if weekly:
-        rows = WeeklyRollup.objects.filter(week__gte=first, week__lte=last)
-    else:
-        rows = DailyRollup.objects.filter(day__gte=first, day__lte=last)
+def _in_scope(rows, user, unit):
+    """Rollup rows of the viewer's scope (or `unit`'s subtree)."""
     rows = rows.filter(org_unit__in=OrgUnit.objects.visible_to(user))
     if unit is not None:
         rows = rows.filter(org_unit__path__startswith=unit.path)
-    if service_type:
-        rows = rows.filter(service_type__code=service_type)
-    if milestone:
-        rows = rows.filter(milestone=milestone)
-    grouped = [*fields, *(["unit"] if with_durations else [])]
-    sums = {name: Sum(name) for name in OUTCOME_FIELDS}
-    if with_durations:
-        sums.update({name: Sum(name) for name in STEP_FIELDS})
-    found = rows.values(*grouped).annotate(**sums).order_by() if grouped else [rows.aggregate(**sums)]
+    return rows
+
+
+def _rollup_sums(user, unit, week_ranges, day_ranges, *, with_durations) -> list[tuple]:
+    """The weekly rows of the weeks (by their Mondays) and the daily rows of the days in the ranges, in
+    the viewer's scope, added up per unit, service type, milestone and time unit in one query:
+    [(org unit, service type, milestone, time unit, counts, taken, late)]."""
+    names = (*OUTCOME_FIELDS, *(STEP_FIELDS if with_durations else ()))
+    parts, params = [], []
+    for model, field, ranges in ((WeeklyRollup, "week", week_ranges), (DailyRollup, "day", day_ranges)):
+        if not ranges:
+            continue
+        span = Q()
+        for first, last in ranges:
+            span |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
+        rows = _in_scope(model.objects.filter(span), user, unit)
+        sql, part_params = rows.values_list(*GROUP_FIELDS, "unit", *names).order_by().query.sql_with_params()
+        parts.append(sql)
+        params.extend(part_params)
+    if not parts:
+        return []
+    quote = connection.ops.quote_name
+    keys = ", ".join(quote(c) for c in (*GROUP_FIELDS, "unit"))
+    sums = ", ".join(f"SUM({quote(name)})" for name in names)
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part{i}" for i, sql in enumerate(parts))
+    # Raw SQL for the sum over both tables, read as plain tuples: Django's converter for each of the
+    # ~60 values of thousands of rows cost more than the query itself.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {keys}, {sums} FROM ({union}) AS rolled GROUP BY {keys}", params)
+        found = cursor.fetchall()
+    steps = len(STEP_COLUMNS)
     out = []
-    for row in found:
-        counts = {name: row[name] for name in OUTCOME_FIELDS}
-        taken, late = {}, {}
-        if with_durations:
-            taken = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"taken_{c}"])}
-            late = {i: n for i, c in enumerate(STEP_COLUMNS) if (n := row[f"late_{c}"])}
-        keys = tuple(row.get(name) for name in (*GROUP_FIELDS, "unit"))
-        out.append((*keys, counts, taken, late))
+    for org_unit, service_type, milestone, time_unit, *values in found:
+        counts = [int(v) for v in values[:4]]
+        taken = {i: int(n) for i, n in enumerate(values[4 : 4 + steps]) if n}
+        late = {i: int(n) for i, n in enumerate(values[4 + steps :]) if n}
+        out.append((org_unit, service_type, milestone, time_unit, counts, taken, late))
     return out
 
 
-def _add_rollups(
-    tallies, labels, keys, user, unit, first, last, service_type, milestone, with_durations, weekly=False
-):
-    """Fold the rollup sums of days (weeks) first..last into `keys`. The durations of a period are read
-    once per page, per unit, type and milestone, and every table folds them; counts alone are grouped
-    in SQL as asked, unless that period's durations were read already."""
-    position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
-    read = (user.pk, unit.pk if unit else None, first, last, weekly)
-    rows = labels.rollup_reads.get(read)
-    filtered = False
-    if rows is None and with_durations:
-        rows = _rollup_sums(user, unit, first, last, weekly=weekly, with_durations=True)
-        labels.rollup_reads[read] = rows
-    elif rows is None:
-        fields = [f for f in GROUP_FIELDS if any(GROUP_FIELDS[position[k]] == f for k in keys)]
-        rows = _rollup_sums(
-            user,
-            unit,
-            first,
-            last,
-            weekly=weekly,
-            with_durations=False,
-            fields=fields,
-            service_type=service_type,
-            milestone=milestone,
+def _rolled_spans(labels, start, end, now):
+    """The fresh days of start..end before today, as ranges of whole rolled weeks and of single days;
+    and the set of those days."""
+    yesterday = timezone.localdate(now) - dt.timedelta(days=1)
+    rolled = {d for d in labels.fresh_days() if start <= d <= min(end, yesterday)}
+    weeks = [
+        w for w in sorted(labels.rolled_weeks()) if all(w + dt.timedelta(days=i) in rolled for i in range(7))
+    ]
+    in_weeks = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
+    return _week_ranges(weeks), _day_ranges(list(rolled - in_weeks)), rolled
+
+
+def _fine_tallies(user, unit, start, end, now, labels, with_durations) -> dict:
+    """The period's figures per (org unit, service type, milestone, time unit): the fresh rollups of its
+    past days (two queries: whole weeks, single days) and the milestones of the other days. Read once
+    per page and period; every table of the page folds them."""
+    read = (user.pk, unit.pk if unit else None, start, end)
+    cached = labels.period_reads.get(read)
+    if cached is not None and (cached[0] or not with_durations):
+        return cached[1]
+    fine = defaultdict(Tally)
+    week_ranges, day_ranges, rolled = _rolled_spans(labels, start, end, now)
+    for org_unit, service_type, code, time_unit, counts, taken, late in _rollup_sums(
+        user, unit, week_ranges, day_ranges, with_durations=with_durations
+    ):
+        if any(counts):
+            fine[(org_unit, service_type, code, time_unit)] = Tally(
+                *counts,
+                taken={time_unit: Counter(taken)} if taken else {},
+                late={time_unit: Counter(late)} if late else {},
+            )
+    raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    for first, last in _day_ranges([d for d in raw_days if d not in rolled]):
+        milestones = ticket_selectors.period_milestones(
+            user, due_from=first, due_to=last, now=now, org_unit=unit
         )
-        filtered = True
-    types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
-    for row in rows:
-        if not filtered and (
-            (types is not None and row[1] not in types) or (milestone and row[2] != milestone)
-        ):
-            continue
-        counts = row[4]
-        if not any(counts.values()):
-            continue
-        tally = tallies[tuple(labels.fold(k, row[position[k]]) for k in keys)]
-        tally.add_counts(**counts)
-        if with_durations:
-            tally.add_histograms({row[3]: row[5]}, {row[3]: row[6]})
+        add_raw(fine, labels, FINE_KEYS, milestones, now, with_durations=with_durations)
+    labels.period_reads[read] = (with_durations, fine)
+    return fine
 
 
 def sla_rows(
@@ -356,38 +371,21 @@ def sla_rows(
     labels = labels or Labels()
     handler = own_handler(user)
     tallies = defaultdict(Tally)
-    raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     if use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
-        yesterday = timezone.localdate(now) - dt.timedelta(days=1)
-        rolled = {d for d in labels.fresh_days() if start <= d <= min(end, yesterday)}
-        weeks = [
-            w
-            for w in sorted(labels.rolled_weeks())
-            if all(w + dt.timedelta(days=i) in rolled for i in range(7))
-        ]
-        in_weeks = {w + dt.timedelta(days=i) for w in weeks for i in range(7)}
-        spans = [(span, True) for span in _week_ranges(weeks)]
-        spans += [(span, False) for span in _day_ranges(list(rolled - in_weeks))]
-        for (first, last), weekly in spans:
-            _add_rollups(
-                tallies,
-                labels,
-                keys,
-                user,
-                unit,
-                first,
-                last,
-                service_type,
-                milestone,
-                with_durations=with_durations,
-                weekly=weekly,
+        fine = _fine_tallies(user, unit, start, end, now, labels, with_durations)
+        types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
+        position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}
+        for fine_key, part in fine.items():
+            if (types is not None and fine_key[1] not in types) or (milestone and fine_key[2] != milestone):
+                continue
+            tallies[tuple(labels.fold(k, fine_key[position[k]]) for k in keys)].add(
+                part, durations=with_durations
             )
-        raw_days = [d for d in raw_days if d not in rolled]
-    for first, last in _day_ranges(raw_days):
+    else:
         milestones = ticket_selectors.period_milestones(
             user,
-            due_from=first,
-            due_to=last,
+            due_from=start,
+            due_to=end,
             now=now,
             org_unit=unit,
             service_type=service_type,
@@ -465,16 +463,45 @@ def previous_period(start: dt.date, end: dt.date, kind: str) -> tuple[dt.date, d
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
 
+def _rollup_counts_by(user, unit, dates, *, weekly) -> list[tuple]:
+    """Outcome counts per rolled week (its Monday) or per rolled day, in the viewer's scope: one query."""
+    if not dates:
+        return []
+    model, field = (WeeklyRollup, "week") if weekly else (DailyRollup, "day")
+    rows = _in_scope(model.objects.filter(**{f"{field}__in": dates}), user, unit)
+    sums = {name: Sum(name) for name in OUTCOME_FIELDS}
+    return [(row[field], row) for row in rows.values(field).annotate(**sums).order_by()]
+
+
 def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
-    """On-time rate per week (Monday-Sunday) for the last `weeks` weeks, this one included."""
-    this_week = week_start(timezone.localdate(now))
-    first = this_week - dt.timedelta(weeks=weeks - 1)
+    """Outcome counts per week (Monday-Sunday) for the last `weeks` weeks, this one included: the
+    rolled weeks in one query, the other rolled days in one, the remaining days from the milestones
+    grouped by their local day."""
+    today = timezone.localdate(now)
+    first = week_start(today) - dt.timedelta(weeks=weeks - 1)
+    last = week_start(today) + dt.timedelta(days=6)
     labels = labels or Labels()
-    out = []
-    for i in range(weeks):
-        start = first + dt.timedelta(weeks=i)
-        tally = total(
-            sla_rows(user, start=start, end=start + dt.timedelta(days=6), now=now, unit=unit, labels=labels)
+    by_week = {first + dt.timedelta(weeks=i): Tally() for i in range(weeks)}
+    handler = own_handler(user)
+    rolled = set()
+    if handler is None:
+        week_ranges, day_ranges, rolled = _rolled_spans(labels, first, last, now)
+        mondays = [w for a, b in week_ranges for w in by_week if a <= w <= b]
+        days = [d for a, b in day_ranges for d in (a + dt.timedelta(days=i) for i in range((b - a).days + 1))]
+        for monday, counts in _rollup_counts_by(user, unit, mondays, weekly=True):
+            by_week[monday].add_counts(**counts)
+        for day, counts in _rollup_counts_by(user, unit, days, weekly=False):
+            by_week[week_start(day)].add_counts(**counts)
+    every_day = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    annotations = {
+        name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in OUTCOME_FIELDS
+    }
+    for span_first, span_last in _day_ranges([d for d in every_day if d not in rolled]):
+        milestones = ticket_selectors.period_milestones(
+            user, due_from=span_first, due_to=span_last, now=now, org_unit=unit, handler=handler
         )
-        out.append({"week": start, "tally": tally})
-    return out
+        local_day = TruncDate("due_at", tzinfo=timezone.get_current_timezone())
+        by_day = milestones.annotate(due_day=local_day).values("due_day").annotate(**annotations)
+        for row in by_day.order_by():
+            by_week[week_start(row["due_day"])].add_counts(**row)
+    return [{"week": monday, "tally": tally} for monday, tally in by_week.items()]

@@ -20,7 +20,11 @@ MONDAYS = [dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16)]
 
 def case(org, code, *, received, closed=None, resolved=None, cancelled=False, unit=None):
     ticket = make_ticket(org, code=code, now=received)
-    status = Status.CANCELLED if cancelled else (Status.CLOSED if closed else Status.IN_PROGRESS)
+    status = Status.IN_PROGRESS
+    if cancelled:
+        status = Status.CANCELLED
+    elif closed or resolved:
+        status = Status.CLOSED if closed else Status.RESOLVED
     Ticket.objects.filter(pk=ticket.pk).update(
         received_at=received,
         closed_at=closed,

@@ -105,6 +105,38 @@ def test_rollups_plus_live_part_equal_the_raw_computation(org, pool, specs):
                 assert [(r.key, r.tally.as_dict()["counted"], r.tally.pending) for r in counts] == [
                     (r.key, r.tally.counted, r.tally.pending) for r in raw
                 ]
+    # One page: every table folds the same reads (counts first, then with durations, then filtered),
+    # and the weekly trend reads whole weeks, single days and the days not rolled apart.
+    for user in (org.centre_manager, org.branch_manager):
+        page = selectors.Labels()
+        for group_by in GROUPINGS:
+            for options in (
+                {},
+                {"with_durations": True},
+                {"service_type": "RPR-RES", "with_durations": True},
+            ):
+                shown = selectors.sla_rows(
+                    user, start=FIRST, end=TODAY, now=NOW, group_by=group_by, labels=page, **options
+                )
+                raw = selectors.sla_rows(
+                    user, start=FIRST, end=TODAY, now=NOW, group_by=group_by, use_rollups=False, **options
+                )
+                assert [(r.key, r.tally.as_dict()) for r in shown] == [
+                    (r.key, r.tally.as_dict()) for r in raw
+                ]
+        trend = selectors.weekly_trend(user, now=NOW, weeks=3, labels=page)
+        assert [point["week"] for point in trend] == [dt.date(2026, 11, d) for d in (2, 9, 16)]
+        for point in trend:
+            week = selectors.total(
+                selectors.sla_rows(
+                    user,
+                    start=point["week"],
+                    end=point["week"] + dt.timedelta(days=6),
+                    now=NOW,
+                    use_rollups=False,
+                )
+            )
+            assert point["tally"].as_dict() == week.as_dict()
 
 
 def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
