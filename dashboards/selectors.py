@@ -119,6 +119,7 @@ class Labels:
         self._fresh_days = None
         self._rolled_weeks = None
         self.period_reads = {}
+        self.raw_days = {}
 
     def fresh_days(self) -> set[dt.date]:
         """The days whose rollup rows are complete (a few hundred rows a year: read at once)."""
@@ -338,13 +339,45 @@ def _fine_tallies(user, unit, start, end, now, labels, with_durations) -> dict:
                 late={time_unit: Counter(late)} if late else {},
             )
     raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    for first, last in _day_ranges([d for d in raw_days if d not in rolled]):
-        milestones = ticket_selectors.period_milestones(
-            user, due_from=first, due_to=last, now=now, org_unit=unit
-        )
-        add_raw(fine, labels, FINE_KEYS, milestones, now, with_durations=with_durations)
+    raw_days = [d for d in raw_days if d not in rolled]
+    if with_durations:
+        for first, last in _day_ranges(raw_days):
+            milestones = ticket_selectors.period_milestones(
+                user, due_from=first, due_to=last, now=now, org_unit=unit
+            )
+            add_raw(fine, labels, FINE_KEYS, milestones, now, with_durations=True)
+    else:
+        for parts in _raw_by_day(user, unit, raw_days, now, labels).values():
+            for key, part in parts.items():
+                fine[key].add(part, durations=False)
     labels.period_reads[read] = (with_durations, fine)
     return fine
+
+
+def _raw_by_day(user, unit, days, now, labels, handler=None) -> dict:
+    """Outcome counts from the milestones of `days` (not rolled up), per local day and finest grouping:
+    {day: {(org unit, service type, milestone, time unit): Tally}}. One query per run of days not read
+    yet; a page's tables and its trend share the days they both show (today, most often)."""
+    scope = (user.pk, unit.pk if unit else None, handler)
+    missing = [d for d in days if (*scope, d) not in labels.raw_days]
+    annotations = {
+        name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in OUTCOME_FIELDS
+    }
+    fields = [KEY_FIELDS[k] for k in FINE_KEYS]
+    for first, last in _day_ranges(missing):
+        for day in (first + dt.timedelta(days=i) for i in range((last - first).days + 1)):
+            labels.raw_days[(*scope, day)] = {}
+        milestones = ticket_selectors.period_milestones(
+            user, due_from=first, due_to=last, now=now, org_unit=unit, handler=handler
+        )
+        local_day = TruncDate("due_at", tzinfo=timezone.get_current_timezone())
+        rows = milestones.annotate(due_day=local_day).values("due_day", *fields).annotate(**annotations)
+        for row in rows.order_by():
+            counts = [row[name] for name in OUTCOME_FIELDS]
+            if any(counts):
+                key = tuple(row[field] for field in fields)
+                labels.raw_days[(*scope, row["due_day"])][key] = Tally(*counts)
+    return {d: labels.raw_days[(*scope, d)] for d in days}
 
 
 def sla_rows(
@@ -474,9 +507,10 @@ def _rollup_counts_by(user, unit, dates, *, weekly) -> list[tuple]:
 
 
 def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
-    """Outcome counts per week (Monday-Sunday) for the last `weeks` weeks, this one included: the
-    rolled weeks in one query, the other rolled days in one, the remaining days from the milestones
-    grouped by their local day."""
+    """Outcome counts per week (Monday-Sunday) for the last `weeks` weeks, this one included, for the
+    on-time rate by week: the rolled weeks in one query, the other rolled days in one, the remaining
+    days to today from the milestones grouped by their local day, and the days ahead met early (their
+    pending deadlines are not counted: a trend of rates does not show them)."""
     today = timezone.localdate(now)
     first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     last = week_start(today) + dt.timedelta(days=6)
@@ -493,15 +527,21 @@ def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
         for day, counts in _rollup_counts_by(user, unit, days, weekly=False):
             by_week[week_start(day)].add_counts(**counts)
     every_day = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    annotations = {
-        name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in OUTCOME_FIELDS
-    }
-    for span_first, span_last in _day_ranges([d for d in every_day if d not in rolled]):
-        milestones = ticket_selectors.period_milestones(
-            user, due_from=span_first, due_to=span_last, now=now, org_unit=unit, handler=handler
+    raw = _raw_by_day(
+        user, unit, [d for d in every_day if d not in rolled and d <= today], now, labels, handler=handler
+    )
+    for day, parts in raw.items():
+        for part in parts.values():
+            by_week[week_start(day)].add(part, durations=False)
+    if today < last:
+        # The days ahead (this week's): only what was met early counts toward the rate; their pending
+        # deadlines, which the trend does not show, are not read.
+        met = ticket_selectors.period_milestones(
+            user, due_from=today + dt.timedelta(days=1), due_to=last, now=now, org_unit=unit, handler=handler
+        ).filter(met_at__isnull=False)
+        names = ("met_on_time", "met_late")
+        early = met.aggregate(
+            **{name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in names}
         )
-        local_day = TruncDate("due_at", tzinfo=timezone.get_current_timezone())
-        by_day = milestones.annotate(due_day=local_day).values("due_day").annotate(**annotations)
-        for row in by_day.order_by():
-            by_week[week_start(row["due_day"])].add_counts(**row)
+        by_week[week_start(today)].add_counts(**early)
     return [{"week": monday, "tally": tally} for monday, tally in by_week.items()]

@@ -118,7 +118,7 @@ def dashboard(request):
             target=float(target.value) if target else None,
         ),
         "target": target,
-        "warnings": early_warnings(request.user, unit, now=now),
+        "warnings": early_warnings(request.user, unit, now=now, labels=labels),
         "complaints": None if own_only else reports.complaints_panel(request.user, start=start, end=end),
         "satisfaction": None
         if own_only

@@ -101,14 +101,14 @@ def repeat_customers(user, unit, *, now, limit=20) -> list[Warning]:
     ]
 
 
-def outlets_above_baseline(user, unit, *, now) -> list[Warning]:
+def outlets_above_baseline(user, unit, *, now, labels=None) -> list[Warning]:
     """Outlets whose breach rate this week exceeds their own last 8 weeks' by more than the margin."""
     if own_handler(user):
         return []
     margin = threshold(WarningThreshold.Code.BREACH_RATE_MARGIN)
     today = timezone.localdate(now)
     this_week = week_start(today)
-    labels = Labels()
+    labels = labels or Labels()
     current = {
         r.key: r
         for r in sla_rows(
@@ -221,9 +221,13 @@ def failed_notifications(user) -> list[Warning]:
     ]
 
 
-def early_warnings(user, unit, *, now) -> list[Warning]:
+def early_warnings(user, unit, *, now, labels=None) -> list[Warning]:
+    """Every early warning for the viewer's scope; `labels`: the page's, so that the figures the page
+    has read already are not read again."""
+    labels = labels or Labels()
     warnings = key_accounts_at_risk(user, unit, now=now) + repeat_customers(user, unit, now=now)
-    warnings += outlets_above_baseline(user, unit, now=now) + growing_backlogs(user, unit, now=now)
+    warnings += outlets_above_baseline(user, unit, now=now, labels=labels)
+    warnings += growing_backlogs(user, unit, now=now, labels=labels)
     if not own_handler(user):
         warnings += missing_calendar_years(user, now=now) + failed_notifications(user)
     return warnings
