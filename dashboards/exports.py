@@ -18,6 +18,7 @@ from .scorecards import verdict
 from .selectors import own_handler
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ROWS_PER_CHUNK = 500
 
 OUTCOME_WORDS = {
     "met_on_time": gettext_lazy("Met on time"),
@@ -84,8 +85,15 @@ def csv_response(header, rows, filename) -> StreamingHttpResponse:
         yield "\ufeff"  # Excel opens UTF-8 CSV with Chinese names correctly only with a BOM
         yield writer.writerow(header)
         with translation.override(language):
+            # Sent ROWS_PER_CHUNK rows at a time: one chunk per row cost more than the rows themselves.
+            chunk = []
             for row in rows:
-                yield writer.writerow([_safe(v) for v in row])
+                chunk.append(writer.writerow([_safe(v) for v in row]))
+                if len(chunk) == ROWS_PER_CHUNK:
+                    yield "".join(chunk)
+                    chunk = []
+            if chunk:
+                yield "".join(chunk)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -134,6 +142,9 @@ def deadline_rows(user, *, start, end, now, unit, outcome=None, chunk_size=2000)
             "result",
         )
     )
+    # Looked up once, not per row (this body runs as the response streams, in the reader's language).
+    local = timezone.get_current_timezone()
+    words = {key: str(word) for key, word in OUTCOME_WORDS.items()}
     for reference, unit_name, type_code, code, name, due_at, met_at, result in values.iterator(
         chunk_size=chunk_size
     ):
@@ -143,7 +154,7 @@ def deadline_rows(user, *, start, end, now, unit, outcome=None, chunk_size=2000)
             type_code,
             code,
             name,
-            timezone.localtime(due_at).isoformat(),
-            timezone.localtime(met_at).isoformat() if met_at else "",
-            str(OUTCOME_WORDS[result]),
+            due_at.astimezone(local).isoformat(),
+            met_at.astimezone(local).isoformat() if met_at else "",
+            words[result],
         ]
