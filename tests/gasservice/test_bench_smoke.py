@@ -41,7 +41,7 @@ BENCHES = [
     pytest.param(
         "bench_dashboard",
         ["--tickets", "100", "--days", "20", "--roll-days", "2", "--rounds", "1", "--force"],
-        {"tickets", "milestones"},
+        {"tickets", "milestones", "branch_month_p95_ms", "group_quarter_p95_ms", "export_rows", "export_s"},
         id="dashboard",
         marks=ON_POSTGRES,
     ),
