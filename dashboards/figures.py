@@ -56,6 +56,15 @@ def rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def met_steps(
+    *, unit: str, amount: int, due_at: dt.datetime, met_at: dt.datetime, cal: sla.CalendarSnapshot
+) -> tuple[int, int | None]:
+    """(step of the time taken, step of the lateness or None when met on time) of one met milestone."""
+    distance = sla.amount_between(cal, due_at, met_at, unit)
+    late = step_of(max(0.0, distance)) if met_at > due_at else None
+    return step_of(max(0.0, amount + distance)), late
+
+
 @dataclass
 class Tally:
     met_on_time: int = 0
@@ -95,10 +104,13 @@ class Tally:
     ) -> None:
         """One met milestone's time taken (the allowed amount plus or minus how far from the
         deadline it was met: pauses already moved the deadline) and, when late, its lateness."""
-        distance = sla.amount_between(cal, due_at, met_at, unit)
-        self.taken.setdefault(unit, Counter())[step_of(max(0.0, amount + distance))] += 1
-        if met_at > due_at:
-            self.late.setdefault(unit, Counter())[step_of(max(0.0, distance))] += 1
+        self.add_steps(unit, *met_steps(unit=unit, amount=amount, due_at=due_at, met_at=met_at, cal=cal))
+
+    def add_steps(self, unit: str, taken: int, late: int | None) -> None:
+        """One met milestone, its durations already turned into steps (met_steps)."""
+        self.taken.setdefault(unit, Counter())[taken] += 1
+        if late is not None:
+            self.late.setdefault(unit, Counter())[late] += 1
 
     def add(self, other: "Tally", *, durations=True) -> None:
         """Add another tally's counts (and histograms): the fold of a page's tables, kept tight."""

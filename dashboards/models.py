@@ -197,6 +197,55 @@ class WeeklyRollup(RollupRow):
         return f"{self.week} {self.org_unit_id} {self.service_type_id} {self.milestone}"
 
 
+class Dimension(models.TextChoices):
+    CHANNEL = "channel", _("Channel")
+    PRIORITY = "priority", _("Priority")
+    HANDLER = "handler", _("Handler")
+
+
+class DimensionRow(models.Model):
+    """Milestones per (unit, channel / priority / handler, time unit): counts by outcome and the
+    duration histograms, as RollupRow, for the comparisons by channel, priority and handler."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(_("compared by"), max_length=10, choices=Dimension.choices)
+    # The channel or priority code, or the handler's username ("" when unassigned).
+    value = models.CharField(_("value"), max_length=150, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
+    met_on_time = models.PositiveIntegerField(default=0)
+    met_late = models.PositiveIntegerField(default=0)
+    breached_open = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+for _field in STEP_FIELDS:
+    DimensionRow.add_to_class(_field, models.PositiveIntegerField(default=0))
+
+
+class DimensionRollup(DimensionRow):
+    """The milestones whose deadline fell on `day`, per unit and channel, priority or handler; rolled
+    with the day's DailyRollup rows, fresh and stale with them."""
+
+    day = models.DateField(_("day"))
+
+    class Meta:
+        verbose_name = _("daily rollup by channel, priority or handler")
+        verbose_name_plural = _("daily rollups by channel, priority or handler")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "org_unit", "dimension", "value", "unit"],
+                name="dimension_rollup_once_per_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["dimension", "day"], name="dimension_rollup_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.org_unit_id} {self.dimension}={self.value}"
+
+
 class BacklogWeek(models.Model):
     """A week start (Monday 00:00) whose open backlog was counted into BacklogSnapshot rows."""
 

@@ -1,4 +1,5 @@
-"""The daily rollup: per (day, unit, service type, milestone), the milestones whose deadline fell that day.
+"""The daily rollup: per (day, unit, service type, milestone), the milestones whose deadline fell that day;
+and per (day, unit, channel / priority / handler) for the comparisons by those.
 
 Rolled at night for the day before; when the last of a week's seven days is rolled, the week is
 summed into weekly rows. A late change to a milestone of a past day (met late, a deadline moved, a
@@ -20,13 +21,15 @@ from tickets import selectors as ticket_selectors
 from tickets.models import Milestone, Ticket
 
 from .figures import OUTCOME_FIELDS, STEP_FIELDS, Tally
-from .models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
-from .selectors import Labels, add_raw, week_start
+from .models import DailyRollup, Dimension, DimensionRollup, RolledDay, RolledWeek, WeeklyRollup
+from .selectors import Labels, add_raw_groupings, week_start
 
 logger = logging.getLogger(__name__)
 ROLLUP_KEYS = ("outlet", "service_type", "milestone", "unit")
-# Ticket fields whose change can move a past day's figures.
-TICKET_FIELDS = frozenset({"status", "org_unit", "service_type", "paused_at"})
+# Ticket fields whose change can move a past day's figures (by unit, type, channel, priority, handler).
+TICKET_FIELDS = frozenset(
+    {"status", "org_unit", "service_type", "paused_at", "channel", "priority", "assignee"}
+)
 
 
 def roll_day(day: dt.date, *, now) -> int:
@@ -34,8 +37,11 @@ def roll_day(day: dt.date, *, now) -> int:
     if day >= timezone.localdate(now):
         raise ValueError("only days before today are rolled up")
     tallies = defaultdict(Tally)
+    by_dimension = {dimension: defaultdict(Tally) for dimension in Dimension.values}
     milestones = ticket_selectors.period_milestones(None, due_from=day, due_to=day, now=now, every_unit=True)
-    add_raw(tallies, Labels(), ROLLUP_KEYS, milestones, now)
+    groupings = {ROLLUP_KEYS: tallies}
+    groupings.update({("outlet", dimension, "unit"): found for dimension, found in by_dimension.items()})
+    add_raw_groupings(groupings, Labels(), milestones, now)
     rows = []
     for (org_unit_id, service_type_id, code, unit), tally in tallies.items():
         rows.append(
@@ -52,6 +58,22 @@ def roll_day(day: dt.date, *, now) -> int:
                 **tally.step_counts(unit),
             )
         )
+    dimension_rows = [
+        DimensionRollup(
+            day=day,
+            org_unit_id=org_unit_id,
+            dimension=dimension,
+            value=value or "",
+            unit=unit,
+            met_on_time=tally.met_on_time,
+            met_late=tally.met_late,
+            breached_open=tally.breached_open,
+            pending=tally.pending,
+            **tally.step_counts(unit),
+        )
+        for dimension, found in by_dimension.items()
+        for (org_unit_id, value, unit), tally in found.items()
+    ]
     with transaction.atomic():
         # Lock the day's marker so two workers rolling the same day write it one after the other.
         marker, _created = RolledDay.objects.select_for_update().get_or_create(
@@ -59,6 +81,8 @@ def roll_day(day: dt.date, *, now) -> int:
         )
         DailyRollup.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
+        DimensionRollup.objects.filter(day=day).delete()
+        DimensionRollup.objects.bulk_create(dimension_rows, batch_size=1000)
         marker.rolled_at, marker.is_stale = now, False
         marker.save(update_fields=["rolled_at", "is_stale"])
         roll_week(week_start(day), now=now)

@@ -26,8 +26,8 @@ from tickets import selectors as ticket_selectors
 from tickets.calendars import get_snapshot
 from tickets.models import Channel, MilestoneStandard, Priority, ServiceType, WorkCalendar
 
-from .figures import OUTCOME_FIELDS, STEP_COLUMNS, STEP_FIELDS, Tally
-from .models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
+from .figures import OUTCOME_FIELDS, STEP_COLUMNS, STEP_FIELDS, Tally, met_steps
+from .models import DailyRollup, Dimension, DimensionRollup, RolledDay, RolledWeek, WeeklyRollup
 
 GROUP_BY = ("branch", "outlet", "service_type", "milestone", "channel", "priority", "handler")
 ROLLUP_GROUPS = frozenset({"branch", "outlet", "service_type", "milestone"})
@@ -227,34 +227,42 @@ def _week_ranges(mondays: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 
 def add_raw(tallies, labels, keys, milestones, now, *, with_durations=True) -> None:
-    fields = list(dict.fromkeys(KEY_FIELDS[k] for k in keys))
+    """Fold the milestones into `tallies` by `keys` (counts grouped in SQL; durations read per met one)."""
+    add_raw_groupings({tuple(keys): tallies}, labels, milestones, now, with_durations=with_durations)
+
+
+def add_raw_groupings(groupings: dict, labels, milestones, now, *, with_durations=True) -> None:
+    """Fold the milestones into several groupings at once ({keys: tallies}): one counting query per
+    grouping, and one pass over the met milestones, each one's durations worked out once for all."""
     annotations = {
         name: Count("id", filter=ticket_selectors.outcome_q(name, now=now)) for name in OUTCOME_FIELDS
     }
-    grouped = (
-        milestones.values(*fields).annotate(**annotations).order_by()
-        if fields
-        else [milestones.aggregate(**annotations)]
-    )
-    for row in grouped:
-        key = tuple(labels.fold(k, row[KEY_FIELDS[k]]) for k in keys)
-        if any(row[name] for name in OUTCOME_FIELDS):
-            tallies[key].add_counts(**row)
+    for keys, tallies in groupings.items():
+        fields = list(dict.fromkeys(KEY_FIELDS[k] for k in keys))
+        grouped = (
+            milestones.values(*fields).annotate(**annotations).order_by()
+            if fields
+            else [milestones.aggregate(**annotations)]
+        )
+        for row in grouped:
+            if any(row[name] for name in OUTCOME_FIELDS):
+                tallies[tuple(labels.fold(k, row[KEY_FIELDS[k]]) for k in keys)].add_counts(**row)
     if not with_durations:
         return
     calendars = labels.calendars()
+    fields = list(dict.fromkeys(KEY_FIELDS[k] for keys in groupings for k in keys))
+    positions = {name: i for i, name in enumerate(fields)}
     met = (
         milestones.filter(met_at__isnull=False)
         .values_list(*fields, "unit", "amount", "due_at", "met_at", "ticket__service_type__calendar_id")
         .order_by()
     )
-    positions = {name: i for i, name in enumerate(fields)}
     for values in met.iterator(chunk_size=5000):
         unit, amount, due_at, met_at, calendar_id = values[len(fields) :]
-        key = tuple(labels.fold(k, values[positions[KEY_FIELDS[k]]]) for k in keys)
-        tallies[key].add_met(
-            unit=unit, amount=amount, due_at=due_at, met_at=met_at, cal=calendars[calendar_id]
-        )
+        steps = met_steps(unit=unit, amount=amount, due_at=due_at, met_at=met_at, cal=calendars[calendar_id])
+        for keys, tallies in groupings.items():
+            key = tuple(labels.fold(k, values[positions[KEY_FIELDS[k]]]) for k in keys)
+            tallies[key].add_steps(unit, *steps)
 
 
 GROUP_FIELDS = ("org_unit", "service_type", "milestone")
@@ -270,41 +278,54 @@ def _in_scope(rows, user, unit):
     return rows
 
 
-def _rollup_sums(user, unit, week_ranges, day_ranges, *, with_durations) -> list[tuple]:
-    """The weekly rows of the weeks (by their Mondays) and the daily rows of the days in the ranges, in
-    the viewer's scope, added up per unit, service type, milestone and time unit in one query:
-    [(org unit, service type, milestone, time unit, counts, taken, late)]."""
+def _in_ranges(rows, field, ranges):
+    span = Q()
+    for first, last in ranges:
+        span |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return rows.filter(span)
+
+
+def _sum_rows(querysets, keys, *, with_durations) -> list[tuple]:
+    """Rollup rows of one or more querysets (tables alike), added up per `keys` in one query:
+    [(*key values, counts, taken, late)], counts in OUTCOME_FIELDS order, histograms {step: n}."""
     names = (*OUTCOME_FIELDS, *(STEP_FIELDS if with_durations else ()))
     parts, params = [], []
-    for model, field, ranges in ((WeeklyRollup, "week", week_ranges), (DailyRollup, "day", day_ranges)):
-        if not ranges:
-            continue
-        span = Q()
-        for first, last in ranges:
-            span |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
-        rows = _in_scope(model.objects.filter(span), user, unit)
-        sql, part_params = rows.values_list(*GROUP_FIELDS, "unit", *names).order_by().query.sql_with_params()
+    for rows in querysets:
+        sql, part_params = rows.values_list(*keys, *names).order_by().query.sql_with_params()
         parts.append(sql)
         params.extend(part_params)
     if not parts:
         return []
     quote = connection.ops.quote_name
-    keys = ", ".join(quote(c) for c in (*GROUP_FIELDS, "unit"))
+    grouped = ", ".join(quote(c) for c in keys)
     sums = ", ".join(f"SUM({quote(name)})" for name in names)
     union = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part{i}" for i, sql in enumerate(parts))
-    # Raw SQL for the sum over both tables, read as plain tuples: Django's converter for each of the
+    # Raw SQL for the sum over the tables, read as plain tuples: Django's converter for each of the
     # ~60 values of thousands of rows cost more than the query itself.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {keys}, {sums} FROM ({union}) AS rolled GROUP BY {keys}", params)
+        cursor.execute(f"SELECT {grouped}, {sums} FROM ({union}) AS rolled GROUP BY {grouped}", params)
         found = cursor.fetchall()
-    steps = len(STEP_COLUMNS)
+    steps, width = len(STEP_COLUMNS), len(keys)
     out = []
-    for org_unit, service_type, milestone, time_unit, *values in found:
+    for row in found:
+        values = row[width:]
         counts = [int(v) for v in values[:4]]
         taken = {i: int(n) for i, n in enumerate(values[4 : 4 + steps]) if n}
         late = {i: int(n) for i, n in enumerate(values[4 + steps :]) if n}
-        out.append((org_unit, service_type, milestone, time_unit, counts, taken, late))
+        out.append((*row[:width], counts, taken, late))
     return out
+
+
+def _rollup_sums(user, unit, week_ranges, day_ranges, *, with_durations) -> list[tuple]:
+    """The weekly rows of the weeks (by their Mondays) and the daily rows of the days in the ranges, in
+    the viewer's scope, added up per unit, service type, milestone and time unit in one query:
+    [(org unit, service type, milestone, time unit, counts, taken, late)]."""
+    querysets = [
+        _in_scope(_in_ranges(model.objects.all(), field, ranges), user, unit)
+        for model, field, ranges in ((WeeklyRollup, "week", week_ranges), (DailyRollup, "day", day_ranges))
+        if ranges
+    ]
+    return _sum_rows(querysets, (*GROUP_FIELDS, "unit"), with_durations=with_durations)
 
 
 def _rolled_spans(labels, start, end, now):
@@ -354,6 +375,37 @@ def _fine_tallies(user, unit, start, end, now, labels, with_durations) -> dict:
     return fine
 
 
+def _dimension_tallies(user, unit, dimension, start, end, now, labels, with_durations) -> dict:
+    """The period's figures per (org unit, channel / priority / handler, time unit): the fresh days'
+    DimensionRollup rows in one query, the other days from the milestones. Read once per page."""
+    read = (user.pk, unit.pk if unit else None, start, end, dimension)
+    cached = labels.period_reads.get(read)
+    if cached is not None and (cached[0] or not with_durations):
+        return cached[1]
+    fine = defaultdict(Tally)
+    _weeks, _days, rolled = _rolled_spans(labels, start, end, now)
+    if rolled:
+        rows = DimensionRollup.objects.filter(dimension=dimension)
+        rows = _in_scope(_in_ranges(rows, "day", _day_ranges(list(rolled))), user, unit)
+        for org_unit, value, time_unit, counts, taken, late in _sum_rows(
+            [rows], ("org_unit", "value", "unit"), with_durations=with_durations
+        ):
+            if any(counts):
+                fine[(org_unit, value or None, time_unit)] = Tally(
+                    *counts,
+                    taken={time_unit: Counter(taken)} if taken else {},
+                    late={time_unit: Counter(late)} if late else {},
+                )
+    every_day = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    for first, last in _day_ranges([d for d in every_day if d not in rolled]):
+        milestones = ticket_selectors.period_milestones(
+            user, due_from=first, due_to=last, now=now, org_unit=unit
+        )
+        add_raw(fine, labels, ("outlet", dimension, "unit"), milestones, now, with_durations=with_durations)
+    labels.period_reads[read] = (with_durations, fine)
+    return fine
+
+
 def _raw_by_day(user, unit, days, now, labels, handler=None) -> dict:
     """Outcome counts from the milestones of `days` (not rolled up), per local day and finest grouping:
     {day: {(org unit, service type, milestone, time unit): Tally}}. One query per run of days not read
@@ -396,7 +448,8 @@ def sla_rows(
 ) -> list[Row]:
     """The SLA figures of the period for the viewer's scope (or `unit`'s subtree), one row per group.
 
-    Days before today with a fresh rollup are read from it; the other days from the milestones.
+    Days before today with a fresh rollup are read from it (DailyRollup and WeeklyRollup; by channel,
+    priority or handler DimensionRollup); the other days from the milestones.
     The durations (time taken, lateness) are read only when asked: counts alone are cheaper.
     """
     keys = check_group_by(group_by)
@@ -404,7 +457,20 @@ def sla_rows(
     labels = labels or Labels()
     handler = own_handler(user)
     tallies = defaultdict(Tally)
-    if use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
+    dimensions = set(keys) & set(Dimension.values)
+    if (
+        use_rollups
+        and handler is None
+        and len(dimensions) == 1
+        and set(keys) - dimensions <= {"branch", "outlet"}
+        and not (service_type or milestone)
+    ):
+        [dimension] = dimensions
+        fine = _dimension_tallies(user, unit, dimension, start, end, now, labels, with_durations)
+        for (org_unit, value, _time_unit), part in fine.items():
+            values = {"branch": org_unit, "outlet": org_unit, dimension: value}
+            tallies[tuple(labels.fold(k, values[k]) for k in keys)].add(part, durations=with_durations)
+    elif use_rollups and handler is None and set(keys) <= ROLLUP_GROUPS:
         fine = _fine_tallies(user, unit, start, end, now, labels, with_durations)
         types = {pk for pk, t in labels.types.items() if t.code == service_type} if service_type else None
         position = {"branch": 0, "outlet": 0, "service_type": 1, "milestone": 2}

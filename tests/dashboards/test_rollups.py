@@ -12,13 +12,21 @@ from dashboards import rollups, selectors
 from dashboards.models import DailyRollup, RolledDay, RolledWeek, WeeklyRollup
 from tests.tickets.factories import at
 from tickets import services
-from tickets.models import Milestone, Status, Ticket
+from tickets.models import Channel, Milestone, Priority, Status, Ticket
 
 from .conftest import NOW, deadline
 
 TODAY = dt.date(2026, 11, 20)
 FIRST = dt.date(2026, 11, 10)
-GROUPINGS = [("branch",), ("outlet",), ("service_type", "milestone")]
+GROUPINGS = [
+    ("branch",),
+    ("outlet",),
+    ("service_type", "milestone"),
+    ("channel",),
+    ("priority",),
+    ("handler",),
+    ("branch", "handler"),
+]
 
 deadline_spec = st.fixed_dictionaries(
     {
@@ -34,16 +42,24 @@ deadline_spec = st.fixed_dictionaries(
 
 @pytest.fixture
 def pool(org):
-    """Five cases: two outlets of one branch, another branch, one waiting on the customer, one cancelled."""
-    return [
-        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet),
+    """Five cases: two outlets of one branch (one case handled by the clerk, one urgent), another branch,
+    one waiting on the customer, one cancelled; the channels as filed."""
+    cases = [
+        deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet, assignee=org.clerk),
         deadline(
-            org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet2, code="INS-CI-STD", customer=org.restaurant
+            org,
+            due_at=at(2026, 11, 1, 12),
+            org_unit=org.outlet2,
+            code="INS-CI-STD",
+            customer=org.restaurant,
+            priority=Priority.URGENT,
         ),
         deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.far_outlet),
         deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet, paused_at=at(2026, 11, 14, 9)),
         deadline(org, due_at=at(2026, 11, 1, 12), org_unit=org.outlet, status=Status.CANCELLED),
     ]
+    Ticket.objects.filter(pk__in=[cases[1].pk, cases[2].pk]).update(channel=Channel.CITY_HOTLINE)
+    return cases
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
