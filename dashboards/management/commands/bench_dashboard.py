@@ -10,8 +10,9 @@ two milestones each, received in time order (ids ascend with time, as in product
 days before today, deadlines met on time, met late, still open and breached, a few pending, each
 milestone with its catalogue unit: 5 million tickets and 10 million milestones load in about 3
 minutes; (4) roll up the --roll-days days before today, timing each day; (5) render /dashboards/
-as the branch manager for one month and as the centre manager for a quarter, --rounds times each,
-reporting p50/p95 and the queries per page; (6) stream the CSV export of every deadline of a
+as the branch manager for one month and as the centre manager for a quarter (also compared by
+channel, priority and handler), --rounds times each, reporting p50/p95 and the queries per page;
+(6) stream the CSV export of every deadline of a
 period sized to hold about --export-rows (1 million) and report rows/s and how far the process's
 peak resident memory rose while it streamed. The last line is one JSON object. With --load-only it
 stops after (4), so that only the timed steps need the bench lock.
@@ -400,12 +401,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"dashboard, whole group, a quarter: p50 {_p(group, 50)} ms, p95 {_p(group, 95)} ms"
         )
-        return {
+        result = {
             "branch_month_p50_ms": _p(branch, 50),
             "branch_month_p95_ms": _p(branch, 95),
             "group_quarter_p50_ms": _p(group, 50),
             "group_quarter_p95_ms": _p(group, 95),
         }
+        # The same pages compared by channel, priority and handler (their own rollup rows).
+        for by in ("channel", "priority", "handler"):
+            timings = self._timed_pages(org["centre"], {**quarter, "by": by}, max(1, rounds // 2))
+            p50, p95 = _p(timings, 50), _p(timings, 95)
+            self.stdout.write(f"dashboard, whole group, a quarter, by {by}: p50 {p50} ms, p95 {p95} ms")
+            result[f"group_quarter_by_{by}_p95_ms"] = p95
+        return result
 
     def _bench_export(self, org, days):
         today = timezone.localdate(self.now)
