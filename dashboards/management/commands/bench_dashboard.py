@@ -12,10 +12,10 @@ milestone with its catalogue unit: 5 million tickets and 10 million milestones l
 minutes; (4) roll up the --roll-days days before today, timing each day; (5) render /dashboards/
 as the branch manager for one month and as the centre manager for a quarter (also compared by
 channel, priority and handler), --rounds times each, reporting p50/p95 and the queries per page;
-(6) stream the CSV export of every deadline of a
-period sized to hold about --export-rows (1 million) and report rows/s and how far the process's
-peak resident memory rose while it streamed. The last line is one JSON object. With --load-only it
-stops after (4), so that only the timed steps need the bench lock.
+(6) stream the CSV export of every deadline of a period sized to hold about --export-rows (1 million)
+and report rows/s and how far the process's peak resident memory rose while it streamed. The last
+line is one JSON object. With --load-only it stops after (4), so that only the timed steps need the
+bench lock.
 """
 
 import datetime as dt
