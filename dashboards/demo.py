@@ -1,7 +1,7 @@
 """Demo targets and rollups for `manage.py seed_demo` (connected to accounts.signals.demo_seeded).
 
-The group centre's targets, one stricter target a branch set for an outlet, and the rollups of the
-days before today, so the scorecards and the trend have something to show. Idempotent.
+The group centre's targets, one stricter target a branch set for an outlet, the rollups of the
+days before today and the open backlogs of the recent week starts, so the scorecards and the trend have something to show. Idempotent.
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import OrgUnit
 
-from . import rollups, services
+from . import backlogs, rollups, services
 from .models import Measure, Target
 
 # (measure, unit code, value, amber margin, set by): the demo tickets run late on purpose.
@@ -55,4 +55,5 @@ def seed_demo_targets(sender=None, *, now, **kwargs) -> int:
     today = timezone.localdate(now)
     for days in range(1, ROLLED_DAYS + 1):
         rollups.roll_day(today - dt.timedelta(days=days), now=now)
+    backlogs.count_due_weeks(now=now)
     return created

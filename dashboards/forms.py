@@ -35,6 +35,10 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("period"):
+            # A query without a period (a comparison or a unit chosen) shows this month: say so.
+            self.data = self.data.copy()
+            self.data["period"] = "month"
         self.user = user
         self.fields["by"].choices = [("", _("Default for my role")), *COMPARISONS]
         units = OrgUnit.objects.visible_to(user).filter(is_active=True).order_by("path")

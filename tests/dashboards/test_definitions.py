@@ -175,6 +175,14 @@ def test_the_page_compares_by_any_grouping(org, cases, client, by):
     assert all(r["names"][0] for r in rows)
 
 
+def test_a_comparison_without_a_period_shows_this_month_in_the_control(org, cases, client):
+    client.force_login(org.branch_manager)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/dashboards/", {"by": "handler"})
+    assert (response.context["start"], response.context["end"]) == NOVEMBER
+    assert '<option value="month" selected>' in response.content.decode()
+
+
 @pytest.mark.parametrize("by", ["outlet", "channel", "priority", "handler", "service_type", "milestone"])
 def test_the_queue_api_gives_each_figure_s_count(org, cases, api_client, by):
     """The drill-down's filters on /api/v1/tickets/: the deadlines listed are the figure's, row by row."""
