@@ -1,7 +1,8 @@
 """Demo targets and rollups for `manage.py seed_demo` (connected to accounts.signals.demo_seeded).
 
 The group centre's targets, one stricter target a branch set for an outlet, the rollups of the
-days before today and the open backlogs of the recent week starts, so the scorecards and the trend have something to show. Idempotent.
+days before today and the open backlogs of the recent week starts, so the scorecards and the trend
+have something to show. Idempotent.
 """
 
 import datetime as dt
