@@ -261,8 +261,19 @@ def drill_down(
     return filters
 
 
+# Queue filters that the deadlines' own query applies as the queue does.
+DEADLINE_FILTERS = frozenset({"org_unit", "service_type", "channel", "priority", "handler"})
+
+
 def period_deadline_count(user, *, scope, now, period, **filters) -> int:
-    """How many deadlines of a period the queue's tickets hold (the figure a dashboard number counts)."""
+    """How many deadlines of a period the queue's tickets hold (the figure a dashboard number counts).
+
+    A dashboard's drill-down (scope "all", filtered by unit, type, channel, priority or handler) is
+    counted on the milestones alone; other queue filters count the deadlines of the queue's tickets
+    (a quarter's branch-wide count took 3.8 s that way at 10 million milestones)."""
+    given = {key: value for key, value in filters.items() if value not in (None, "", [], ())}
+    if scope == "all" and set(given) <= DEADLINE_FILTERS:
+        return period_milestones(user, now=now, **given, **period).count()
     tickets = queue_queryset(user, scope=scope, now=now, period=period, **filters).order_by()
     return period_milestones(user, now=now, tickets=tickets, **period).count()
 

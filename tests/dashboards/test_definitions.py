@@ -4,6 +4,7 @@ Period November 2026, now 2026-11-20 10:00 (Beijing); working hours Mon-Fri 08:3
 """
 
 import datetime as dt
+from functools import partial
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ import time_machine
 from dashboards import selectors
 from dashboards.figures import STEPS, step_of
 from tests.tickets.factories import at
+from tickets import selectors as ticket_selectors
 from tickets.models import Status
 
 from .conftest import NOW, deadline
@@ -142,6 +144,18 @@ def test_the_drill_down_lists_the_same_count(org, cases, client, outcome, expect
     assert response.context["deadline_count"] == expected
     assert len(response.context["tickets"]) == expected
     assert f"{expected} deadline" in response.content.decode()
+
+
+@pytest.mark.parametrize("outcome, expected", [("counted", 4), ("breached_open", 2), ("pending", 3)])
+def test_the_queue_counts_a_figure_alike_with_or_without_its_own_filters(org, cases, outcome, expected):
+    """A drill-down is counted on the deadlines alone; with a filter of the queue's own (here every
+    status), on the queue's tickets: the same figure either way."""
+    period = {"due_from": NOVEMBER[0], "due_to": NOVEMBER[1], "outcome": outcome}
+    count = partial(
+        ticket_selectors.period_deadline_count, org.supervisor, scope="all", now=NOW, period=period
+    )
+    assert count(org_unit=org.outlet.code) == expected
+    assert count(org_unit=org.outlet.code, status=list(Status.values)) == expected
 
 
 def test_the_dashboard_page_states_the_definitions_and_links_each_figure(org, cases, client):
