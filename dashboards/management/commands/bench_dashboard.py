@@ -431,14 +431,20 @@ class Command(BaseCommand):
         response = client.get("/dashboards/export/deadlines.csv", query)
         rows = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
         seconds = time.perf_counter() - began
-        growth = _peak_rss() - before if before is not None else None
+        peak = _peak_rss()
+        growth = peak - before if before is not None else None
         self.stdout.write(
-            f"CSV export: {rows:,} rows in {seconds:.1f}s ({rows / seconds:,.0f} rows/s), peak memory "
-            + (f"{growth / 2**20:.1f} MiB above the process's before it" if growth is not None else "unknown")
+            f"CSV export: {rows:,} rows in {seconds:.1f}s ({rows / seconds:,.0f} rows/s), peak resident "
+            + (
+                f"memory {peak / 2**20:.1f} MiB, {growth / 2**20:.1f} MiB above the process's before it"
+                if growth is not None
+                else "memory unknown"
+            )
         )
         return {
             "export_rows": rows,
             "export_s": round(seconds, 1),
             "export_rows_per_s": round(rows / seconds),
+            "export_peak_rss_mib": round(peak / 2**20, 1) if growth is not None else None,
             "export_peak_growth_mib": round(growth / 2**20, 1) if growth is not None else None,
         }
