@@ -136,13 +136,10 @@ class RolledWeek(models.Model):
         return f"{self.week}"
 
 
-class RollupRow(models.Model):
-    """Milestones per (unit, service type, milestone, time unit): counts by outcome and histograms of
-    the time taken and the lateness, one column per step of figures.STEPS, so that SQL adds them up."""
+class OutcomeColumns(models.Model):
+    """Milestones of one time unit: counts by outcome and histograms of the time taken and the lateness,
+    one column per step of figures.STEPS, so that SQL adds them up."""
 
-    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
-    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
-    milestone = models.CharField(_("milestone"), max_length=30)
     unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
     met_on_time = models.PositiveIntegerField(default=0)
     met_late = models.PositiveIntegerField(default=0)
@@ -154,7 +151,18 @@ class RollupRow(models.Model):
 
 
 for _field in STEP_FIELDS:
-    RollupRow.add_to_class(_field, models.PositiveIntegerField(default=0))
+    OutcomeColumns.add_to_class(_field, models.PositiveIntegerField(default=0))
+
+
+class RollupRow(OutcomeColumns):
+    """Milestones per (unit, service type, milestone, time unit)."""
+
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
+    milestone = models.CharField(_("milestone"), max_length=30)
+
+    class Meta:
+        abstract = True
 
 
 class DailyRollup(RollupRow):
@@ -203,26 +211,16 @@ class Dimension(models.TextChoices):
     HANDLER = "handler", _("Handler")
 
 
-class DimensionRow(models.Model):
-    """Milestones per (unit, channel / priority / handler, time unit): counts by outcome and the
-    duration histograms, as RollupRow, for the comparisons by channel, priority and handler."""
+class DimensionRow(OutcomeColumns):
+    """Milestones per (unit, channel / priority / handler, time unit), for the comparisons by those."""
 
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     dimension = models.CharField(_("compared by"), max_length=10, choices=Dimension.choices)
     # The channel or priority code, or the handler's username ("" when unassigned).
     value = models.CharField(_("value"), max_length=150, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, choices=Unit.choices)
-    met_on_time = models.PositiveIntegerField(default=0)
-    met_late = models.PositiveIntegerField(default=0)
-    breached_open = models.PositiveIntegerField(default=0)
-    pending = models.PositiveIntegerField(default=0)
 
     class Meta:
         abstract = True
-
-
-for _field in STEP_FIELDS:
-    DimensionRow.add_to_class(_field, models.PositiveIntegerField(default=0))
 
 
 class DimensionRollup(DimensionRow):
