@@ -185,12 +185,29 @@ def test_a_late_event_makes_its_day_stale_until_rolled_again(org, pool):
     )
     assert (live.breached_open, live.met_late) == (0, 1)
 
-    assert rollups.roll_due_days(now=NOW) == {"2026-11-16": 1, "2026-11-19": 0}
+    rolled = rollups.roll_due_days(now=NOW)  # and the days since 1 November never rolled
+    assert (rolled["2026-11-16"], rolled["2026-11-19"]) == (1, 0)
     assert not RolledDay.objects.get(day=day).is_stale
     after = selectors.total(
         selectors.sla_rows(org.supervisor, start=day, end=day, now=NOW, with_durations=True)
     )
     assert after.as_dict() == live.as_dict()
+
+
+def test_days_never_rolled_are_rolled_newest_first_a_batch_a_run(org, pool):
+    """History imported or a new install: the days since the first deadline (1 November) get rolled,
+    yesterday and the newest first, so that no past day stays read live."""
+    day = dt.date
+    assert rollups.days_to_roll(now=NOW, missing_per_run=5) == [
+        day(2026, 11, 19),
+        *(day(2026, 11, d) for d in (18, 17, 16, 15, 14)),
+    ]
+    for each in rollups.days_to_roll(now=NOW, missing_per_run=5):
+        rollups.roll_day(each, now=NOW)
+    assert rollups.days_to_roll(now=NOW) == [day(2026, 11, d) for d in range(13, 0, -1)]
+    rollups.roll_due_days(now=NOW)
+    assert rollups.days_to_roll(now=NOW) == []
+    assert RolledDay.objects.filter(is_stale=False).count() == 19
 
 
 def test_a_late_event_drops_its_week_sum_until_the_day_is_rolled_again(org, pool):
