@@ -342,7 +342,7 @@ def _rolled_spans(labels, start, end, now):
 
 def _fine_tallies(user, unit, start, end, now, labels, with_durations) -> dict:
     """The period's figures per (org unit, service type, milestone, time unit): the fresh rollups of its
-    past days (two queries: whole weeks, single days) and the milestones of the other days. Read once
+    past days (one query over whole weeks and single days) and the milestones of the other days. Read once
     per page and period; every table of the page folds them."""
     read = (user.pk, unit.pk if unit else None, start, end)
     cached = labels.period_reads.get(read)
