@@ -21,7 +21,6 @@ bench lock.
 import datetime as dt
 import json
 import math
-import random
 import statistics
 import time
 
@@ -219,7 +218,6 @@ class Command(BaseCommand):
             )
         seed_catalogue()
         self.now = timezone.now()
-        self.rng = random.Random(14)
         org = self._organisation()
         if not opts["skip_load"]:
             existing = Ticket.objects.filter(reference__startswith=PREFIX).count()
