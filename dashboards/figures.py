@@ -160,9 +160,20 @@ class Tally:
             "durations": self.durations(),
         }
 
-    def step_counts(self, unit: str) -> dict:
-        """One unit's histograms as rollup columns: taken_00.., late_00.. (every step, zeros included)."""
+    def rollup_columns(self, unit: str) -> dict:
+        """One time unit's figures as rollup columns: the unit, the counts by outcome, and the histograms
+        taken_00.., late_00.. (every step, zeros included)."""
         taken, late = self.taken.get(unit, Counter()), self.late.get(unit, Counter())
-        columns = {f"taken_{c}": taken[i] for i, c in enumerate(STEP_COLUMNS)}
+        columns = {"unit": unit, **{name: getattr(self, name) for name in OUTCOME_FIELDS}}
+        columns.update({f"taken_{c}": taken[i] for i, c in enumerate(STEP_COLUMNS)})
         columns.update({f"late_{c}": late[i] for i, c in enumerate(STEP_COLUMNS)})
         return columns
+
+    @classmethod
+    def from_columns(cls, counts, unit: str, taken: dict, late: dict) -> "Tally":
+        """A tally of one time unit from rollup sums: counts in OUTCOME_FIELDS order, histograms by step."""
+        return cls(
+            *counts,
+            taken={unit: Counter(taken)} if taken else {},
+            late={unit: Counter(late)} if late else {},
+        )

@@ -45,34 +45,23 @@ def roll_day(day: dt.date, *, now) -> int:
     groupings = {ROLLUP_KEYS: tallies}
     groupings.update({("outlet", dimension, "unit"): found for dimension, found in by_dimension.items()})
     add_raw_groupings(groupings, Labels(), milestones, now)
-    rows = []
-    for (org_unit_id, service_type_id, code, unit), tally in tallies.items():
-        rows.append(
-            DailyRollup(
-                day=day,
-                org_unit_id=org_unit_id,
-                service_type_id=service_type_id,
-                milestone=code,
-                unit=unit,
-                met_on_time=tally.met_on_time,
-                met_late=tally.met_late,
-                breached_open=tally.breached_open,
-                pending=tally.pending,
-                **tally.step_counts(unit),
-            )
+    rows = [
+        DailyRollup(
+            day=day,
+            org_unit_id=org_unit_id,
+            service_type_id=service_type_id,
+            milestone=code,
+            **tally.rollup_columns(unit),
         )
+        for (org_unit_id, service_type_id, code, unit), tally in tallies.items()
+    ]
     dimension_rows = [
         DimensionRollup(
             day=day,
             org_unit_id=org_unit_id,
             dimension=dimension,
             value=value or "",
-            unit=unit,
-            met_on_time=tally.met_on_time,
-            met_late=tally.met_late,
-            breached_open=tally.breached_open,
-            pending=tally.pending,
-            **tally.step_counts(unit),
+            **tally.rollup_columns(unit),
         )
         for dimension, found in by_dimension.items()
         for (org_unit_id, value, unit), tally in found.items()

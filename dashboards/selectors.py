@@ -8,12 +8,12 @@ Past days come from the daily rollups when they are fresh, today and later days 
 """
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -316,15 +316,20 @@ def _sum_rows(querysets, keys, *, with_durations) -> list[tuple]:
     return out
 
 
-def _rollup_sums(user, unit, week_ranges, day_ranges, *, with_durations) -> list[tuple]:
-    """The weekly rows of the weeks (by their Mondays) and the daily rows of the days in the ranges, in
-    the viewer's scope, added up per unit, service type, milestone and time unit in one query:
-    [(org unit, service type, milestone, time unit, counts, taken, late)]."""
-    querysets = [
-        _in_scope(_in_ranges(model.objects.all(), field, ranges), user, unit)
+def _rolled_rows(user, unit, week_ranges, day_ranges) -> list[tuple]:
+    """(date field, queryset) of the weekly rows of the weeks (by their Mondays) and of the daily rows
+    of the days in the ranges, in the viewer's scope."""
+    return [
+        (field, _in_scope(_in_ranges(model.objects.all(), field, ranges), user, unit))
         for model, field, ranges in ((WeeklyRollup, "week", week_ranges), (DailyRollup, "day", day_ranges))
         if ranges
     ]
+
+
+def _rollup_sums(user, unit, week_ranges, day_ranges, *, with_durations) -> list[tuple]:
+    """The weekly and daily rollup rows of the ranges added up per unit, service type, milestone and
+    time unit in one query: [(org unit, service type, milestone, time unit, counts, taken, late)]."""
+    querysets = [rows for _field, rows in _rolled_rows(user, unit, week_ranges, day_ranges)]
     return _sum_rows(querysets, (*GROUP_FIELDS, "unit"), with_durations=with_durations)
 
 
@@ -354,10 +359,8 @@ def _fine_tallies(user, unit, start, end, now, labels, with_durations) -> dict:
         user, unit, week_ranges, day_ranges, with_durations=with_durations
     ):
         if any(counts):
-            fine[(org_unit, service_type, code, time_unit)] = Tally(
-                *counts,
-                taken={time_unit: Counter(taken)} if taken else {},
-                late={time_unit: Counter(late)} if late else {},
+            fine[(org_unit, service_type, code, time_unit)] = Tally.from_columns(
+                counts, time_unit, taken, late
             )
     raw_days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     raw_days = [d for d in raw_days if d not in rolled]
@@ -391,10 +394,8 @@ def _dimension_tallies(user, unit, dimension, start, end, now, labels, with_dura
             [rows], ("org_unit", "value", "unit"), with_durations=with_durations
         ):
             if any(counts):
-                fine[(org_unit, value or None, time_unit)] = Tally(
-                    *counts,
-                    taken={time_unit: Counter(taken)} if taken else {},
-                    late={time_unit: Counter(late)} if late else {},
+                fine[(org_unit, value or None, time_unit)] = Tally.from_columns(
+                    counts, time_unit, taken, late
                 )
     every_day = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     for first, last in _day_ranges([d for d in every_day if d not in rolled]):
@@ -562,16 +563,6 @@ def previous_period(start: dt.date, end: dt.date, kind: str) -> tuple[dt.date, d
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
 
-def _rollup_counts_by(user, unit, dates, *, weekly) -> list[tuple]:
-    """Outcome counts per rolled week (its Monday) or per rolled day, in the viewer's scope: one query."""
-    if not dates:
-        return []
-    model, field = (WeeklyRollup, "week") if weekly else (DailyRollup, "day")
-    rows = _in_scope(model.objects.filter(**{f"{field}__in": dates}), user, unit)
-    sums = {name: Sum(name) for name in OUTCOME_FIELDS}
-    return [(row[field], row) for row in rows.values(field).annotate(**sums).order_by()]
-
-
 def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
     """Outcome counts per week (Monday-Sunday) for the last `weeks` weeks, this one included, for the
     on-time rate by week: the rolled weeks in one query, the other rolled days in one, the remaining
@@ -586,12 +577,9 @@ def weekly_trend(user, *, now, weeks=12, unit=None, labels=None) -> list[dict]:
     rolled = set()
     if handler is None:
         week_ranges, day_ranges, rolled = _rolled_spans(labels, first, last, now)
-        mondays = [w for a, b in week_ranges for w in by_week if a <= w <= b]
-        days = [d for a, b in day_ranges for d in (a + dt.timedelta(days=i) for i in range((b - a).days + 1))]
-        for monday, counts in _rollup_counts_by(user, unit, mondays, weekly=True):
-            by_week[monday].add_counts(**counts)
-        for day, counts in _rollup_counts_by(user, unit, days, weekly=False):
-            by_week[week_start(day)].add_counts(**counts)
+        for field, rows in _rolled_rows(user, unit, week_ranges, day_ranges):
+            for when, counts, _taken, _late in _sum_rows([rows], (field,), with_durations=False):
+                by_week[week_start(when)].add_counts(**dict(zip(OUTCOME_FIELDS, counts, strict=True)))
     every_day = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     raw = _raw_by_day(
         user, unit, [d for d in every_day if d not in rolled and d <= today], now, labels, handler=handler
