@@ -96,6 +96,21 @@ DEAD_BROKER_URL = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
+def clerk(client, org):
+    """The test client signed in as the org's front-desk clerk."""
+    client.force_login(org.clerk)
+    return client
+
+
+@pytest.fixture
+def clerk_api(api_client, org):
+    """The API client authenticated as the org's front-desk clerk, answers in English."""
+    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    api_client.force_authenticate(org.clerk)
+    return api_client
+
+
+@pytest.fixture
 def broker_down(monkeypatch, settings):
     """Point Celery at a broker that refuses connections (nothing listens on port 1).
 

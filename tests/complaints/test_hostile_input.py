@@ -22,19 +22,6 @@ def clock():
         yield
 
 
-@pytest.fixture
-def clerk(client, org):
-    client.force_login(org.clerk)
-    return client
-
-
-@pytest.fixture
-def clerk_api(api_client, org):
-    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    api_client.force_authenticate(org.clerk)
-    return api_client
-
-
 @pytest.mark.parametrize(
     "url",
     [

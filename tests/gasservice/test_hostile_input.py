@@ -13,19 +13,6 @@ pytestmark = pytest.mark.django_db
 NUL = "\x00"
 
 
-@pytest.fixture
-def clerk(client, org):
-    client.force_login(org.clerk)
-    return client
-
-
-@pytest.fixture
-def clerk_api(api_client, org):
-    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    api_client.force_authenticate(org.clerk)
-    return api_client
-
-
 def test_set_language_never_redirects_off_site(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
 

@@ -17,13 +17,6 @@ def english():
         yield
 
 
-@pytest.fixture
-def clerk_api(api_client, org):
-    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    api_client.force_authenticate(org.clerk)
-    return api_client
-
-
 @pytest.mark.parametrize("pk", ["false", "null,null", "1e3"])
 def test_notification_read_with_a_non_numeric_id_is_not_found(clerk_api, pk):
     response = clerk_api.post(f"/api/v1/notifications/{pk}/read/")
